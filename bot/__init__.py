@@ -1,0 +1,1 @@
+"""The application: the story engine and its front ends (terminal and Discord)."""

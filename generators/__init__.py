@@ -1,0 +1,1 @@
+"""Everything that makes or checks text. Knows nothing of Discord or SQL."""

@@ -1,0 +1,35 @@
+"""Exceptions shared by every Generator implementation, so callers handle one set of failures."""
+
+from __future__ import annotations
+
+
+class GeneratorError(Exception):
+    """Root of generation failures."""
+
+
+class GeneratorUnavailable(GeneratorError):
+    """No model or service can take the request now (down, overloaded, circuit open)."""
+
+
+class GeneratorTimeout(GeneratorUnavailable):
+    """The request did not finish within its deadline."""
+
+
+class GeneratorOverloaded(GeneratorUnavailable):
+    """The queue is full; retry later."""
+
+    def __init__(self, message: str = "generation queue is full", retry_after: float = 1.0):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class InvalidGenerationRequest(GeneratorError):
+    """The request itself is wrong (unknown model, too long, out-of-range parameter)."""
+
+
+class UnknownModel(InvalidGenerationRequest):
+    """The request names a model that is not loaded."""
+
+
+class CheckpointError(Exception):
+    """A checkpoint folder is missing a file, has a mismatched file, or is corrupt."""

@@ -1,0 +1,169 @@
+"""The wire contract between the story engine, the generation service and its clients.
+
+Everything that crosses a process boundary is one of these pydantic models, so the in-process
+generator and the HTTP client accept and return exactly the same shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Kind = Literal["continue", "dialogue", "twist", "poem", "opening"]
+"""What the model is asked to write: next narration, a character's line, a plot twist, a short
+poem, or the opening turn of a new story."""
+
+KINDS: tuple[str, ...] = ("continue", "dialogue", "twist", "poem", "opening")
+
+GENRES: tuple[str, ...] = (
+    "children",
+    "fairy_tales",
+    "fantasy_adventure",
+    "horror_gothic",
+    "mystery",
+    "poetry",
+    "science_fiction",
+)
+"""Genre names: `children` is TinyStories, the rest are the folders of the Gutenberg corpus."""
+
+MOODS: tuple[str, ...] = ("cheerful", "calm", "tense", "sad", "eerie")
+"""Mood buckets computed from a lexicon sentiment score (see generators.text.mood)."""
+
+ModerationLevel = Literal["family", "teen", "mature"]
+VerdictName = Literal["allow", "redact", "block"]
+Rerank = Literal["logprob", "discriminator", "style", "random"]
+
+
+class StrictModel(BaseModel):
+    """Unknown fields are errors: a typo in a request must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TurnContext(StrictModel):
+    """One earlier turn of the story as the model sees it."""
+
+    author: str = Field(default="", max_length=100)
+    text: str = Field(max_length=4000)
+    character: str | None = Field(default=None, max_length=100)
+    kind: str = "narration"
+
+
+class CharacterSheet(StrictModel):
+    """The parts of a character that shape what the model writes for them."""
+
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=2000)
+    personality: str = Field(default="", max_length=2000)
+    speech_style: str = Field(default="", max_length=1000)
+    backstory: str = Field(default="", max_length=4000)
+
+
+class StoryContext(StrictModel):
+    """Everything about the story that a generation request may use."""
+
+    genre: str = "children"
+    mood: str | None = None
+    title: str = Field(default="", max_length=200)
+    premise: str = Field(default="", max_length=2000)
+    turns: list[TurnContext] = Field(default_factory=list, max_length=200)
+    characters: list[CharacterSheet] = Field(default_factory=list, max_length=25)
+    speaker: str | None = Field(default=None, max_length=100, description="dialogue: who speaks")
+    theme: str | None = Field(default=None, max_length=300, description="poem: what it is about")
+    style_vector: list[float] | None = Field(default=None, max_length=1024)
+    style_hints: dict[str, str | float | int] = Field(default_factory=dict)
+
+    @field_validator("genre")
+    @classmethod
+    def _known_genre(cls, value: str) -> str:
+        if value not in GENRES:
+            raise ValueError(f"unknown genre {value!r}; expected one of {', '.join(GENRES)}")
+        return value
+
+    @field_validator("mood")
+    @classmethod
+    def _known_mood(cls, value: str | None) -> str | None:
+        if value is not None and value not in MOODS:
+            raise ValueError(f"unknown mood {value!r}; expected one of {', '.join(MOODS)}")
+        return value
+
+
+class GenerationParams(StrictModel):
+    """Sampling settings; the ranges are the service's validation rules."""
+
+    max_tokens: int = Field(default=60, ge=1, le=512)
+    min_tokens: int = Field(default=8, ge=0, le=512)
+    temperature: float = Field(default=0.8, ge=0.05, le=2.0)
+    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
+    top_k: int = Field(default=0, ge=0, le=10000)
+    repetition_penalty: float = Field(default=1.1, ge=1.0, le=2.0)
+    no_repeat_ngram: int = Field(default=4, ge=0, le=10)
+    n: int = Field(default=3, ge=1, le=16)
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    rerank: Rerank = "logprob"
+
+
+class GenerateRequest(StrictModel):
+    kind: Kind = "continue"
+    context: StoryContext = Field(default_factory=StoryContext)
+    params: GenerationParams = Field(default_factory=GenerationParams)
+    model: str | None = Field(default=None, max_length=100, description="checkpoint id")
+    moderation_level: ModerationLevel = "teen"
+
+
+class Span(StrictModel):
+    start: int
+    end: int
+    category: str
+    term: str = ""
+
+
+class ModerationVerdict(StrictModel):
+    """What moderation decided about one text, with the evidence."""
+
+    verdict: VerdictName = "allow"
+    categories: list[str] = Field(default_factory=list)
+    spans: list[Span] = Field(default_factory=list)
+    redacted: str | None = None
+    reasons: list[str] = Field(default_factory=list)
+    classifier_score: float | None = None
+    level: ModerationLevel = "teen"
+
+
+class ModerateRequest(StrictModel):
+    text: str = Field(max_length=20000)
+    level: ModerationLevel = "teen"
+
+
+class Candidate(StrictModel):
+    text: str
+    score: float
+    moderation: ModerationVerdict = Field(default_factory=ModerationVerdict)
+    tokens: int = 0
+    latent: list[float] | None = None
+
+
+class Timings(StrictModel):
+    queue_ms: float = 0.0
+    generate_ms: float = 0.0
+    total_ms: float = 0.0
+
+
+class GenerateResponse(StrictModel):
+    text: str
+    candidates: list[Candidate]
+    model: str
+    kind: Kind = "continue"
+    moderation: ModerationVerdict = Field(default_factory=ModerationVerdict)
+    timings: Timings = Field(default_factory=Timings)
+    fallback: bool = Field(default=False, description="True when every candidate was blocked")
+
+
+class ModelInfo(StrictModel):
+    id: str
+    family: str
+    parameters: int
+    vocab_size: int
+    default: bool = False
+    card: str = ""

@@ -1,0 +1,1 @@
+"""Persistence for stories, turns, characters, style profiles and moderation events."""
