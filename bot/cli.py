@@ -1,0 +1,70 @@
+"""`talewright`: one entry point for playing, serving, training, evaluating and benchmarking.
+
+Heavy imports (torch, discord, the service) happen inside each subcommand, so `talewright
+moderate` or `--help` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.commands_generators import add_generator_commands
+
+
+def _train(args: argparse.Namespace) -> int:
+    try:
+        config = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        print(f"cannot read training config {args.config}: {exc}", file=sys.stderr)
+        return 2
+    out_dir = Path(args.out or f"runs/{args.model}-{Path(args.config).stem}")
+    data_dir = Path(args.data) if args.data else None
+    if args.model == "lstm":
+        from generators.train.lstm import train_lstm
+
+        best = train_lstm(config, out_dir, data_dir, resume=not args.restart)
+    elif args.model == "vae":
+        from generators.train.vae import train_vae
+
+        best = train_vae(config, out_dir, data_dir, resume=not args.restart)
+    else:
+        from generators.train.seqgan import train_seqgan
+
+        best = train_seqgan(config, out_dir, data_dir, resume=not args.restart)
+    print(f"best checkpoint: {best}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="talewright", description=__doc__.splitlines()[0])
+    parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a model from a TOML config")
+    train.add_argument("model", choices=["lstm", "vae", "seqgan"])
+    train.add_argument("--config", required=True, help="TOML file with every hyperparameter")
+    train.add_argument("--data", help="corpus folder (overrides [data] path)")
+    train.add_argument("--out", help="run folder (default runs/<model>-<config name>)")
+    train.add_argument("--restart", action="store_true", help="ignore an existing run folder")
+    train.set_defaults(func=_train)
+
+    add_generator_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""StoryContext -> model input, in the same markup the model was trained on.
+
+`<|endoftext|> <|genre|> [<|mood|>] [<|premise|> keywords <|/premise|>] turn \\n turn \\n ...
+\\n <|kind|> [<|speaker|> Name <|/speaker|>] [opening quote]`
+
+The premise block holds keywords (names and content words), as in training: the premise's
+content words, the names of the characters in play and, for dialogue, the speaker's traits.
+When the story is longer than the token budget, the oldest turns go first; the control tokens,
+the premise and the newest turn always stay (the newest turn is cut from its start if it alone
+is too long).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from generators.sampling import StopRule
+from generators.schemas import CharacterSheet, StoryContext
+from generators.text.normalize import normalize_text
+from generators.text.tokenizer import (
+    PREMISE_END,
+    PREMISE_START,
+    SPEAKER_END,
+    SPEAKER_START,
+    TextTokenizer,
+    genre_token,
+    kind_token,
+    mood_token,
+)
+
+DEFAULT_BUDGET = 384
+_CONTENT_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
+_STOP = frozenset(
+    """the and for with that this from into have has had was were are who what when where which
+    while their there they them then than very just also about after before over under some
+    only one two finds find found its his her our your you not but all any can will would""".split()
+)
+TWIST_KIND = "twist"
+
+
+@dataclass
+class Prompt:
+    ids: list[int]
+    stop: StopRule
+    prefix_text: str = ""
+    dropped_turns: int = 0
+
+
+def separator_for(genre: str) -> str:
+    """TinyStories paragraphs are split by one newline, books by a blank line."""
+    return "\n" if genre == "children" else "\n\n"
+
+
+def premise_keywords(
+    context: StoryContext, speaker: CharacterSheet | None, kind: str, limit: int = 10
+) -> list[str]:
+    words: list[str] = []
+    for character in context.characters:
+        words.append(character.name)
+    if speaker is not None:
+        traits = f"{speaker.personality} {speaker.speech_style} {speaker.description}"
+        words += [w for w in _CONTENT_WORD.findall(traits) if w.lower() not in _STOP][:4]
+    source = (context.theme or context.premise) if kind == "poem" else context.premise
+    words += [w for w in _CONTENT_WORD.findall(source) if w.lower() not in _STOP]
+    seen: set[str] = set()
+    unique = []
+    for w in words:
+        if w.lower() not in seen:
+            seen.add(w.lower())
+            unique.append(w)
+    return unique[:limit]
+
+
+def find_character(context: StoryContext, name: str | None) -> CharacterSheet | None:
+    if not name:
+        return None
+    for character in context.characters:
+        if character.name.casefold() == name.casefold():
+            return character
+    return None
+
+
+def build_prompt(
+    tokenizer: TextTokenizer, kind: str, context: StoryContext, budget: int = DEFAULT_BUDGET
+) -> Prompt:
+    """Token ids, stop rule and forced text prefix for one request."""
+    genre = "poetry" if kind == "poem" else context.genre
+    separator = separator_for(genre)
+    speaker = find_character(context, context.speaker) if kind == "dialogue" else None
+    head = [tokenizer.eos_id, tokenizer.id(genre_token(genre))]
+    if context.mood:
+        head.append(tokenizer.id(mood_token(context.mood)))
+    words = premise_keywords(context, speaker, kind)
+    if words:
+        head += [tokenizer.id(PREMISE_START), *tokenizer.encode(", ".join(words))]
+        head.append(tokenizer.id(PREMISE_END))
+
+    tail: list[int] = []
+    prefix_text = ""
+    stop = StopRule(paragraph=separator)
+    if kind == "dialogue":
+        name = (speaker.name if speaker else context.speaker) or "Someone"
+        tail = [tokenizer.id(kind_token("dialogue")), tokenizer.id(SPEAKER_START)]
+        tail += [*tokenizer.encode(name), tokenizer.id(SPEAKER_END)]
+        prefix_text = '"'
+        tail += tokenizer.encode(prefix_text)
+        stop = StopRule(paragraph=separator, closing_quote=True)
+    elif kind == "twist":
+        tail = [tokenizer.id(kind_token("twist"))]
+    elif kind == "poem":
+        tail = [tokenizer.id(kind_token("poem"))]
+        stop = StopRule(paragraph=None, stanza=True, trim_to_sentence=False)
+    elif kind == "continue":
+        tail = [tokenizer.id(kind_token("narration"))]
+
+    turns = [normalize_text(t.text) for t in context.turns if t.text.strip()]
+    if kind == "poem":
+        turns = []
+    encoded = [tokenizer.encode(t) for t in turns]
+    sep_ids = tokenizer.encode(separator)
+    room = budget - len(head) - len(tail) - len(sep_ids)
+    kept: list[list[int]] = []
+    used = 0
+    for ids in reversed(encoded):
+        cost = len(ids) + (len(sep_ids) if kept else 0)
+        if used + cost > room:
+            if not kept:
+                kept.append(ids[-max(room, 0) :] if room > 0 else [])
+            break
+        kept.append(ids)
+        used += cost
+    kept.reverse()
+    body: list[int] = []
+    for index, ids in enumerate(kept):
+        if index:
+            body += sep_ids
+        body += ids
+    if body:
+        body += sep_ids
+    return Prompt(head + body + tail, stop, prefix_text, dropped_turns=len(encoded) - len(kept))
+
+
+def render_output(kind: str, text: str, genre: str) -> str:
+    """Final clean-up of generated text for display: join a book's hard-wrapped lines."""
+    text = text.strip()
+    if kind != "poem" and genre != "children":
+        text = re.sub(r"(?<!\n)\n(?!\n)", " ", text)
+    return re.sub(r"[ ]{2,}", " ", text)

@@ -1,0 +1,301 @@
+"""Batched sampling from recurrent language models.
+
+A `Sequence` is one candidate being written: its tokens, its own random generator (so a seed
+gives the same text whatever else shares the batch), its sampling settings and its stop rule.
+`decode_step` advances any set of live sequences by one token with a single model call; the
+in-process generator and the service's continuous-batching scheduler both drive it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from generators.models.lstm import State
+from generators.text.tokenizer import TextTokenizer
+
+_SENTENCE_END = re.compile(r"[.!?](?:[\"'\u201d\u2019)]+)?(?=\s|$)")
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    temperature: float = 0.8
+    top_k: int = 0
+    top_p: float = 0.95
+    repetition_penalty: float = 1.1
+    repetition_window: int = 96
+    no_repeat_ngram: int = 4
+    max_tokens: int = 60
+    min_tokens: int = 8
+
+
+@dataclass(frozen=True)
+class StopRule:
+    """When a candidate is finished, and how its text is cut.
+
+    paragraph: the separator that ends a turn ("\\n" in TinyStories style, "\\n\\n" in books).
+    closing_quote: dialogue ends when a quote closes on a sentence end.
+    min_lines / stanza: poems end at a stanza break once they have `min_lines` lines.
+    """
+
+    paragraph: str | None = "\n"
+    closing_quote: bool = False
+    stanza: bool = False
+    min_lines: int = 4
+    trim_to_sentence: bool = True
+
+
+@dataclass
+class Sequence:
+    prompt: list[int]
+    settings: SamplingSettings
+    stop: StopRule
+    generator: torch.Generator
+    prefix_text: str = ""
+    tokens: list[int] = field(default_factory=list)
+    logprob: float = 0.0
+    finished: bool = False
+    stop_reason: str = ""
+    text: str = ""
+
+    @property
+    def mean_logprob(self) -> float:
+        return self.logprob / max(len(self.tokens), 1)
+
+
+class TokenTables:
+    """Per-vocabulary facts computed once per tokenizer: special tokens, newline tokens."""
+
+    def __init__(self, tokenizer: TextTokenizer, device: torch.device | str = "cpu"):
+        vocab = tokenizer.vocab_size
+        self.tokenizer = tokenizer
+        self.eos_id = tokenizer.eos_id
+        special = torch.zeros(vocab, dtype=torch.bool)
+        special[list(tokenizer.special_ids)] = True
+        special[self.eos_id] = False
+        self.special_mask = special.to(device)
+        newline = torch.zeros(vocab, dtype=torch.bool)
+        for token_id in range(vocab):
+            if token_id not in tokenizer.special_ids and "\n" in tokenizer.token_text(token_id):
+                newline[token_id] = True
+        self.newline_mask = newline.to(device)
+        self.pad_id = tokenizer.pad_id
+
+
+def filter_top_k_top_p(logits: torch.Tensor, top_k: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
+    """Mask (to -inf) every token outside each row's top-k and nucleus; rows may differ.
+
+    `top_k` 0 means no limit. The most likely token always survives, so a row is never empty.
+    """
+    sorted_logits, sorted_idx = logits.sort(dim=-1, descending=True)
+    vocab = logits.size(-1)
+    ranks = torch.arange(vocab, device=logits.device).unsqueeze(0)
+    k = torch.where(top_k > 0, top_k, torch.full_like(top_k, vocab)).unsqueeze(1)
+    remove_sorted = ranks >= k
+    probs = sorted_logits.softmax(dim=-1)
+    cumulative = probs.cumsum(dim=-1)
+    remove_sorted |= (cumulative - probs) >= top_p.unsqueeze(1)
+    remove_sorted[:, 0] = False
+    remove = torch.zeros_like(remove_sorted).scatter(1, sorted_idx, remove_sorted)
+    return logits.masked_fill(remove, float("-inf"))
+
+
+def _recent_window(sequences: list[Sequence], pad_id: int, device) -> torch.Tensor:
+    width = max(s.settings.repetition_window for s in sequences)
+    rows = []
+    for s in sequences:
+        recent = (s.prompt + s.tokens)[-s.settings.repetition_window :]
+        rows.append(recent + [pad_id] * (width - len(recent)))
+    return torch.tensor(rows, dtype=torch.long, device=device)
+
+
+def _banned_ngram_tokens(seq: Sequence) -> list[int]:
+    n = seq.settings.no_repeat_ngram
+    history = seq.tokens
+    if n <= 1 or len(history) < n - 1:
+        return []
+    context = tuple(history[-(n - 1) :]) if n > 1 else ()
+    banned = []
+    for i in range(len(history) - n + 1):
+        if tuple(history[i : i + n - 1]) == context:
+            banned.append(history[i + n - 1])
+    return banned
+
+
+def next_token_logits(
+    raw_logits: torch.Tensor, sequences: list[Sequence], tables: TokenTables
+) -> torch.Tensor:
+    """Apply every per-row rule to raw logits: specials, min length, repetition, temperature,
+    n-gram bans, top-k / top-p."""
+    logits = raw_logits.float().clone()
+    device = logits.device
+    logits[:, tables.special_mask] = float("-inf")
+    for row, s in enumerate(sequences):
+        if len(s.tokens) < s.settings.min_tokens:
+            logits[row, tables.eos_id] = float("-inf")
+            logits[row, tables.newline_mask] = float("-inf")
+        banned = _banned_ngram_tokens(s)
+        if banned:
+            logits[row, banned] = float("-inf")
+    penalties = torch.tensor([s.settings.repetition_penalty for s in sequences], device=device)
+    if bool((penalties > 1.0).any()):
+        window = _recent_window(sequences, tables.pad_id, device)
+        seen = torch.zeros_like(logits, dtype=torch.bool).scatter_(1, window, True)
+        seen[:, tables.pad_id] = False
+        seen[:, tables.newline_mask] = False
+        p = penalties.unsqueeze(1)
+        penalized = torch.where(logits > 0, logits / p, logits * p)
+        logits = torch.where(seen, penalized, logits)
+    temperature = torch.tensor([s.settings.temperature for s in sequences], device=device)
+    logits = logits / temperature.unsqueeze(1)
+    top_k = torch.tensor([s.settings.top_k for s in sequences], device=device)
+    top_p = torch.tensor([s.settings.top_p for s in sequences], device=device)
+    return filter_top_k_top_p(logits, top_k, top_p)
+
+
+def choose_tokens(filtered: torch.Tensor, sequences: list[Sequence]) -> torch.Tensor:
+    """Sample one token per row, each row with its own generator (inverse-CDF on a uniform)."""
+    probs = filtered.softmax(dim=-1)
+    uniforms = torch.stack([torch.rand((), generator=s.generator) for s in sequences])
+    cdf = probs.cumsum(dim=-1)
+    cdf = cdf / cdf[:, -1:].clamp_min(1e-12)
+    picks = torch.searchsorted(cdf, uniforms.to(cdf.device).unsqueeze(1)).squeeze(1)
+    picks = picks.clamp_max(probs.size(-1) - 1)
+    # searchsorted may land on a zero-probability slot through rounding; fall back to the argmax.
+    chosen_prob = probs.gather(1, picks.unsqueeze(1)).squeeze(1)
+    return torch.where(chosen_prob > 0, picks, probs.argmax(dim=-1))
+
+
+def update_sequences(
+    sequences: list[Sequence],
+    chosen: torch.Tensor,
+    raw_logits: torch.Tensor,
+    tables: TokenTables,
+) -> None:
+    """Append chosen tokens, add their model log-probability, apply stop rules."""
+    logprobs = F.log_softmax(raw_logits.float(), dim=-1).gather(1, chosen.unsqueeze(1)).squeeze(1)
+    for s, token, lp in zip(sequences, chosen.tolist(), logprobs.tolist(), strict=True):
+        if token == tables.eos_id:
+            s.finished, s.stop_reason = True, "end_of_story"
+            s.text = finish_text(s, tables.tokenizer, natural=True)
+            continue
+        s.tokens.append(token)
+        s.logprob += lp
+        check_stop(s, tables.tokenizer)
+
+
+def check_stop(s: Sequence, tokenizer: TextTokenizer) -> None:
+    text = s.prefix_text + tokenizer.decode(s.tokens)
+    rule = s.stop
+    if rule.stanza:
+        lines = [ln for ln in text.split("\n") if ln.strip()]
+        if "\n\n" in text.lstrip("\n") and len(lines) >= rule.min_lines:
+            cut = text.lstrip("\n").index("\n\n")
+            _finish(s, text.lstrip("\n")[:cut], "stanza")
+            return
+    elif rule.paragraph and len(s.tokens) >= s.settings.min_tokens:
+        body = text.lstrip("\n")
+        if rule.paragraph in body:
+            _finish(s, body[: body.index(rule.paragraph)], "paragraph")
+            return
+    if rule.closing_quote:
+        end = closing_quote_end(text)
+        if end is not None and len(s.tokens) >= min(s.settings.min_tokens, 3):
+            _finish(s, text[:end], "closing_quote")
+            return
+    if len(s.tokens) >= s.settings.max_tokens:
+        s.finished, s.stop_reason = True, "max_tokens"
+        s.text = finish_text(s, tokenizer, natural=False)
+
+
+def _finish(s: Sequence, text: str, reason: str) -> None:
+    s.finished, s.stop_reason = True, reason
+    s.text = text.strip()
+
+
+def closing_quote_end(text: str) -> int | None:
+    """End offset of the first spoken sentence that closes its quote (`"...!"`), if any."""
+    match = re.search(r"[.!?]+[\"\u201d]", text[1:]) if text[:1] in "\"\u201c" else None
+    return match.end() + 1 if match else None
+
+
+def finish_text(s: Sequence, tokenizer: TextTokenizer, natural: bool) -> str:
+    text = (s.prefix_text + tokenizer.decode(s.tokens)).strip()
+    if s.stop.stanza:
+        lines = text.split("\n")
+        if not natural and len(lines) > 1:
+            text = "\n".join(lines[:-1])
+        return text.strip()
+    if s.stop.paragraph and s.stop.paragraph in text:
+        text = text[: text.index(s.stop.paragraph)]
+    if not natural and s.stop.trim_to_sentence:
+        text = trim_to_sentence(text)
+    return text.strip()
+
+
+def trim_to_sentence(text: str) -> str:
+    """Cut after the last complete sentence; keep the text whole if it has none."""
+    ends = list(_SENTENCE_END.finditer(text))
+    return text[: ends[-1].end()] if ends else text
+
+
+@torch.no_grad()
+def prefill(model, prompt: list[int], device) -> tuple[torch.Tensor, State]:
+    """Read a prompt once; return the logits for the next token and the state after it."""
+    ids = torch.tensor([prompt], dtype=torch.long, device=device)
+    logits, state = model.run(ids)
+    return logits[:, -1, :], state
+
+
+@torch.no_grad()
+def decode_step(
+    model,
+    sequences: list[Sequence],
+    logits: torch.Tensor,
+    tables: TokenTables,
+) -> torch.Tensor:
+    """Pick the next token of every sequence from `logits` (one row each); return the tokens."""
+    filtered = next_token_logits(logits, sequences, tables)
+    chosen = choose_tokens(filtered, sequences)
+    update_sequences(sequences, chosen, logits, tables)
+    return chosen
+
+
+@torch.no_grad()
+def sample(
+    model,
+    tables: TokenTables,
+    prompt: list[int],
+    settings: SamplingSettings,
+    stop: StopRule,
+    n: int,
+    seed: int | None,
+    prefix_text: str = "",
+) -> list[Sequence]:
+    """`n` candidates continuing one prompt, read once and then decoded as one batch."""
+    device = next(model.parameters()).device
+    last_logits, state = prefill(model, prompt, device)
+    base = seed if seed is not None else int(torch.randint(0, 2**62, ()).item())
+    sequences = [
+        Sequence(prompt, settings, stop, torch.Generator().manual_seed(base + i), prefix_text)
+        for i in range(n)
+    ]
+    logits = last_logits.expand(n, -1)
+    state = (state[0].expand(-1, n, -1).contiguous(), state[1].expand(-1, n, -1).contiguous())
+    live = list(range(n))
+    while live:
+        active = [sequences[i] for i in live]
+        chosen = decode_step(model, active, logits, tables)
+        still = [j for j, s in enumerate(active) if not s.finished]
+        if not still:
+            break
+        index = torch.tensor(still, device=device)
+        state = (state[0][:, index], state[1][:, index])
+        step_logits, state = model.run(chosen[index].unsqueeze(1), state)
+        logits = step_logits[:, -1, :]
+        live = [live[j] for j in still]
+    return sequences

@@ -1,0 +1,59 @@
+"""Model cards: what a checkpoint was trained on, how, and how well it does."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from generators.text.corpus import CorpusReport
+
+
+def _table(rows: dict[str, Any]) -> str:
+    lines = ["| | |", "|---|---|"]
+    for key, value in rows.items():
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        lines.append(f"| {key} | {shown} |")
+    return "\n".join(lines)
+
+
+def data_section(report: CorpusReport) -> str:
+    return (
+        "## Data\n\n"
+        "TinyStories (CDLA-Sharing-1.0; `tinystories/stories.txt`) as genre `children`, and "
+        "public-domain Project Gutenberg books (`gutenberg/<genre>/`) cut into passages of about "
+        "2,000 characters at paragraph boundaries, tagged with their folder as genre. Sources and "
+        "licenses: `shared/data/README.md`. Split by a SHA-256 hash of each document's text "
+        "(5% validation). Mood labels from VADER valence plus small mood lexicons.\n\n"
+        f"- documents: {report.documents} ({json.dumps(report.by_split)})\n"
+        f"- characters: {json.dumps(report.characters)}\n"
+        f"- by genre: {json.dumps(report.by_genre)}\n"
+        f"- by mood: {json.dumps(report.by_mood)}\n"
+        f"- dropped: {report.dropped_short} too short, {report.dropped_moderation} by moderation "
+        f"(redacted {report.redacted_moderation}; categories "
+        f"{json.dumps(report.moderation_by_category)})\n"
+    )
+
+
+def lstm_card(
+    model_id: str,
+    report: CorpusReport,
+    config: dict[str, Any],
+    metrics: dict[str, Any],
+    parameters: int,
+    evaluation: dict[str, Any] | None = None,
+) -> str:
+    model = config.get("model", {})
+    sections = [
+        f"# {model_id}: LSTM language model\n",
+        f"A {model.get('num_layers', 2)}-layer LSTM (embedding {model.get('embed_dim')}, hidden "
+        f"{model.get('hidden_dim')}, tied output embedding), {parameters / 1e6:.2f}M parameters, "
+        f"byte-level BPE vocabulary of {config.get('tokenizer', {}).get('vocab_size')} with "
+        "control tokens for genre, mood, kind of turn, speaker and premise. Weights stored as "
+        "float16 safetensors.\n",
+        data_section(report),
+        "## Training run\n\n```json\n" + json.dumps(config, indent=2) + "\n```\n",
+        "## Validation at export\n\n" + _table(metrics) + "\n",
+    ]
+    if evaluation:
+        sections.append("## Evaluation\n\n" + _table(evaluation) + "\n")
+    return "\n".join(sections)

@@ -1,0 +1,180 @@
+"""`talewright train lstm`: the LSTM language model on the story corpus.
+
+Every hyperparameter comes from a TOML file (see configs/lstm_default.toml) that is copied into
+the run folder and into each exported checkpoint's config.json.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from generators.checkpoint import save_checkpoint
+from generators.models.lstm import LSTMConfig, LSTMLanguageModel
+from generators.scoring import score_texts
+from generators.text.corpus import Document
+from generators.text.data import StreamBatcher
+from generators.text.markup import DocumentEncoder
+from generators.text.tokenizer import TextTokenizer
+from generators.train.cards import lstm_card
+from generators.train.prepare import PreparedCorpus, prepare_corpus
+from generators.train.trainer import TrainConfig, Trainer
+
+
+class LSTMTask:
+    """Truncated BPTT over parallel token streams, carrying the recurrent state between windows."""
+
+    monitor = "val_bpc"
+
+    def __init__(
+        self,
+        corpus: PreparedCorpus,
+        model_config: LSTMConfig,
+        batch_size: int,
+        seq_len: int,
+        seed: int,
+        reset_state_prob: float,
+        validation_docs: int,
+        config_snapshot: dict[str, Any],
+    ):
+        self.corpus = corpus
+        self.model_config = model_config
+        self.tokenizer = corpus.tokenizer
+        self.batcher = StreamBatcher(
+            corpus.train, DocumentEncoder(corpus.tokenizer), batch_size, seq_len, seed
+        )
+        self.reset_state_prob = reset_state_prob
+        self.rng = random.Random(seed)
+        self.epoch = 0
+        self.window = 0
+        self.carried: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.validation = _validation_sample(corpus.validation, validation_docs, seed)
+        self.config_snapshot = config_snapshot
+
+    def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        while True:
+            for inputs, targets in self.batcher.windows(self.epoch, self.window):
+                self.window += 1
+                yield inputs, targets
+            self.epoch += 1
+            self.window = 0
+            self.carried = None
+
+    def loss(self, model: nn.Module, batch, step: int) -> tuple[torch.Tensor, dict[str, float]]:
+        device = next(model.parameters()).device
+        inputs, targets = (t.to(device) for t in batch)
+        state = self.carried
+        if state is not None and self.rng.random() < self.reset_state_prob:
+            state = None
+        logits, new_state = model.run(inputs, state)
+        self.carried = (new_state[0].detach().float(), new_state[1].detach().float())
+        loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), targets.reshape(-1))
+        return loss, {"tokens": inputs.numel(), "epoch": self.epoch}
+
+    def validate(self, model: nn.Module) -> dict[str, float]:
+        metrics = evaluate_parts(model, self.tokenizer, self.validation)
+        model.train()
+        return metrics
+
+    def state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        tensors = {}
+        if self.carried is not None:
+            tensors = {"h": self.carried[0], "c": self.carried[1]}
+        values = {"epoch": self.epoch, "window": self.window, "rng": _listify(self.rng.getstate())}
+        return values, tensors
+
+    def load_state(self, values: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        self.epoch = values["epoch"]
+        self.window = values["window"]
+        self.rng.setstate(_tuplify(values["rng"]))
+        self.carried = (tensors["h"], tensors["c"]) if "h" in tensors else None
+
+    def export(self, model: nn.Module, folder: Path, metrics: dict[str, Any]) -> None:
+        card = lstm_card(
+            folder.name, self.corpus.report, self.config_snapshot, metrics, model_params(model)
+        )
+        save_checkpoint(
+            folder,
+            model,
+            family="lstm",
+            model_config=self.model_config.to_dict(),
+            tokenizer=self.tokenizer,
+            card=card,
+            info={"training": self.config_snapshot, "validation": metrics},
+        )
+
+
+def model_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _validation_sample(docs: list[Document], per_part: int, seed: int) -> list[Document]:
+    """A fixed sample of up to `per_part` children and `per_part` book documents (0: all)."""
+    children = [d for d in docs if d.genre == "children"]
+    books = [d for d in docs if d.genre != "children"]
+    if per_part <= 0:
+        return children + books
+    rng = random.Random(seed)
+    return rng.sample(children, min(per_part, len(children))) + rng.sample(
+        books, min(per_part, len(books))
+    )
+
+
+def evaluate_parts(
+    model: nn.Module, tokenizer: TextTokenizer, docs: list[Document]
+) -> dict[str, float]:
+    """Bits per character on the TinyStories part and the Gutenberg part, and their mean."""
+    autocast = next(model.parameters()).device.type == "cuda"
+    metrics: dict[str, float] = {}
+    parts = {
+        "children": [d for d in docs if d.genre == "children"],
+        "books": [d for d in docs if d.genre != "children"],
+    }
+    for name, part in parts.items():
+        if part:
+            score = score_texts(
+                model, tokenizer, [d.text for d in part], [d.genre for d in part], autocast=autocast
+            )
+            metrics[f"val_bpc_{name}"] = score.bits_per_char
+    metrics["val_bpc"] = sum(metrics.values()) / max(len(metrics), 1)
+    return metrics
+
+
+def train_lstm(config: dict[str, Any], out_dir: Path, data_dir: Path | None, resume: bool) -> Path:
+    """Run (or resume) a training run; return the folder of the best checkpoint."""
+    data_cfg = dict(config.get("data", {}))
+    if data_dir is not None:
+        data_cfg["path"] = str(data_dir)
+    corpus = prepare_corpus(data_cfg, config.get("tokenizer", {}), out_dir)
+    model_config = LSTMConfig(vocab_size=corpus.tokenizer.vocab_size, **config.get("model", {}))
+    batch_cfg = config.get("batch", {})
+    train_cfg = TrainConfig.from_dict(config.get("train", {}))
+    torch.manual_seed(train_cfg.seed)
+    model = LSTMLanguageModel(model_config)
+    task = LSTMTask(
+        corpus,
+        model_config,
+        batch_size=batch_cfg.get("batch_size", 32),
+        seq_len=batch_cfg.get("seq_len", 128),
+        seed=train_cfg.seed,
+        reset_state_prob=batch_cfg.get("reset_state_prob", 0.02),
+        validation_docs=config.get("eval", {}).get("validation_docs", 200),
+        config_snapshot=config,
+    )
+    trainer = Trainer(model, task, train_cfg, out_dir, run_info={"config": config})
+    trainer.fit(resume=resume)
+    return trainer.best_dir
+
+
+def _listify(value: Any) -> Any:
+    return [_listify(v) for v in value] if isinstance(value, tuple | list) else value
+
+
+def _tuplify(value: Any) -> Any:
+    return tuple(_tuplify(v) for v in value) if isinstance(value, list) else value
