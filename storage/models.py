@@ -1,0 +1,244 @@
+"""The records the story engine reads and writes, as plain dataclasses.
+
+Nothing here knows about SQL or Discord, so the engine, the front ends and any storage backend
+share one vocabulary. Discord ids (guild, channel, user) are 64-bit ints, our own ids are
+database integers, and times are float unix seconds (UTC). Records are frozen: a change goes
+through a repository method, which returns the stored result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+ModerationLevel = Literal["family", "teen", "mature"]
+StoryMode = Literal["free", "round_robin"]
+TimeoutAction = Literal["skip", "ai"]
+RerollPolicy = Literal["owner", "vote"]
+StoryStatus = Literal["active", "paused", "ended"]
+AuthorKind = Literal["user", "model"]
+TurnKind = Literal["narration", "dialogue", "twist", "poem", "opening"]
+TurnState = Literal["pending", "accepted", "discarded"]
+FeedbackKind = Literal["keep", "reroll_vote", "up", "down", "report"]
+ModerationKind = Literal["report", "block", "redact", "fallback"]
+ModerationSource = Literal["user_input", "character", "generated", "report"]
+ModerationStatus = Literal["open", "resolved", "dismissed"]
+Resolution = Literal["hidden", "dismissed"]
+
+TERMINAL_GUILD_ID = 0
+"""The guild id of stories played in the terminal, which has no Discord guild."""
+
+ANY_CATEGORY = "*"
+"""Key of a guild's term lists that applies to every moderation category."""
+
+DEFAULT_MODERATION_LEVEL: ModerationLevel = "teen"
+DEFAULT_COOLDOWN_SECONDS = 5.0
+
+TermLists = dict[str, list[str]]
+"""Moderation category -> terms; the key `ANY_CATEGORY` applies to all categories."""
+
+
+def require_choice(name: str, value: object, literal: Any) -> str:
+    """Return `value` if it is one of the Literal's values, else raise a ValueError naming them.
+
+    Storage checks these before writing so a typo fails with a readable message instead of a
+    database constraint error.
+    """
+    choices = get_args(literal)
+    if value not in choices:
+        allowed = ", ".join(repr(choice) for choice in choices)
+        raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    """Per-guild options; `updated_at` is 0.0 for a guild that never saved any."""
+
+    guild_id: int
+    moderation_level: ModerationLevel = DEFAULT_MODERATION_LEVEL
+    blocked_terms: TermLists = field(default_factory=dict)
+    exempt_terms: TermLists = field(default_factory=dict)
+    plain_message_mode: bool = False
+    cooldown_seconds: float = DEFAULT_COOLDOWN_SECONDS
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One story in one place.
+
+    `channel_id` is where the story is played; when it is played in a thread, `thread_id` is
+    that thread, and the story is found by the thread's id.
+    """
+
+    id: int
+    guild_id: int
+    channel_id: int
+    thread_id: int | None
+    owner_id: int
+    title: str
+    genre: str
+    mood: str | None
+    premise: str
+    mode: StoryMode
+    turn_timeout_s: int | None
+    timeout_action: TimeoutAction
+    reroll_policy: RerollPolicy
+    style_matching: bool
+    model_id: str | None
+    status: StoryStatus
+    current_seat: int
+    turn_deadline: float | None
+    created_at: float
+    updated_at: float
+    ended_at: float | None
+
+    @property
+    def place_id(self) -> int:
+        """The id that messages and commands for this story arrive from."""
+        return self.thread_id if self.thread_id is not None else self.channel_id
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """A member of a story; a row that has `left_at` set is kept for bylines."""
+
+    story_id: int
+    user_id: int
+    display_name: str
+    seat: int
+    joined_at: float
+    left_at: float | None
+    character_id: int | None
+
+    @property
+    def active(self) -> bool:
+        return self.left_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One piece of text in a story, or one candidate for it.
+
+    Alternatives (rerolls, swipes) of a position share `slot` and differ in `alt_index`; at most
+    one turn per slot is accepted. `author_id` is the user who wrote it, or who asked the model.
+    """
+
+    id: int
+    story_id: int
+    slot: int
+    alt_index: int
+    author_kind: AuthorKind
+    author_id: int | None
+    author_name: str
+    accepted_by: int | None
+    character_id: int | None
+    character_name: str | None
+    kind: TurnKind
+    text: str
+    model_id: str | None
+    params: dict[str, Any]
+    score: float | None
+    moderation: dict[str, Any] | None
+    state: TurnState
+    hidden: bool
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TurnDraft:
+    """The content of a turn about to be stored; storage assigns its slot, state and id."""
+
+    author_kind: AuthorKind
+    text: str
+    author_id: int | None = None
+    author_name: str = ""
+    kind: TurnKind = "narration"
+    character_id: int | None = None
+    character_name: str | None = None
+    model_id: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    score: float | None = None
+    moderation: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Character:
+    """A character sheet owned by one user in one guild.
+
+    `card_json` keeps the imported Character Card V2 text verbatim so fields this project does
+    not use survive an import/export round trip.
+    """
+
+    id: int
+    guild_id: int
+    owner_id: int
+    name: str
+    description: str
+    personality: str
+    speech_style: str
+    backstory: str
+    first_message: str
+    tags: tuple[str, ...]
+    card_json: str | None
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCharacter:
+    """A character brought into a story, and by whom."""
+
+    story_id: int
+    character_id: int
+    added_by: int
+    added_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StyleProfile:
+    """A user's writing style, shared across guilds.
+
+    `vector` is the mean of `count` sentence vectors; `stats` is free-form (sentence length,
+    dialogue share, genre counts, ...) and `preferences` holds values set with `/style set`.
+    """
+
+    user_id: int
+    vector: tuple[float, ...]
+    count: int
+    stats: dict[str, Any]
+    preferences: dict[str, Any]
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """One user's reaction to one turn; a user gives each kind at most once per turn."""
+
+    id: int
+    turn_id: int
+    user_id: int
+    kind: FeedbackKind
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationEvent:
+    """Something moderation did or was asked to look at, with the decision taken on it."""
+
+    id: int
+    guild_id: int
+    story_id: int | None
+    turn_id: int | None
+    user_id: int | None
+    kind: ModerationKind
+    source: ModerationSource
+    excerpt: str
+    verdict: dict[str, Any]
+    status: ModerationStatus
+    resolution: Resolution | None
+    resolved_by: int | None
+    resolved_at: float | None
+    note: str | None
+    created_at: float

@@ -1,0 +1,344 @@
+"""What the story engine may ask of storage, as Protocols.
+
+The engine depends on these and never on a backend, so SQLite can be swapped for PostgreSQL
+(several bot processes) without touching it. Conventions shared by every repository:
+
+- `get` returns None for a missing record; a change to a missing record raises NotFound.
+- Every method is one transaction: it either fully happens, committed before it returns, or
+  raises a StorageError and changes nothing.
+- Lists come newest first unless the method says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, Protocol
+
+from storage.models import (
+    Character,
+    FeedbackKind,
+    GuildSettings,
+    ModerationEvent,
+    ModerationKind,
+    ModerationSource,
+    Participant,
+    RerollPolicy,
+    Resolution,
+    Story,
+    StoryCharacter,
+    StoryMode,
+    StoryStatus,
+    StyleProfile,
+    TimeoutAction,
+    Turn,
+    TurnDraft,
+)
+
+StatsUpdate = Mapping[str, Any] | Callable[[dict[str, Any], int], Mapping[str, Any]]
+"""New style stats: a mapping whose keys replace the stored ones, or a function called inside
+the transaction with (stored stats, stored count) that returns the stats to store, for updates
+such as running averages and counters that must not lose a concurrent change."""
+
+
+class GuildRepository(Protocol):
+    async def get(self, guild_id: int) -> GuildSettings:
+        """The guild's settings, or the defaults when it never saved any."""
+        ...
+
+    async def upsert(self, settings: GuildSettings) -> GuildSettings:
+        """Store all of `settings`; returns them with `updated_at` set."""
+        ...
+
+
+class StoryRepository(Protocol):
+    async def create(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        owner_id: int,
+        title: str,
+        genre: str,
+        premise: str = "",
+        mood: str | None = None,
+        thread_id: int | None = None,
+        mode: StoryMode = "free",
+        turn_timeout_s: int | None = None,
+        timeout_action: TimeoutAction = "skip",
+        reroll_policy: RerollPolicy = "owner",
+        style_matching: bool = False,
+        model_id: str | None = None,
+    ) -> Story:
+        """A new active story; Conflict if its channel (or thread) has one that has not ended."""
+        ...
+
+    async def get(self, story_id: int) -> Story | None: ...
+
+    async def get_active_for_channel(self, channel_id: int) -> Story | None:
+        """The story (active or paused) played in this channel or thread, if any."""
+        ...
+
+    async def list_for_guild(
+        self,
+        guild_id: int,
+        *,
+        statuses: Collection[StoryStatus] | None = None,
+        limit: int = 25,
+        offset: int = 0,
+    ) -> list[Story]: ...
+
+    async def list_for_channel(
+        self,
+        channel_id: int,
+        *,
+        statuses: Collection[StoryStatus] | None = None,
+        limit: int = 25,
+        offset: int = 0,
+    ) -> list[Story]:
+        """Stories played in this channel or in one of its threads."""
+        ...
+
+    async def update_settings(self, story_id: int, **changes: Any) -> Story:
+        """Change settings: title, genre, mood, premise, thread_id, mode, turn_timeout_s,
+        timeout_action, reroll_policy, style_matching, model_id."""
+        ...
+
+    async def set_status(self, story_id: int, status: StoryStatus) -> Story:
+        """Pause, resume or end. Ending records `ended_at` and clears the turn deadline;
+        reopening an ended story is a Conflict if its channel has another open story."""
+        ...
+
+    async def set_turn(
+        self,
+        story_id: int,
+        current_seat: int,
+        turn_deadline: float | None,
+        *,
+        expect_seat: int | None = None,
+    ) -> Story:
+        """Move the round-robin turn. With `expect_seat`, Conflict unless the story is still
+        at that seat, so a deadline and a posted turn cannot both advance it."""
+        ...
+
+    async def list_due_deadlines(self, now: float, limit: int = 100) -> list[Story]:
+        """Active stories whose turn deadline is at or before `now`, earliest first."""
+        ...
+
+    async def add_participant(
+        self, story_id: int, user_id: int, display_name: str, *, character_id: int | None = None
+    ) -> Participant:
+        """Join the story; a member who left rejoins at the end of the seat order, and joining
+        twice changes nothing but the display name (and character, when given)."""
+        ...
+
+    async def remove_participant(self, story_id: int, user_id: int) -> bool:
+        """Mark the member as left (the row stays for bylines); False if not a member."""
+        ...
+
+    async def get_participant(self, story_id: int, user_id: int) -> Participant | None: ...
+
+    async def list_participants(
+        self, story_id: int, *, include_left: bool = False
+    ) -> list[Participant]:
+        """Members in seat order."""
+        ...
+
+    async def set_participant_character(
+        self, story_id: int, user_id: int, character_id: int | None
+    ) -> Participant: ...
+
+
+class TurnRepository(Protocol):
+    async def add(self, story_id: int, draft: TurnDraft) -> Turn:
+        """A turn in the next slot: a user's turn is accepted at once, a model's is pending."""
+        ...
+
+    async def add_alternative(self, story_id: int, slot: int, draft: TurnDraft) -> Turn:
+        """Another pending candidate for `slot` (a reroll or swipe)."""
+        ...
+
+    async def list_alternatives(self, story_id: int, slot: int) -> list[Turn]:
+        """Every candidate of the slot, in the order they were made."""
+        ...
+
+    async def accept(self, turn_id: int, by: int) -> Turn:
+        """Make this the slot's accepted turn; its other candidates become discarded."""
+        ...
+
+    async def discard(self, turn_id: int) -> Turn: ...
+
+    async def get(self, turn_id: int) -> Turn | None: ...
+
+    async def recent_accepted(self, story_id: int, limit: int = 50) -> list[Turn]:
+        """The newest `limit` accepted, visible turns, in story order (oldest first)."""
+        ...
+
+    async def page(
+        self, story_id: int, offset: int = 0, limit: int = 20, *, include_hidden: bool = False
+    ) -> list[Turn]:
+        """Accepted turns in story order, for reading and export."""
+        ...
+
+    async def count_accepted(self, story_id: int, *, include_hidden: bool = False) -> int: ...
+
+    async def next_slot(self, story_id: int) -> int: ...
+
+    async def pending_for_story(self, story_id: int) -> list[Turn]:
+        """Candidates still waiting for Keep, by slot then alternative."""
+        ...
+
+    async def undo_last(self, story_id: int) -> Turn | None:
+        """Discard the last accepted, visible turn and return it; None when there is none."""
+        ...
+
+    async def set_hidden(self, turn_id: int, hidden: bool = True) -> Turn:
+        """Hide or show a turn (a moderator's decision); the row is kept."""
+        ...
+
+
+class CharacterRepository(Protocol):
+    async def create(
+        self,
+        guild_id: int,
+        owner_id: int,
+        name: str,
+        *,
+        description: str = "",
+        personality: str = "",
+        speech_style: str = "",
+        backstory: str = "",
+        first_message: str = "",
+        tags: Sequence[str] = (),
+        card_json: str | None = None,
+    ) -> Character:
+        """Conflict if the owner already has a character of that name (ignoring case) here."""
+        ...
+
+    async def get(self, character_id: int) -> Character | None: ...
+
+    async def get_by_name(
+        self, guild_id: int, name: str, owner_id: int | None = None
+    ) -> Character | None:
+        """Match ignoring case; without an owner, the oldest character of that name."""
+        ...
+
+    async def list_for_guild(
+        self, guild_id: int, *, limit: int = 25, offset: int = 0
+    ) -> list[Character]:
+        """By name."""
+        ...
+
+    async def list_for_owner(self, guild_id: int, owner_id: int) -> list[Character]:
+        """By name."""
+        ...
+
+    async def search_names(
+        self, guild_id: int, prefix: str, limit: int = 25, *, owner_id: int | None = None
+    ) -> list[str]:
+        """Names starting with `prefix` (ignoring case), sorted, for autocomplete."""
+        ...
+
+    async def update(self, character_id: int, **changes: Any) -> Character:
+        """Change name, description, personality, speech_style, backstory, first_message,
+        tags or card_json; a rename onto another of the owner's names is a Conflict."""
+        ...
+
+    async def delete(self, character_id: int) -> bool:
+        """Delete the sheet and its story links; turns keep the character's name."""
+        ...
+
+    async def link(self, story_id: int, character_id: int, added_by: int) -> StoryCharacter:
+        """Bring a character into a story; linking twice keeps the first link."""
+        ...
+
+    async def unlink(self, story_id: int, character_id: int) -> bool: ...
+
+    async def list_for_story(self, story_id: int) -> list[Character]:
+        """Characters in the story, in the order they were brought in."""
+        ...
+
+
+class StyleRepository(Protocol):
+    async def get(self, user_id: int) -> StyleProfile | None: ...
+
+    async def add_vectors(
+        self,
+        user_id: int,
+        vectors: Sequence[Sequence[float]],
+        stats_update: StatsUpdate | None = None,
+    ) -> StyleProfile:
+        """Fold sentence vectors into the running mean, which does not depend on the order
+        the vectors arrive in; ValueError if their length differs from the stored vector's."""
+        ...
+
+    async def set_preferences(self, user_id: int, preferences: Mapping[str, Any]) -> StyleProfile:
+        """Merge explicit preferences; a value of None removes that preference."""
+        ...
+
+    async def delete(self, user_id: int) -> int:
+        """Delete the profile; returns the number of rows deleted."""
+        ...
+
+
+class FeedbackRepository(Protocol):
+    async def add(self, turn_id: int, user_id: int, kind: FeedbackKind) -> bool:
+        """Record the reaction; False when this user already gave it."""
+        ...
+
+    async def count(self, turn_id: int, kind: FeedbackKind) -> int: ...
+
+    async def voters(self, turn_id: int, kind: FeedbackKind) -> list[int]:
+        """User ids, in the order they reacted."""
+        ...
+
+
+class ModerationRepository(Protocol):
+    async def add(
+        self,
+        guild_id: int,
+        kind: ModerationKind,
+        source: ModerationSource,
+        *,
+        story_id: int | None = None,
+        turn_id: int | None = None,
+        user_id: int | None = None,
+        excerpt: str = "",
+        verdict: Mapping[str, Any] | None = None,
+    ) -> ModerationEvent: ...
+
+    async def get(self, event_id: int) -> ModerationEvent | None: ...
+
+    async def list_open(self, guild_id: int, limit: int = 25) -> list[ModerationEvent]: ...
+
+    async def list_recent(
+        self,
+        guild_id: int,
+        kinds: Collection[ModerationKind] | None = None,
+        limit: int = 25,
+    ) -> list[ModerationEvent]: ...
+
+    async def resolve(
+        self, event_id: int, by: int, resolution: Resolution, note: str | None = None
+    ) -> ModerationEvent:
+        """Record who decided what, and when. `hidden` also hides the event's turn in the same
+        transaction; deciding an event twice is a Conflict."""
+        ...
+
+
+class Storage(Protocol):
+    """Everything the engine stores, behind one object that a backend provides."""
+
+    guilds: GuildRepository
+    stories: StoryRepository
+    turns: TurnRepository
+    characters: CharacterRepository
+    styles: StyleRepository
+    feedback: FeedbackRepository
+    moderation: ModerationRepository
+
+    async def forget_user(self, user_id: int) -> dict[str, int]:
+        """Delete the user's style profile and feedback in every guild, in one transaction;
+        returns the number of rows deleted per table."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,73 @@
+"""The SQLite implementation of the Storage protocol, and how to open it."""
+
+from __future__ import annotations
+
+import os
+import time
+from types import TracebackType
+
+from storage.sqlite.characters import SqliteCharacterRepository
+from storage.sqlite.database import DEFAULT_BUSY_TIMEOUT_S, Clock, Database
+from storage.sqlite.feedback import SqliteFeedbackRepository
+from storage.sqlite.guilds import SqliteGuildRepository
+from storage.sqlite.migrate import migrate
+from storage.sqlite.moderation import SqliteModerationRepository
+from storage.sqlite.query import execute
+from storage.sqlite.stories import SqliteStoryRepository
+from storage.sqlite.styles import SqliteStyleRepository
+from storage.sqlite.turns import SqliteTurnRepository
+
+
+class SqliteStorage:
+    """Every repository over one SQLite database; close it, or use it with `async with`."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.guilds = SqliteGuildRepository(database)
+        self.stories = SqliteStoryRepository(database)
+        self.turns = SqliteTurnRepository(database)
+        self.characters = SqliteCharacterRepository(database)
+        self.styles = SqliteStyleRepository(database)
+        self.feedback = SqliteFeedbackRepository(database)
+        self.moderation = SqliteModerationRepository(database)
+
+    async def forget_user(self, user_id: int) -> dict[str, int]:
+        async with self.database.transaction() as conn:
+            styles = await execute(conn, "DELETE FROM style_profiles WHERE user_id = ?", (user_id,))
+            feedback = await execute(conn, "DELETE FROM feedback WHERE user_id = ?", (user_id,))
+        return {"style_profiles": styles, "feedback": feedback}
+
+    async def close(self) -> None:
+        await self.database.close()
+
+    async def __aenter__(self) -> SqliteStorage:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+async def open_storage(
+    path: str | os.PathLike[str],
+    *,
+    busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    clock: Clock = time.time,
+) -> SqliteStorage:
+    """Open (creating if needed) the database at `path` and bring its schema up to date.
+
+    `path` may be ':memory:' for a throwaway database. Raises SchemaTooNew for a database from
+    a newer Talewright, and DatabaseLocked, DatabaseReadOnly or DatabaseCorrupt when the file
+    cannot be used.
+    """
+    database = await Database.open(path, busy_timeout_s=busy_timeout_s, clock=clock)
+    try:
+        await migrate(database)
+    except BaseException:
+        await database.close()
+        raise
+    return SqliteStorage(database)

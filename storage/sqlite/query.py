@@ -1,0 +1,37 @@
+"""Small helpers that run one parameterized statement and shape its rows.
+
+Each is one round trip to aiosqlite's thread (a cursor's execute, fetch and close would be three).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+
+Params = Sequence[Any]
+
+
+async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    return list(await conn.execute_fetchall(sql, params))
+
+
+async def fetch_one(
+    conn: aiosqlite.Connection, sql: str, params: Params = ()
+) -> sqlite3.Row | None:
+    rows = await fetch_all(conn, sql, params)
+    return rows[0] if rows else None
+
+
+async def fetch_value(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
+    """The first column of the first row (None when there is no row)."""
+    row = await fetch_one(conn, sql, params)
+    return None if row is None else row[0]
+
+
+async def execute(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
+    """Run a write; returns how many rows it changed."""
+    async with conn.execute(sql, params) as cursor:
+        return cursor.rowcount

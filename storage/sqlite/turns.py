@@ -1,0 +1,255 @@
+"""Turns and their alternatives in SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import aiosqlite
+
+from storage.errors import NotFound
+from storage.models import AuthorKind, Turn, TurnDraft, TurnKind, require_choice
+from storage.sqlite.codec import from_json, to_json
+from storage.sqlite.database import Database
+from storage.sqlite.query import fetch_all, fetch_one, fetch_value
+
+_INSERT = """
+    INSERT INTO turns (story_id, slot, alt_index, author_kind, author_id, author_name,
+        accepted_by, character_id, character_name, kind, text, model_id, params_json, score,
+        moderation_json, state, hidden, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+    RETURNING *
+"""
+
+RECENT_ACCEPTED = (
+    "SELECT * FROM turns WHERE story_id = ? AND state = 'accepted' AND hidden = 0 "
+    "ORDER BY slot DESC LIMIT ?"
+)
+"""The context query of every AI turn: it walks the (story_id, state, slot) index backwards."""
+
+
+class SqliteTurnRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def add(self, story_id: int, draft: TurnDraft) -> Turn:
+        _check(draft)
+        by_user = draft.author_kind == "user"
+        async with self._db.transaction() as conn:
+            slot = await fetch_value(
+                conn, "SELECT coalesce(max(slot) + 1, 0) FROM turns WHERE story_id = ?", (story_id,)
+            )
+            row = await self._insert(
+                conn,
+                story_id,
+                slot,
+                0,
+                draft,
+                state="accepted" if by_user else "pending",
+                accepted_by=draft.author_id if by_user else None,
+            )
+        return _turn(row)
+
+    async def add_alternative(self, story_id: int, slot: int, draft: TurnDraft) -> Turn:
+        _check(draft)
+        async with self._db.transaction() as conn:
+            alt_index = await fetch_value(
+                conn,
+                "SELECT max(alt_index) + 1 FROM turns WHERE story_id = ? AND slot = ?",
+                (story_id, slot),
+            )
+            if alt_index is None:
+                raise NotFound(f"Story {story_id} has no turn at position {slot} to reroll.")
+            row = await self._insert(
+                conn, story_id, slot, alt_index, draft, state="pending", accepted_by=None
+            )
+        return _turn(row)
+
+    async def _insert(
+        self,
+        conn: aiosqlite.Connection,
+        story_id: int,
+        slot: int,
+        alt_index: int,
+        draft: TurnDraft,
+        *,
+        state: str,
+        accepted_by: int | None,
+    ) -> sqlite3.Row:
+        row = await fetch_one(
+            conn,
+            _INSERT,
+            (
+                story_id,
+                slot,
+                alt_index,
+                draft.author_kind,
+                draft.author_id,
+                draft.author_name,
+                accepted_by,
+                draft.character_id,
+                draft.character_name,
+                draft.kind,
+                draft.text,
+                draft.model_id,
+                to_json(draft.params),
+                draft.score,
+                None if draft.moderation is None else to_json(draft.moderation),
+                state,
+                self._db.now(),
+            ),
+        )
+        assert row is not None
+        return row
+
+    async def list_alternatives(self, story_id: int, slot: int) -> list[Turn]:
+        async with self._db.read() as conn:
+            rows = await fetch_all(
+                conn,
+                "SELECT * FROM turns WHERE story_id = ? AND slot = ? ORDER BY alt_index",
+                (story_id, slot),
+            )
+        return [_turn(row) for row in rows]
+
+    async def accept(self, turn_id: int, by: int) -> Turn:
+        async with self._db.transaction() as conn:
+            place = await fetch_one(
+                conn, "SELECT story_id, slot FROM turns WHERE id = ?", (turn_id,)
+            )
+            if place is None:
+                raise NotFound(f"Turn {turn_id} does not exist.")
+            # Siblings first: the slot may hold only one accepted turn at any moment.
+            await conn.execute(
+                "UPDATE turns SET state = 'discarded' "
+                "WHERE story_id = ? AND slot = ? AND id <> ? AND state <> 'discarded'",
+                (place["story_id"], place["slot"], turn_id),
+            )
+            row = await fetch_one(
+                conn,
+                "UPDATE turns SET accepted_by = "
+                "CASE WHEN state = 'accepted' THEN accepted_by ELSE ? END, state = 'accepted' "
+                "WHERE id = ? RETURNING *",
+                (by, turn_id),
+            )
+        assert row is not None
+        return _turn(row)
+
+    async def discard(self, turn_id: int) -> Turn:
+        async with self._db.transaction() as conn:
+            row = await fetch_one(
+                conn, "UPDATE turns SET state = 'discarded' WHERE id = ? RETURNING *", (turn_id,)
+            )
+        return _turn(_found(row, turn_id))
+
+    async def get(self, turn_id: int) -> Turn | None:
+        async with self._db.read() as conn:
+            row = await fetch_one(conn, "SELECT * FROM turns WHERE id = ?", (turn_id,))
+        return None if row is None else _turn(row)
+
+    async def recent_accepted(self, story_id: int, limit: int = 50) -> list[Turn]:
+        async with self._db.read() as conn:
+            rows = await fetch_all(conn, RECENT_ACCEPTED, (story_id, limit))
+        return [_turn(row) for row in reversed(rows)]
+
+    async def page(
+        self, story_id: int, offset: int = 0, limit: int = 20, *, include_hidden: bool = False
+    ) -> list[Turn]:
+        visible = "" if include_hidden else " AND hidden = 0"
+        async with self._db.read() as conn:
+            rows = await fetch_all(
+                conn,
+                f"SELECT * FROM turns WHERE story_id = ? AND state = 'accepted'{visible} "
+                "ORDER BY slot LIMIT ? OFFSET ?",
+                (story_id, limit, offset),
+            )
+        return [_turn(row) for row in rows]
+
+    async def count_accepted(self, story_id: int, *, include_hidden: bool = False) -> int:
+        visible = "" if include_hidden else " AND hidden = 0"
+        async with self._db.read() as conn:
+            return int(
+                await fetch_value(
+                    conn,
+                    "SELECT count(*) FROM turns "
+                    f"WHERE story_id = ? AND state = 'accepted'{visible}",
+                    (story_id,),
+                )
+            )
+
+    async def next_slot(self, story_id: int) -> int:
+        async with self._db.read() as conn:
+            return int(
+                await fetch_value(
+                    conn,
+                    "SELECT coalesce(max(slot) + 1, 0) FROM turns WHERE story_id = ?",
+                    (story_id,),
+                )
+            )
+
+    async def pending_for_story(self, story_id: int) -> list[Turn]:
+        async with self._db.read() as conn:
+            rows = await fetch_all(
+                conn,
+                "SELECT * FROM turns WHERE story_id = ? AND state = 'pending' "
+                "ORDER BY slot, alt_index",
+                (story_id,),
+            )
+        return [_turn(row) for row in rows]
+
+    async def undo_last(self, story_id: int) -> Turn | None:
+        async with self._db.transaction() as conn:
+            row = await fetch_one(
+                conn,
+                """
+                UPDATE turns SET state = 'discarded'
+                WHERE id = (SELECT id FROM turns
+                            WHERE story_id = ? AND state = 'accepted' AND hidden = 0
+                            ORDER BY slot DESC LIMIT 1)
+                RETURNING *
+                """,
+                (story_id,),
+            )
+        return None if row is None else _turn(row)
+
+    async def set_hidden(self, turn_id: int, hidden: bool = True) -> Turn:
+        async with self._db.transaction() as conn:
+            row = await fetch_one(
+                conn,
+                "UPDATE turns SET hidden = ? WHERE id = ? RETURNING *",
+                (int(hidden), turn_id),
+            )
+        return _turn(_found(row, turn_id))
+
+
+def _check(draft: TurnDraft) -> None:
+    require_choice("author_kind", draft.author_kind, AuthorKind)
+    require_choice("kind", draft.kind, TurnKind)
+
+
+def _found(row: sqlite3.Row | None, turn_id: int) -> sqlite3.Row:
+    if row is None:
+        raise NotFound(f"Turn {turn_id} does not exist.")
+    return row
+
+
+def _turn(row: sqlite3.Row) -> Turn:
+    return Turn(
+        id=row["id"],
+        story_id=row["story_id"],
+        slot=row["slot"],
+        alt_index=row["alt_index"],
+        author_kind=row["author_kind"],
+        author_id=row["author_id"],
+        author_name=row["author_name"],
+        accepted_by=row["accepted_by"],
+        character_id=row["character_id"],
+        character_name=row["character_name"],
+        kind=row["kind"],
+        text=row["text"],
+        model_id=row["model_id"],
+        params=from_json(row["params_json"], {}),
+        score=row["score"],
+        moderation=from_json(row["moderation_json"]),
+        state=row["state"],
+        hidden=bool(row["hidden"]),
+        created_at=row["created_at"],
+    )

@@ -1,0 +1,42 @@
+"""Fixtures shared by every test package: a tiny corpus and a tiny trained checkpoint."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tinydata import TINY_CONFIG, write_tiny_corpus  # noqa: E402
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus_dir(tmp_path_factory) -> Path:
+    return write_tiny_corpus(tmp_path_factory.mktemp("tinycorpus"))
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_corpus_dir, tmp_path_factory) -> Path:
+    """A tiny LSTM trained through the real entry point; returns the run folder."""
+    from generators.train.lstm import train_lstm
+
+    out = tmp_path_factory.mktemp("tinyrun")
+    train_lstm(copy.deepcopy(TINY_CONFIG), out, tiny_corpus_dir, resume=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tiny_run) -> Path:
+    return tiny_run / "best"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not (SHARED_DATA / "tinystories" / "stories.txt").exists():
+        pytest.skip("../shared/data is not available")
+    return SHARED_DATA

@@ -1,0 +1,63 @@
+"""The SQLite classes offer exactly what the backend-neutral Protocols promise."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from storage import repositories
+from storage.sqlite import SqliteStorage
+from storage.sqlite.characters import SqliteCharacterRepository
+from storage.sqlite.feedback import SqliteFeedbackRepository
+from storage.sqlite.guilds import SqliteGuildRepository
+from storage.sqlite.moderation import SqliteModerationRepository
+from storage.sqlite.stories import SqliteStoryRepository
+from storage.sqlite.styles import SqliteStyleRepository
+from storage.sqlite.turns import SqliteTurnRepository
+
+PAIRS = [
+    (repositories.GuildRepository, SqliteGuildRepository),
+    (repositories.StoryRepository, SqliteStoryRepository),
+    (repositories.TurnRepository, SqliteTurnRepository),
+    (repositories.CharacterRepository, SqliteCharacterRepository),
+    (repositories.StyleRepository, SqliteStyleRepository),
+    (repositories.FeedbackRepository, SqliteFeedbackRepository),
+    (repositories.ModerationRepository, SqliteModerationRepository),
+    (repositories.Storage, SqliteStorage),
+]
+
+
+def public_methods(cls: type) -> dict[str, inspect.Signature]:
+    return {
+        name: inspect.signature(member)
+        for name, member in vars(cls).items()
+        if inspect.isfunction(member) and not name.startswith("_")
+    }
+
+
+@pytest.mark.parametrize(("protocol", "implementation"), PAIRS, ids=lambda c: c.__name__)
+def test_implementation_matches_protocol(protocol: type, implementation: type) -> None:
+    promised = public_methods(protocol)
+    offered = public_methods(implementation)
+    assert promised, f"{protocol.__name__} declares no methods"
+    for name, signature in promised.items():
+        assert name in offered, f"{implementation.__name__} lacks {name}"
+        assert offered[name] == signature, f"{implementation.__name__}.{name} differs"
+        assert inspect.iscoroutinefunction(getattr(implementation, name))
+
+
+async def test_storage_attributes_are_the_sqlite_repositories(storage: SqliteStorage) -> None:
+    implementations = {protocol.__name__: implementation for protocol, implementation in PAIRS}
+    promised = inspect.get_annotations(repositories.Storage)
+    assert set(promised) == {
+        "guilds",
+        "stories",
+        "turns",
+        "characters",
+        "styles",
+        "feedback",
+        "moderation",
+    }
+    for name, protocol_name in promised.items():
+        assert type(getattr(storage, name)) is implementations[protocol_name]
