@@ -1,0 +1,173 @@
+"""Settings: `config.toml` tables overridden by `TALEWRIGHT_*` environment variables.
+
+Nested keys use a double underscore in the environment: `TALEWRIGHT_BOT__TOKEN`,
+`TALEWRIGHT_GENERATOR__MODE=http`, `TALEWRIGHT_STORAGE__PATH=/data/talewright.db`. A bad value
+fails at start with the key, the value and what was expected (`SettingsError`). The Discord
+token is a SecretStr: printing or logging the settings shows `**********`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from platformdirs import user_data_dir
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from generators.registry import DEFAULT_CHECKPOINT
+from generators.schemas import ModerationLevel
+
+CONFIG_ENV = "TALEWRIGHT_CONFIG"
+
+
+class SettingsError(Exception):
+    """Configuration that cannot work; the message names every bad key."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def default_db_path() -> Path:
+    return Path(user_data_dir("talewright", appauthor=False)) / "talewright.db"
+
+
+class BotSection(Section):
+    token: SecretStr | None = None
+    dev_guild_id: int | None = Field(default=None, description="sync commands to this guild only")
+    api_base_url: str | None = Field(default=None, description="Discord REST base (tests only)")
+    plain_message_mode: bool = Field(
+        default=False, description="count plain messages in story threads (message content intent)"
+    )
+    shard_count: int | None = Field(default=None, ge=1)
+    max_turn_chars: int = Field(default=1800, ge=50, le=1900)
+    generation_cooldown_s: float = Field(default=5.0, ge=0)
+    guild_generation_cooldown_s: float = Field(default=1.0, ge=0)
+    reroll_vote_window_s: float = Field(default=60.0, gt=0)
+    deadline_poll_s: float = Field(default=5.0, gt=0)
+    recap_turns: int = Field(default=8, ge=1, le=50)
+
+
+class StorageSection(Section):
+    path: Path = Field(default_factory=default_db_path)
+    busy_timeout_s: float = Field(default=5.0, ge=0)
+
+
+class GeneratorSection(Section):
+    mode: Literal["in_process", "http"] = "in_process"
+    checkpoints: list[Path] = Field(default_factory=lambda: [DEFAULT_CHECKPOINT])
+    urls: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8765"])
+    model: str | None = None
+    device: str = "cpu"
+    threads: int | None = Field(default=None, ge=1)
+    timeout_s: float = Field(default=60.0, gt=0)
+    retries: int = Field(default=2, ge=0, le=10)
+    max_tokens: int = Field(default=70, ge=8, le=512)
+    candidates: int = Field(default=3, ge=1, le=16)
+    temperature: float = Field(default=0.8, ge=0.05, le=2.0)
+    top_p: float = Field(default=0.95, gt=0, le=1.0)
+    repetition_penalty: float = Field(default=1.1, ge=1.0, le=2.0)
+    prompt_budget: int = Field(default=384, ge=32, le=4096)
+
+
+class ServiceSection(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)
+    checkpoints: list[Path] = Field(default_factory=lambda: [DEFAULT_CHECKPOINT])
+    device: str = "auto"
+    threads: int | None = Field(default=None, ge=1)
+    batching: bool = True
+    max_batch: int = Field(default=64, ge=1, le=4096)
+    max_queue: int = Field(default=256, ge=1)
+    request_deadline_s: float = Field(default=30.0, gt=0)
+    max_context_chars: int = Field(default=20000, ge=100)
+    prompt_budget: int = Field(default=384, ge=32, le=4096)
+    max_regenerations: int = Field(default=2, ge=0, le=10)
+
+
+class ModerationSection(Section):
+    default_level: ModerationLevel = "teen"
+    use_classifier: bool = True
+    classifier_threshold: float = Field(default=0.97, gt=0.5, le=1.0)
+    max_regenerations: int = Field(default=2, ge=0, le=10)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TALEWRIGHT_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    log_level: str = "INFO"
+    bot: BotSection = Field(default_factory=BotSection)
+    storage: StorageSection = Field(default_factory=StorageSection)
+    generator: GeneratorSection = Field(default_factory=GeneratorSection)
+    service: ServiceSection = Field(default_factory=ServiceSection)
+    moderation: ModerationSection = Field(default_factory=ModerationSection)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = settings_cls.model_config.get("toml_file")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return (*sources, file_secret_settings)
+
+
+def config_path(explicit: Path | str | None = None) -> Path | None:
+    """The config file in use: --config, else $TALEWRIGHT_CONFIG, else ./config.toml if any."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise SettingsError(f"config file not found: {path}")
+        return path
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise SettingsError(f"{CONFIG_ENV} names a missing file: {path}")
+        return path
+    local = Path("config.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
+    """Settings from file, environment and `overrides` (highest first: overrides, env, file)."""
+    toml_file = config_path(path)
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": toml_file})
+
+    try:
+        return FileSettings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe_errors(exc, toml_file)) from None
+    except ValueError as exc:  # a TOML syntax error surfaces as a ValueError subclass
+        raise SettingsError(f"cannot read {toml_file}: {exc}") from None
+
+
+def describe_errors(exc: ValidationError, toml_file: Path | None) -> str:
+    where = f" (from {toml_file} or TALEWRIGHT_* variables)" if toml_file else ""
+    lines = [f"invalid configuration{where}:"]
+    for error in exc.errors():
+        key = ".".join(str(p) for p in error["loc"])
+        value = error.get("input")
+        shown = "**********" if "token" in key else repr(value)
+        if error["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown setting")
+        else:
+            lines.append(f"  {key} = {shown}: {error['msg']}")
+    return "\n".join(lines)
