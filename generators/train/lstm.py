@@ -24,7 +24,7 @@ from generators.text.markup import DocumentEncoder
 from generators.text.tokenizer import TextTokenizer
 from generators.train.cards import lstm_card
 from generators.train.prepare import PreparedCorpus, prepare_corpus
-from generators.train.trainer import TrainConfig, Trainer
+from generators.train.trainer import Callback, TrainConfig, Trainer, configure_threads
 
 
 class LSTMTask:
@@ -146,7 +146,13 @@ def evaluate_parts(
     return metrics
 
 
-def train_lstm(config: dict[str, Any], out_dir: Path, data_dir: Path | None, resume: bool) -> Path:
+def train_lstm(
+    config: dict[str, Any],
+    out_dir: Path,
+    data_dir: Path | None,
+    resume: bool,
+    callbacks: list[Callback] | None = None,
+) -> Path:
     """Run (or resume) a training run; return the folder of the best checkpoint."""
     data_cfg = dict(config.get("data", {}))
     if data_dir is not None:
@@ -155,6 +161,7 @@ def train_lstm(config: dict[str, Any], out_dir: Path, data_dir: Path | None, res
     model_config = LSTMConfig(vocab_size=corpus.tokenizer.vocab_size, **config.get("model", {}))
     batch_cfg = config.get("batch", {})
     train_cfg = TrainConfig.from_dict(config.get("train", {}))
+    configure_threads(train_cfg)
     torch.manual_seed(train_cfg.seed)
     model = LSTMLanguageModel(model_config)
     task = LSTMTask(
@@ -167,7 +174,7 @@ def train_lstm(config: dict[str, Any], out_dir: Path, data_dir: Path | None, res
         validation_docs=config.get("eval", {}).get("validation_docs", 200),
         config_snapshot=config,
     )
-    trainer = Trainer(model, task, train_cfg, out_dir, run_info={"config": config})
+    trainer = Trainer(model, task, train_cfg, out_dir, callbacks, run_info={"config": config})
     trainer.fit(resume=resume)
     return trainer.best_dir
 

@@ -90,7 +90,16 @@ class Callback:
 
     def on_validate(self, trainer: Trainer, step: int, metrics: dict[str, float]) -> None: ...
 
+    def on_checkpoint(self, trainer: Trainer, step: int) -> None: ...
+
     def on_end(self, trainer: Trainer) -> None: ...
+
+
+def configure_threads(config: TrainConfig, device: torch.device | None = None) -> None:
+    """Fix the CPU thread count before any model is built: results (even the QR of an orthogonal
+    init) differ in the last bits between thread counts, and exact resume needs them equal."""
+    if (device or pick_device(config.device)).type == "cpu":
+        torch.set_num_threads(config.threads or max(1, min(os.cpu_count() or 1, 8)))
 
 
 def pick_device(name: str) -> torch.device:
@@ -146,9 +155,7 @@ class Trainer:
         self.run_info = run_info or {}
         self.device = pick_device(config.device)
         self.precision = pick_precision(config.precision, self.device)
-        if self.device.type == "cpu":
-            threads = config.threads or max(1, min(os.cpu_count() or 1, 8))
-            torch.set_num_threads(threads)
+        configure_threads(config, self.device)
         self.model = model.to(self.device)
         decay, no_decay = [], []
         for name, param in self.model.named_parameters():
@@ -237,6 +244,8 @@ class Trainer:
                 stopped_early = self._validate()
             if self.state.step % cfg.checkpoint_every == 0 or at_end or stopped_early:
                 self.save_training_state()
+                for callback in self.callbacks:
+                    callback.on_checkpoint(self, self.state.step)
             if stopped_early:
                 log.info("early stop at step %d", self.state.step)
                 break

@@ -1,0 +1,157 @@
+"""Sampling: filters never leak, seeds reproduce, stop rules cut where they should."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generators.client import InProcessGenerator
+from generators.sampling import (
+    SamplingSettings,
+    Sequence,
+    StopRule,
+    closing_quote_end,
+    filter_top_k_top_p,
+    trim_to_sentence,
+)
+from generators.schemas import GenerateRequest
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    logits=st.lists(st.floats(-20, 20, allow_nan=False), min_size=2, max_size=40),
+    top_k=st.integers(0, 40),
+    top_p=st.floats(0.01, 1.0),
+    seed=st.integers(0, 2**31),
+)
+def test_top_k_top_p_never_emit_outside_allowed_set(logits, top_k, top_p, seed):
+    row = torch.tensor([logits])
+    filtered = filter_top_k_top_p(row, torch.tensor([top_k]), torch.tensor([top_p]))
+    allowed = torch.isfinite(filtered[0])
+    assert allowed.any()
+    order = torch.argsort(row[0], descending=True, stable=True)
+    if top_k > 0:
+        assert int(allowed.sum()) <= top_k
+    # The nucleus: allowed tokens are a prefix of the sorted order whose mass before the last
+    # one is below top_p.
+    probs = row[0].softmax(-1)
+    kept_mass_before_last = probs[allowed].sum() - probs[allowed].min()
+    assert kept_mass_before_last < top_p + 1e-5
+    assert allowed[order[0]]
+    samples = torch.multinomial(
+        filtered.softmax(-1), 200, replacement=True, generator=torch.Generator().manual_seed(seed)
+    )
+    assert allowed[samples[0]].all()
+
+
+def test_rows_filter_independently():
+    row = torch.tensor([[3.0, 2.0, 1.0, 0.0], [3.0, 2.0, 1.0, 0.0]])
+    out = filter_top_k_top_p(row, torch.tensor([1, 0]), torch.tensor([1.0, 1.0]))
+    assert torch.isfinite(out[0]).tolist() == [True, False, False, False]
+    assert torch.isfinite(out[1]).all()
+
+
+def test_trim_to_sentence():
+    assert trim_to_sentence("She ran home. Then the door") == "She ran home."
+    assert trim_to_sentence('"Stop!" he cried. And') == '"Stop!" he cried.'
+    assert trim_to_sentence("no sentence end here") == "no sentence end here"
+
+
+def test_closing_quote_end():
+    assert closing_quote_end('"Hello," said Tom.') is None
+    text = '"I found the key!" she said.'
+    assert text[: closing_quote_end(text)] == '"I found the key!"'
+    assert closing_quote_end("no quote at all.") is None
+
+
+def request(seed: int | None = 5, kind: str = "continue", **params) -> GenerateRequest:
+    return GenerateRequest.model_validate(
+        {
+            "kind": kind,
+            "context": {
+                "genre": "children",
+                "speaker": "Lily",
+                "characters": [{"name": "Lily", "personality": "brave"}],
+                "turns": [{"author": "ana", "text": "Once upon a time, there was a cat."}],
+            },
+            "params": {"max_tokens": 30, "n": 3, "seed": seed, **params},
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def generator(tiny_checkpoint):
+    torch.set_num_threads(1)
+    return InProcessGenerator.from_checkpoints([tiny_checkpoint])
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_same_seed_same_text(generator):
+    a = run(generator.generate(request(11)))
+    b = run(generator.generate(request(11)))
+    assert a.text == b.text
+    assert [c.text for c in a.candidates] == [c.text for c in b.candidates]
+
+
+def test_different_seeds_differ(generator):
+    texts = {run(generator.generate(request(seed))).text for seed in range(6)}
+    assert len(texts) > 1
+
+
+def test_candidates_are_scored_and_sorted(generator):
+    response = run(generator.generate(request(3)))
+    assert len(response.candidates) == 3
+    scores = [c.score for c in response.candidates]
+    assert scores == sorted(scores, reverse=True)
+    assert all(s < 0 for s in scores)
+    assert response.text == response.candidates[0].text
+    assert response.timings.total_ms > 0
+
+
+def test_max_tokens_bounds_length(generator):
+    response = run(generator.generate(request(4, max_tokens=5, min_tokens=5)))
+    for candidate in response.candidates:
+        assert candidate.tokens <= 5
+
+
+def test_no_control_token_text_in_output(generator):
+    response = run(generator.generate(request(8)))
+    for candidate in response.candidates:
+        assert "<|" not in candidate.text
+
+
+def test_dialogue_is_a_quoted_line(generator):
+    response = run(generator.generate(request(2, kind="dialogue")))
+    assert response.text.startswith('"')
+
+
+@pytest.mark.parametrize("kind", ["continue", "twist", "poem", "opening", "dialogue"])
+def test_every_kind_generates(generator, kind):
+    response = run(generator.generate(request(1, kind=kind)))
+    assert response.kind == kind
+    assert response.text.strip()
+
+
+def test_stop_rule_paragraph_cuts_at_separator(tiny_checkpoint):
+    from generators.checkpoint import load_checkpoint
+    from generators.sampling import TokenTables, check_stop
+
+    loaded = load_checkpoint(tiny_checkpoint)
+    tok = loaded.tokenizer
+    seq = Sequence(
+        prompt=[tok.eos_id],
+        settings=SamplingSettings(min_tokens=1),
+        stop=StopRule(paragraph="\n"),
+        generator=torch.Generator(),
+    )
+    seq.tokens = tok.encode("The cat sat down.\nThen")
+    TokenTables(tok)
+    check_stop(seq, tok)
+    assert seq.finished and seq.text == "The cat sat down." and seq.stop_reason == "paragraph"
