@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.commands_generators import add_generator_commands
+from bot.commands_serve import add_serve_command
+from bot.console import add_play_command
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -40,6 +42,17 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from generators.train.finalize import finalize_lstm
+
+    data = Path(args.data) if args.data else None
+    figures = finalize_lstm(Path(args.run), Path(args.to), args.samples, data)
+    for key, value in figures.items():
+        print(f"{key:<36} {value:.4f}" if isinstance(value, float) else f"{key:<36} {value}")
+    print(f"checkpoint written to {args.to}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talewright", description=__doc__.splitlines()[0])
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
@@ -53,7 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--restart", action="store_true", help="ignore an existing run folder")
     train.set_defaults(func=_train)
 
+    export = sub.add_parser("export", help="evaluate a run's best model and write a checkpoint")
+    export.add_argument("run", help="training run folder (holds best/, documents.jsonl)")
+    export.add_argument("--to", required=True, help="destination checkpoint folder")
+    export.add_argument("--samples", type=int, default=3, help="samples per genre x mood")
+    export.add_argument("--data", default="../shared/data", help="corpus (genre classifier)")
+    export.set_defaults(func=_export)
+
     add_generator_commands(sub)
+    add_serve_command(sub)
+    add_play_command(sub)
     return parser
 
 
