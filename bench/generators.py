@@ -16,7 +16,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from generators.checkpoint import load_checkpoint  # noqa: E402
-from generators.registry import DEFAULT_CHECKPOINT  # noqa: E402
+from generators.paths import DEFAULT_CHECKPOINT  # noqa: E402
 from generators.sampling import SamplingSettings, StopRule, TokenTables, sample  # noqa: E402
 from generators.train.trainer import cpu_supports_bf16  # noqa: E402
 

@@ -21,7 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from generators.registry import DEFAULT_CHECKPOINT
+from generators.paths import DEFAULT_CHECKPOINT
 from generators.schemas import ModerationLevel
 
 CONFIG_ENV = "TALEWRIGHT_CONFIG"

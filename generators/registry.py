@@ -9,10 +9,11 @@ import torch
 
 from generators.checkpoint import LoadedCheckpoint, load_checkpoint
 from generators.errors import UnknownModel
+from generators.paths import DEFAULT_CHECKPOINT
 from generators.sampling import TokenTables
 from generators.schemas import ModelInfo
 
-DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default"
+__all__ = ["DEFAULT_CHECKPOINT", "ModelRegistry", "ServedModel"]
 
 
 @dataclass
