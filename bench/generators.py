@@ -15,10 +15,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generators.checkpoint import load_checkpoint  # noqa: E402
-from generators.paths import DEFAULT_CHECKPOINT  # noqa: E402
-from generators.sampling import SamplingSettings, StopRule, TokenTables, sample  # noqa: E402
-from generators.train.trainer import cpu_supports_bf16  # noqa: E402
+from generators.checkpoint import load_checkpoint
+from generators.paths import DEFAULT_CHECKPOINT
+from generators.sampling import SamplingSettings, StopRule, TokenTables, sample
+from generators.train.trainer import cpu_supports_bf16
 
 
 def training_tokens_per_s(model, vocab: int, device, steps: int, bf16: bool) -> float:
@@ -71,7 +71,8 @@ def main() -> None:
     train_fp32 = training_tokens_per_s(model, tokenizer.vocab_size, device, args.train_steps, False)
     train_bf16 = (
         training_tokens_per_s(model, tokenizer.vocab_size, device, args.train_steps, True)
-        if bf16 else float("nan")
+        if bf16
+        else float("nan")
     )
     one = sampling_tokens_per_s(model, tables, 1, args.tokens)
     many = sampling_tokens_per_s(model, tables, 32, args.tokens)

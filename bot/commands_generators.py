@@ -31,7 +31,9 @@ def _eval(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {}
     try:
         if args.text is not None:
-            result.update(evaluate_checkpoint_on_text(Path(args.checkpoint), Path(args.text), args.genre))
+            result.update(
+                evaluate_checkpoint_on_text(Path(args.checkpoint), Path(args.text), args.genre)
+            )
         if args.samples:
             data = Path(args.data) if args.data else None
             result.update(evaluate_samples(Path(args.checkpoint), args.samples, data, args.seed))
@@ -67,8 +69,12 @@ def _generate(args: argparse.Namespace) -> int:
             {
                 "kind": args.kind,
                 "context": context,
-                "params": {"n": args.n, "seed": args.seed, "max_tokens": args.max_tokens,
-                           "temperature": args.temperature},
+                "params": {
+                    "n": args.n,
+                    "seed": args.seed,
+                    "max_tokens": args.max_tokens,
+                    "temperature": args.temperature,
+                },
                 "moderation_level": args.level,
             }
         )
@@ -101,14 +107,23 @@ def _moderate(args: argparse.Namespace) -> int:
 
 
 def add_generator_commands(sub: argparse._SubParsersAction) -> None:
-    evaluate = sub.add_parser("eval", help="score text (bits per char) or samples with a checkpoint")
+    evaluate = sub.add_parser(
+        "eval", help="score text (bits per char) or samples with a checkpoint"
+    )
     evaluate.add_argument("checkpoint", help="checkpoint folder")
     evaluate.add_argument("--text", help="UTF-8 text, documents separated by blank lines")
     evaluate.add_argument("--genre", choices=GENRES, help="genre control token to condition on")
-    evaluate.add_argument("--samples", type=int, default=0,
-                          help="also sample N openings per genre x mood and measure variety/control")
-    evaluate.add_argument("--data", default="../shared/data",
-                          help="corpus folder for the genre classifier (control accuracy)")
+    evaluate.add_argument(
+        "--samples",
+        type=int,
+        default=0,
+        help="also sample N openings per genre x mood and measure variety/control",
+    )
+    evaluate.add_argument(
+        "--data",
+        default="../shared/data",
+        help="corpus folder for the genre classifier (control accuracy)",
+    )
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--format", choices=["json", "table"], default="table")
     evaluate.set_defaults(func=_eval)

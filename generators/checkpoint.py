@@ -172,7 +172,9 @@ def _load_module(
     try:
         tensors = load_file(str(folder / filename), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{folder / filename} is not a readable safetensors file: {exc}") from exc
+        raise CheckpointError(
+            f"{folder / filename} is not a readable safetensors file: {exc}"
+        ) from exc
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))

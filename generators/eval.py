@@ -47,7 +47,9 @@ def evaluate_checkpoint_on_text(
     except CheckpointError as exc:
         raise ValueError(str(exc)) from exc
     if loaded.family != "lstm":
-        raise ValueError(f"bits per character needs a language model; {checkpoint} is {loaded.family}")
+        raise ValueError(
+            f"bits per character needs a language model; {checkpoint} is {loaded.family}"
+        )
     score = score_texts(loaded.model, loaded.tokenizer, documents, [genre] * len(documents))
     return {"model": loaded.model_id, "genre": genre, **score.as_dict()}
 
@@ -102,8 +104,12 @@ def generate_samples(
                         {
                             "kind": "opening",
                             "context": {"genre": genre, "mood": mood},
-                            "params": {"max_tokens": max_tokens, "min_tokens": 20, "n": 1,
-                                       "seed": seed + len(samples)},
+                            "params": {
+                                "max_tokens": max_tokens,
+                                "min_tokens": 20,
+                                "n": 1,
+                                "seed": seed + len(samples),
+                            },
                         }
                     )
                     response = await generator.generate(request)

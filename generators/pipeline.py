@@ -28,7 +28,7 @@ Reranker = Callable[[GenerateRequest, list[Candidate]], list[float]]
 
 FALLBACK_LINES = {
     "continue": "For a moment nothing stirred, as if the story itself were holding its breath.",
-    "opening": "Once upon a time, in a place not so far from here, a new story was waiting to begin.",
+    "opening": "Once upon a time, not so far from here, a new story was waiting to begin.",
     "twist": "Then, without warning, everything they thought they knew began to change.",
     "poem": "The night was still, the stars were bright,\nand every word took gentle flight.",
     "dialogue": '"Let\'s keep going," {name} said. "There is more to this story yet."',
@@ -67,7 +67,9 @@ def prepare(request: GenerateRequest, tokenizer, budget: int, attempt: int = 0) 
     return PreparedRequest(request, prompt, sampling_settings(request), seeds)
 
 
-def to_candidates(prepared: PreparedRequest, sequences: Sequence[SampledSequence]) -> list[Candidate]:
+def to_candidates(
+    prepared: PreparedRequest, sequences: Sequence[SampledSequence]
+) -> list[Candidate]:
     kind = prepared.request.kind
     genre = "poetry" if kind == "poem" else prepared.request.context.genre
     return [
@@ -115,7 +117,9 @@ def rerank(
 
 def fallback_text(request: GenerateRequest) -> str:
     line = FALLBACK_LINES.get(request.kind, FALLBACK_LINES["continue"])
-    return line.format(name=request.context.speaker or "someone").replace("someone said", "they said")
+    return line.format(name=request.context.speaker or "someone").replace(
+        "someone said", "they said"
+    )
 
 
 def respond(

@@ -40,7 +40,9 @@ class ModelRegistry:
         self.models: dict[str, ServedModel] = {}
         self.default_id: str | None = None
 
-    def load(self, path: Path | str, model_id: str | None = None, default: bool = False) -> ServedModel:
+    def load(
+        self, path: Path | str, model_id: str | None = None, default: bool = False
+    ) -> ServedModel:
         checkpoint = load_checkpoint(Path(path), device=self.device)
         if checkpoint.family != "lstm":
             raise ValueError(f"{path} is a {checkpoint.family} checkpoint, not a language model")

@@ -8,7 +8,6 @@ in-process generator and the service's continuous-batching scheduler both drive 
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -86,7 +85,9 @@ class TokenTables:
         self.pad_id = tokenizer.pad_id
 
 
-def filter_top_k_top_p(logits: torch.Tensor, top_k: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
+def filter_top_k_top_p(
+    logits: torch.Tensor, top_k: torch.Tensor, top_p: torch.Tensor
+) -> torch.Tensor:
     """Mask (to -inf) every token outside each row's top-k and nucleus; rows may differ.
 
     `top_k` 0 means no limit. The most likely token always survives, so a row is never empty.
@@ -219,7 +220,7 @@ def _finish(s: Sequence, text: str, reason: str) -> None:
 
 def closing_quote_end(text: str) -> int | None:
     """End offset of the first spoken sentence that closes its quote (`"...!"`), if any."""
-    match = re.search(r"[.!?]+[\"\u201d]", text[1:]) if text[:1] in "\"\u201c" else None
+    match = re.search(r"[.!?]+[\"\u201d]", text[1:]) if text[:1] in '"\u201c' else None
     return match.end() + 1 if match else None
 
 

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tinydata import TINY_CONFIG, write_tiny_corpus  # noqa: E402
+from tinydata import TINY_CONFIG, write_tiny_corpus
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -82,10 +82,7 @@ def test_importing_bot_and_storage_does_not_load_torch(package):
 
 
 def test_moderation_needs_no_torch():
-    code = (
-        "import sys, generators.moderation\n"
-        "print('torch' in sys.modules)\n"
-    )
+    code = "import sys, generators.moderation\nprint('torch' in sys.modules)\n"
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
     )

@@ -144,7 +144,9 @@ def build_corpus(
         if text in seen:
             continue
         seen.add(text)
-        documents.append(Document(text, genre, source, mood_of(text), split_of(text, validation_share)))
+        documents.append(
+            Document(text, genre, source, mood_of(text), split_of(text, validation_share))
+        )
     report.documents = len(documents)
     report.by_genre = dict(Counter(d.genre for d in documents))
     report.by_mood = dict(Counter(d.mood for d in documents))

@@ -21,15 +21,20 @@ def words(text: str) -> list[str]:
 
 
 class GenreClassifier:
-    def __init__(self, log_prior: dict[str, float], log_likelihood: dict[str, dict[str, float]],
-                 unseen: dict[str, float]):
+    def __init__(
+        self,
+        log_prior: dict[str, float],
+        log_likelihood: dict[str, dict[str, float]],
+        unseen: dict[str, float],
+    ):
         self.log_prior = log_prior
         self.log_likelihood = log_likelihood
         self.unseen = unseen
 
     @classmethod
-    def train(cls, labelled: Iterable[tuple[str, str]], vocab_size: int = 20000,
-              alpha: float = 0.5) -> GenreClassifier:
+    def train(
+        cls, labelled: Iterable[tuple[str, str]], vocab_size: int = 20000, alpha: float = 0.5
+    ) -> GenreClassifier:
         counts: dict[str, Counter[str]] = {}
         docs: Counter[str] = Counter()
         for text, genre in labelled:
@@ -52,8 +57,7 @@ class GenreClassifier:
     def scores(self, text: str) -> dict[str, float]:
         tokens = words(text)
         return {
-            genre: self.log_prior[genre]
-            + sum(table.get(w, self.unseen[genre]) for w in tokens)
+            genre: self.log_prior[genre] + sum(table.get(w, self.unseen[genre]) for w in tokens)
             for genre, table in self.log_likelihood.items()
         }
 
@@ -62,8 +66,11 @@ class GenreClassifier:
         return max(scores, key=scores.__getitem__)
 
     def save(self, path: Path) -> None:
-        data = {"log_prior": self.log_prior, "log_likelihood": self.log_likelihood,
-                "unseen": self.unseen}
+        data = {
+            "log_prior": self.log_prior,
+            "log_likelihood": self.log_likelihood,
+            "unseen": self.unseen,
+        }
         path.write_text(json.dumps(data), encoding="utf-8")
 
     @classmethod

@@ -40,7 +40,7 @@ _TWIST = re.compile(
     r"without warning|just then|at that moment|out of nowhere|unexpectedly)\b",
     re.IGNORECASE,
 )
-_QUOTE = re.compile("[\"\u201c\u201d]")
+_QUOTE = re.compile('["\u201c\u201d]')
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
 _STOPWORDS = frozenset(
     """that this with have they them then there their were what when which while would could

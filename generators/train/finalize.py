@@ -21,8 +21,10 @@ from generators.train.cards import lstm_card
 def validation_figures(run_dir: Path, model, tokenizer) -> dict[str, float]:
     documents = [d for d in load_documents(run_dir / "documents.jsonl") if d.split == "validation"]
     figures: dict[str, float] = {}
-    parts = {"children": [d for d in documents if d.genre == "children"],
-             "books": [d for d in documents if d.genre != "children"]}
+    parts = {
+        "children": [d for d in documents if d.genre == "children"],
+        "books": [d for d in documents if d.genre != "children"],
+    }
     for name, docs in parts.items():
         score = score_texts(model, tokenizer, [d.text for d in docs], [d.genre for d in docs])
         figures[f"val_bpc_{name}"] = score.bits_per_char
@@ -48,8 +50,12 @@ def finalize_lstm(
     report = CorpusReport(**json.loads((run_dir / "corpus_report.json").read_text()))
     config = loaded.config.get("training", {})
     card = lstm_card(
-        dest.name, report, config, loaded.config.get("validation", {}),
-        int(loaded.config.get("parameters", 0)), evaluation=figures,
+        dest.name,
+        report,
+        config,
+        loaded.config.get("validation", {}),
+        int(loaded.config.get("parameters", 0)),
+        evaluation=figures,
     )
     card += (
         "\n## Files\n\n`model.safetensors` (float16), `tokenizer.json` (byte-level BPE), "
@@ -57,10 +63,18 @@ def finalize_lstm(
         "`loss_curve.png`.\n"
     )
     save_checkpoint(
-        dest, loaded.model, family="lstm", model_config=loaded.config["model"],
-        tokenizer=loaded.tokenizer, card=card,
-        info={"training": config, "validation": loaded.config.get("validation", {}),
-              "evaluation": figures, "source_run": str(run_dir)},
+        dest,
+        loaded.model,
+        family="lstm",
+        model_config=loaded.config["model"],
+        tokenizer=loaded.tokenizer,
+        card=card,
+        info={
+            "training": config,
+            "validation": loaded.config.get("validation", {}),
+            "evaluation": figures,
+            "source_run": str(run_dir),
+        },
     )
     curve = run_dir / "loss_curve.png"
     if curve.exists():

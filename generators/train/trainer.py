@@ -62,7 +62,9 @@ class TrainingTask(Protocol):
 
     def batches(self) -> Iterator[Any]: ...
 
-    def loss(self, model: nn.Module, batch: Any, step: int) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(
+        self, model: nn.Module, batch: Any, step: int
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         """Loss to minimise for one batch, plus extra metrics to log."""
         ...
 
@@ -197,7 +199,10 @@ class Trainer:
         cfg = self.config
         batches = self.task.batches()
         bar = tqdm(
-            total=cfg.max_steps, initial=self.state.step, desc="train", dynamic_ncols=True,
+            total=cfg.max_steps,
+            initial=self.state.step,
+            desc="train",
+            dynamic_ncols=True,
             mininterval=5.0,
         )
         window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
@@ -210,14 +215,17 @@ class Trainer:
             batch = next(batches)
             self.model.train()
             with torch.autocast(
-                self.device.type, dtype=self.precision or torch.float32,
+                self.device.type,
+                dtype=self.precision or torch.float32,
                 enabled=self.precision is not None,
             ):
                 loss, extra = self.task.loss(self.model, batch, step)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.unscale_(self.optimizer)
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip))
+            grad_norm = float(
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+            )
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.state.step += 1
@@ -308,8 +316,10 @@ class Trainer:
         if torch.cuda.is_available():
             rng_tensors["cuda"] = torch.cuda.get_rng_state()
         save_file(
-            {**{f"task.{k}": v.detach().contiguous().cpu() for k, v in task_tensors.items()},
-             **{f"rng.{k}": v for k, v in rng_tensors.items()}},
+            {
+                **{f"task.{k}": v.detach().contiguous().cpu() for k, v in task_tensors.items()},
+                **{f"rng.{k}": v for k, v in rng_tensors.items()},
+            },
             str(tmp / "state.safetensors"),
         )
         np_state = np.random.get_state()
@@ -343,9 +353,7 @@ class Trainer:
             torch.cuda.set_rng_state(tensors["rng.cuda"])
         random.setstate(_tuplify(meta["python_random"]))
         np_state = meta["numpy_random"]
-        np.random.set_state(
-            (np_state[0], np.array(np_state[1], dtype=np.uint32), *np_state[2:])
-        )
+        np.random.set_state((np_state[0], np.array(np_state[1], dtype=np.uint32), *np_state[2:]))
         if meta.get("scaler") and self.scaler.is_enabled():
             self.scaler.load_state_dict(meta["scaler"])
         self.state = RunState(**meta["run"])

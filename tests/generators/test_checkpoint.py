@@ -22,8 +22,13 @@ def saved(tmp_path_factory):
     model = LSTMLanguageModel(config).eval()
     folder = tmp_path_factory.mktemp("ckpt") / "tiny"
     save_checkpoint(
-        folder, model, family="lstm", model_config=config.to_dict(), tokenizer=tokenizer,
-        card="# tiny\n", dtype=torch.float32,
+        folder,
+        model,
+        family="lstm",
+        model_config=config.to_dict(),
+        tokenizer=tokenizer,
+        card="# tiny\n",
+        dtype=torch.float32,
     )
     return folder, model
 
@@ -49,8 +54,12 @@ def test_float16_storage_stays_close(saved, tmp_path):
     loaded = load_checkpoint(folder)
     half = tmp_path / "half"
     save_checkpoint(
-        half, loaded.model, family="lstm", model_config=model.config.to_dict(),
-        tokenizer=loaded.tokenizer, card="# half\n",
+        half,
+        loaded.model,
+        family="lstm",
+        model_config=model.config.to_dict(),
+        tokenizer=loaded.tokenizer,
+        card="# half\n",
     )
     ids = torch.randint(0, model.config.vocab_size, (1, 12))
     with torch.no_grad():
@@ -59,7 +68,9 @@ def test_float16_storage_stays_close(saved, tmp_path):
     torch.testing.assert_close(a, b, atol=2e-2, rtol=1e-2)
 
 
-@pytest.mark.parametrize("missing", ["config.json", "model.safetensors", "tokenizer.json", "card.md"])
+@pytest.mark.parametrize(
+    "missing", ["config.json", "model.safetensors", "tokenizer.json", "card.md"]
+)
 def test_missing_file_is_named(saved, tmp_path, missing):
     folder = copy_of(saved, tmp_path)
     (folder / missing).unlink()

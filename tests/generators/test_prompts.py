@@ -82,7 +82,9 @@ def test_poem_uses_the_poetry_genre_and_theme(tok):
 
 
 def test_children_stories_use_single_newlines(tok):
-    ctx = StoryContext.model_validate({"genre": "children", "turns": [{"text": "A."}, {"text": "B."}]})
+    ctx = StoryContext.model_validate(
+        {"genre": "children", "turns": [{"text": "A."}, {"text": "B."}]}
+    )
     assert "A.\nB.\n" in tok.decode(build_prompt(tok, "continue", ctx).ids)
 
 

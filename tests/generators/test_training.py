@@ -8,10 +8,10 @@ import json
 import pytest
 import torch
 from safetensors.torch import load_file
+from tinydata import TINY_CONFIG
 
 from generators.train.lstm import train_lstm
 from generators.train.trainer import Callback
-from tinydata import TINY_CONFIG
 
 
 def read_rows(run, kind):
