@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.commands_bot import add_bot_command
 from bot.commands_generators import add_generator_commands
 from bot.commands_serve import add_serve_command
 from bot.console import add_play_command
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_generator_commands(sub)
     add_serve_command(sub)
     add_play_command(sub)
+    add_bot_command(sub)
     return parser
 
 

@@ -123,6 +123,7 @@ class Turn:
 
     Alternatives (rerolls, swipes) of a position share `slot` and differ in `alt_index`; at most
     one turn per slot is accepted. `author_id` is the user who wrote it, or who asked the model.
+    Of a slot's alternatives, the one with the highest `shown_seq` was made or shown last.
     """
 
     id: int
@@ -144,6 +145,7 @@ class Turn:
     state: TurnState
     hidden: bool
     created_at: float
+    shown_seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)

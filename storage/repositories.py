@@ -195,6 +195,15 @@ class TurnRepository(Protocol):
         """Hide or show a turn (a moderator's decision); the row is kept."""
         ...
 
+    async def mark_shown(self, turn_id: int) -> Turn:
+        """Record that a front end now shows this alternative: it becomes its slot's latest
+        shown one (a new alternative already is)."""
+        ...
+
+    async def discard_pending(self, story_id: int) -> list[Turn]:
+        """Discard every candidate still waiting for Keep; returns them by slot and alternative."""
+        ...
+
 
 class CharacterRepository(Protocol):
     async def create(
@@ -287,8 +296,15 @@ class FeedbackRepository(Protocol):
 
     async def count(self, turn_id: int, kind: FeedbackKind) -> int: ...
 
-    async def voters(self, turn_id: int, kind: FeedbackKind) -> list[int]:
-        """User ids, in the order they reacted."""
+    async def voters(
+        self, turn_id: int, kind: FeedbackKind, *, since: float | None = None
+    ) -> list[int]:
+        """User ids, in the order they reacted; with `since`, only reactions at or after it."""
+        ...
+
+    async def renew(self, turn_id: int, user_id: int, kind: FeedbackKind) -> bool:
+        """Record the reaction now, moving the time of an earlier one (a vote that must be
+        recent to count); True when the user had not given it before."""
         ...
 
 

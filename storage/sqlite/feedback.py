@@ -32,11 +32,30 @@ class SqliteFeedbackRepository:
                 )
             )
 
-    async def voters(self, turn_id: int, kind: FeedbackKind) -> list[int]:
+    async def voters(
+        self, turn_id: int, kind: FeedbackKind, *, since: float | None = None
+    ) -> list[int]:
+        sql = "SELECT user_id FROM feedback WHERE turn_id = ? AND kind = ?"
+        params: tuple[object, ...] = (turn_id, kind)
+        if since is not None:
+            sql += " AND created_at >= ?"
+            params += (since,)
         async with self._db.read() as conn:
-            rows = await fetch_all(
-                conn,
-                "SELECT user_id FROM feedback WHERE turn_id = ? AND kind = ? ORDER BY id",
-                (turn_id, kind),
-            )
+            rows = await fetch_all(conn, sql + " ORDER BY id", params)
         return [row["user_id"] for row in rows]
+
+    async def renew(self, turn_id: int, user_id: int, kind: FeedbackKind) -> bool:
+        require_choice("kind", kind, FeedbackKind)
+        async with self._db.transaction() as conn:
+            known = await fetch_value(
+                conn,
+                "SELECT count(*) FROM feedback WHERE turn_id = ? AND user_id = ? AND kind = ?",
+                (turn_id, user_id, kind),
+            )
+            await conn.execute(
+                "INSERT INTO feedback (turn_id, user_id, kind, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (turn_id, kind, user_id) "
+                "DO UPDATE SET created_at = excluded.created_at",
+                (turn_id, user_id, kind, self._db.now()),
+            )
+        return not known

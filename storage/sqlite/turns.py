@@ -15,10 +15,12 @@ from storage.sqlite.query import fetch_all, fetch_one, fetch_value
 _INSERT = """
     INSERT INTO turns (story_id, slot, alt_index, author_kind, author_id, author_name,
         accepted_by, character_id, character_name, kind, text, model_id, params_json, score,
-        moderation_json, state, hidden, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+        moderation_json, state, hidden, created_at, shown_seq)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, (
+        SELECT coalesce(max(shown_seq), 0) + 1 FROM turns WHERE story_id = ? AND slot = ?))
     RETURNING *
 """
+"""A new turn is the latest shown of its slot: a front end shows what was just made."""
 
 RECENT_ACCEPTED = (
     "SELECT * FROM turns WHERE story_id = ? AND state = 'accepted' AND hidden = 0 "
@@ -96,6 +98,8 @@ class SqliteTurnRepository:
                 None if draft.moderation is None else to_json(draft.moderation),
                 state,
                 self._db.now(),
+                story_id,
+                slot,
             ),
         )
         assert row is not None
@@ -210,6 +214,27 @@ class SqliteTurnRepository:
             )
         return None if row is None else _turn(row)
 
+    async def mark_shown(self, turn_id: int) -> Turn:
+        async with self._db.transaction() as conn:
+            row = await fetch_one(
+                conn,
+                "UPDATE turns SET shown_seq = (SELECT max(shown_seq) + 1 FROM turns AS t "
+                "WHERE t.story_id = turns.story_id AND t.slot = turns.slot) "
+                "WHERE id = ? RETURNING *",
+                (turn_id,),
+            )
+        return _turn(_found(row, turn_id))
+
+    async def discard_pending(self, story_id: int) -> list[Turn]:
+        async with self._db.transaction() as conn:
+            rows = await fetch_all(
+                conn,
+                "UPDATE turns SET state = 'discarded' WHERE story_id = ? AND state = 'pending' "
+                "RETURNING *",
+                (story_id,),
+            )
+        return sorted((_turn(row) for row in rows), key=lambda turn: (turn.slot, turn.alt_index))
+
     async def set_hidden(self, turn_id: int, hidden: bool = True) -> Turn:
         async with self._db.transaction() as conn:
             row = await fetch_one(
@@ -252,4 +277,5 @@ def _turn(row: sqlite3.Row) -> Turn:
         state=row["state"],
         hidden=bool(row["hidden"]),
         created_at=row["created_at"],
+        shown_seq=row["shown_seq"],
     )

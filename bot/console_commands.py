@@ -1,0 +1,554 @@
+"""The terminal's commands, named and shaped like the Discord slash commands they mirror.
+
+Each command reads its words and `key:value` options, calls one engine operation as the local
+user (a moderator of the terminal's guild) and returns the result for the renderer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.console_parse import Command
+from bot.errors import InvalidInput
+from bot.story import StoryEngine
+from bot.story.results import TurnView
+from storage.models import ANY_CATEGORY, TERMINAL_GUILD_ID
+
+TERMINAL_CHANNEL_ID = 1
+"""The one channel of the terminal guild."""
+
+
+def user_id_for(name: str) -> int:
+    """A stable id for a local name (the same name is the same writer in every session)."""
+    digest = hashlib.sha256(" ".join(name.casefold().split()).encode("utf-8")).digest()
+    return int.from_bytes(digest[:7], "big") + 1
+
+
+@dataclass
+class Session:
+    """Who is at the keyboard, and where."""
+
+    engine: StoryEngine
+    user_name: str
+    guild_id: int = TERMINAL_GUILD_ID
+    channel_id: int = TERMINAL_CHANNEL_ID
+
+    @property
+    def user_id(self) -> int:
+        return user_id_for(self.user_name)
+
+
+Handler = Callable[[Session, Command], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Spec:
+    path: tuple[str, ...]
+    usage: str
+    summary: str
+    handler: Handler
+    options: frozenset[str] = frozenset()
+    text_key: str | None = None
+    """The option that may carry the free-text argument; without it the whole rest of the
+    line is the argument, and words with colons in it are not options."""
+
+
+COMMANDS: dict[tuple[str, ...], Spec] = {}
+
+
+def command(
+    path: str, usage: str, summary: str, options: str = "", text_key: str | None = None
+) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        key = tuple(path.split())
+        COMMANDS[key] = Spec(key, usage, summary, handler, frozenset(options.split()), text_key)
+        return handler
+
+    return register
+
+
+# --- option values ------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smh]?)\s*$")
+_YES = {"yes", "y", "true", "on", "1"}
+_NO = {"no", "n", "false", "off", "0"}
+
+
+def flag(value: str | None, name: str, default: bool = False) -> bool:
+    if value is None:
+        return default
+    if value.casefold() in _YES:
+        return True
+    if value.casefold() in _NO:
+        return False
+    raise InvalidInput(f"{name} takes yes or no, not {value!r}.")
+
+
+def seconds(value: str, name: str = "timeout") -> int | None:
+    """`300`, `300s`, `5m`, `1h`; `off` (or `none`, `0`) for no limit."""
+    if value.casefold() in ("off", "none", "0"):
+        return None
+    match = _DURATION.match(value)
+    if match is None:
+        raise InvalidInput(f"{name} takes seconds (300), minutes (5m) or hours (1h), or off.")
+    return int(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[match[2]]
+
+
+def number(value: str, what: str) -> int:
+    digits = value.lstrip("#")
+    if not digits.isdigit():
+        raise InvalidInput(f"{what} must be a number, not {value!r}.")
+    return int(digits)
+
+
+def terms(value: str | None) -> list[str]:
+    return [term.strip() for term in (value or "").split(",") if term.strip()]
+
+
+def read_file(name: str) -> bytes:
+    path = Path(name).expanduser()
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+
+
+def write_file(name: str, data: bytes) -> Path:
+    path = Path(name).expanduser()
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise InvalidInput(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+    return path
+
+
+def name_argument(cmd: Command, what: str, key: str = "name") -> str:
+    name = cmd.options.get(key) or " ".join(cmd.words)
+    if not name.strip():
+        raise InvalidInput(f"Say which {what}.")
+    return name
+
+
+async def pending_turn(session: Session, words: tuple[str, ...]) -> int:
+    """The turn a keep/reroll/swipe is about: `#id` if given, else the one waiting here."""
+    ids = [word for word in words if word.lstrip("#").isdigit()]
+    if ids:
+        return number(ids[0], "The turn id")
+    waiting: TurnView | None = await session.engine.pending(session.channel_id)
+    if waiting is None:
+        raise InvalidInput("Nothing is waiting for Keep here; ask for one with /story continue.")
+    return waiting.id
+
+
+# --- /story -------------------------------------------------------------------------------
+
+
+@command(
+    "story start",
+    'start title:"..." genre:G [mood:M] [premise:"..."] [mode:free|round_robin] [timeout:5m] '
+    "[on_timeout:skip|ai] [opening:yes] [reroll:owner|vote] [style:on]",
+    "start a story in this channel",
+    "title genre mood premise mode timeout on_timeout opening reroll style",
+)
+async def story_start(session: Session, cmd: Command) -> Any:
+    opts = cmd.options
+    title = opts.get("title") or " ".join(cmd.words)
+    if not title.strip():
+        raise InvalidInput('Give the story a title: /story start title:"The Lantern" genre:mystery')
+    if "genre" not in opts:
+        raise InvalidInput("Pick a genre with genre:..., e.g. genre:fantasy_adventure.")
+    mood = opts.get("mood")
+    return await session.engine.start(
+        session.guild_id,
+        session.channel_id,
+        session.user_id,
+        session.user_name,
+        title,
+        opts["genre"],
+        None if mood in (None, "", "none") else mood,
+        opts.get("premise", ""),
+        opts.get("mode", "free").replace("-", "_"),
+        seconds(opts["timeout"]) if "timeout" in opts else None,
+        opts.get("on_timeout", "skip"),
+        flag(opts.get("opening"), "opening"),
+        reroll_policy=opts.get("reroll", "owner"),
+        style_matching=flag(opts.get("style"), "style"),
+    )
+
+
+@command(
+    "story write",
+    "write <text> (or just type the text)",
+    "add your turn",
+    "text character",
+    text_key="text",
+)
+async def story_write(session: Session, cmd: Command) -> Any:
+    text, character = cmd.rest, None
+    if "text" in cmd.options:
+        text, character = cmd.options["text"], cmd.options.get("character")
+    return await session.engine.write(
+        session.channel_id, session.user_id, session.user_name, text, character
+    )
+
+
+async def _ai(
+    session: Session, kind: str, character: str | None = None, theme: str | None = None
+) -> Any:
+    return await session.engine.ai_turn(
+        session.channel_id,
+        session.user_id,
+        kind,
+        character,
+        theme,
+        user_name=session.user_name,
+    )
+
+
+@command("story continue", "continue", "the model writes the next turn")
+async def story_continue(session: Session, cmd: Command) -> Any:
+    return await _ai(session, "continue")
+
+
+@command("story twist", "twist", "the model writes a plot twist")
+async def story_twist(session: Session, cmd: Command) -> Any:
+    return await _ai(session, "twist")
+
+
+@command("story say", "say <character>", "the model writes a line for a character", "character")
+async def story_say(session: Session, cmd: Command) -> Any:
+    return await _ai(session, "dialogue", name_argument(cmd, "character speaks", "character"))
+
+
+@command("story poem", "poem [theme]", "the model writes a short poem", "theme", text_key="theme")
+async def story_poem(session: Session, cmd: Command) -> Any:
+    theme = cmd.options.get("theme", cmd.rest)
+    return await _ai(session, "poem", theme=theme or None)
+
+
+@command("story reroll", "reroll [#turn]", "another alternative for the turn waiting for Keep")
+async def story_reroll(session: Session, cmd: Command) -> Any:
+    turn_id = await pending_turn(session, cmd.words)
+    return await session.engine.reroll(
+        turn_id, session.user_id, user_name=session.user_name, is_moderator=True
+    )
+
+
+@command("story keep", "keep [#turn]", "keep the alternative shown")
+async def story_keep(session: Session, cmd: Command) -> Any:
+    turn_id = await pending_turn(session, cmd.words)
+    return await session.engine.keep(turn_id, session.user_id, is_moderator=True)
+
+
+@command("story swipe", "swipe next|prev", "show another alternative")
+async def story_swipe(session: Session, cmd: Command) -> Any:
+    direction = next((w.casefold() for w in cmd.words if not w.lstrip("#").isdigit()), "next")
+    if direction not in ("next", "prev", "previous"):
+        raise InvalidInput("Swipe next or prev.")
+    turn_id = await pending_turn(session, cmd.words)
+    step = 1 if direction == "next" else -1
+    return await session.engine.swipe(turn_id, session.user_id, step, is_moderator=True)
+
+
+@command("story undo", "undo", "remove the last turn")
+async def story_undo(session: Session, cmd: Command) -> Any:
+    return await session.engine.undo(session.channel_id, session.user_id, is_moderator=True)
+
+
+@command("story recap", "recap [turns] [story:ID]", "the last turns in a sentence each", "story")
+async def story_recap(session: Session, cmd: Command) -> Any:
+    count = number(cmd.words[0], "The number of turns") if cmd.words else None
+    return await session.engine.recap(
+        turns=count, guild_id=session.guild_id, **_which(session, cmd)
+    )
+
+
+@command("story show", "show [page] [story:ID]", "read the story, a page at a time", "story")
+async def story_show(session: Session, cmd: Command) -> Any:
+    page = number(cmd.words[0], "The page") if cmd.words else None
+    return await session.engine.show(page=page, guild_id=session.guild_id, **_which(session, cmd))
+
+
+@command("story export", "export [file.md] [story:ID]", "the story as Markdown", "story")
+async def story_export(session: Session, cmd: Command) -> Any:
+    result = await session.engine.export(guild_id=session.guild_id, **_which(session, cmd))
+    if not cmd.words:
+        return result
+    path = await asyncio.to_thread(write_file, cmd.words[0], result.markdown.encode("utf-8"))
+    return f'Exported "{result.story.title}" to {path}.'
+
+
+def _which(session: Session, cmd: Command) -> dict[str, int]:
+    if "story" in cmd.options:
+        return {"story_id": number(cmd.options["story"], "The story id")}
+    return {"channel_id": session.channel_id}
+
+
+@command("story status", "status", "the story here at a glance")
+async def story_status(session: Session, cmd: Command) -> Any:
+    return await session.engine.status(session.channel_id)
+
+
+@command("story list", "list", "every story, with its status")
+async def story_list(session: Session, cmd: Command) -> Any:
+    return await session.engine.list_stories(session.guild_id)
+
+
+@command("story join", "join", "take a seat in the story")
+async def story_join(session: Session, cmd: Command) -> Any:
+    return await session.engine.join(session.channel_id, session.user_id, session.user_name)
+
+
+@command("story leave", "leave", "leave the story")
+async def story_leave(session: Session, cmd: Command) -> Any:
+    return await session.engine.leave(session.channel_id, session.user_id)
+
+
+@command("story skip", "skip", "round-robin: pass the turn on")
+async def story_skip(session: Session, cmd: Command) -> Any:
+    return await session.engine.skip(session.channel_id, session.user_id, is_moderator=True)
+
+
+@command("story pause", "pause", "stop taking turns for now")
+async def story_pause(session: Session, cmd: Command) -> Any:
+    return await session.engine.pause(session.channel_id, session.user_id, is_moderator=True)
+
+
+@command("story resume", "resume", "take turns again")
+async def story_resume(session: Session, cmd: Command) -> Any:
+    return await session.engine.resume(session.channel_id, session.user_id, is_moderator=True)
+
+
+@command("story end", "end", "end the story")
+async def story_end(session: Session, cmd: Command) -> Any:
+    return await session.engine.end(session.channel_id, session.user_id, is_moderator=True)
+
+
+@command(
+    "story settings",
+    "settings [title:..] [mood:..|none] [mode:..] [timeout:5m|off] [on_timeout:skip|ai] "
+    "[reroll:owner|vote] [style:on|off]",
+    "see or change the story's settings",
+    "title mood mode timeout on_timeout reroll style",
+)
+async def story_settings(session: Session, cmd: Command) -> Any:
+    opts = cmd.options
+    changes: dict[str, Any] = {}
+    if "title" in opts:
+        changes["title"] = opts["title"]
+    if "mood" in opts:
+        changes["mood"] = None if opts["mood"] in ("", "none") else opts["mood"]
+    if "mode" in opts:
+        changes["mode"] = opts["mode"].replace("-", "_")
+    if "timeout" in opts:
+        changes["turn_timeout_s"] = seconds(opts["timeout"])
+    if "on_timeout" in opts:
+        changes["timeout_action"] = opts["on_timeout"]
+    if "reroll" in opts:
+        changes["reroll_policy"] = opts["reroll"]
+    if "style" in opts:
+        changes["style_matching"] = flag(opts["style"], "style")
+    return await session.engine.settings(
+        session.channel_id, session.user_id, is_moderator=True, **changes
+    )
+
+
+@command("story cast", "cast <character>", "bring a character into the story", "character")
+async def story_cast(session: Session, cmd: Command) -> Any:
+    name = name_argument(cmd, "character", "character")
+    return await session.engine.cast(session.channel_id, session.user_id, name)
+
+
+@command("story uncast", "uncast <character>", "take a character out of the story", "character")
+async def story_uncast(session: Session, cmd: Command) -> Any:
+    name = name_argument(cmd, "character", "character")
+    return await session.engine.uncast(session.channel_id, session.user_id, name, is_moderator=True)
+
+
+@command("story report", "report <#turn> [reason:..]", "flag a turn for the moderators", "reason")
+async def story_report(session: Session, cmd: Command) -> Any:
+    if not cmd.words:
+        raise InvalidInput("Say which turn to report, e.g. /story report #12.")
+    turn_id = number(cmd.words[0], "The turn id")
+    reason = cmd.options.get("reason") or " ".join(cmd.words[1:]) or None
+    return await session.engine.report_turn(
+        turn_id, session.user_id, reason, guild_id=session.guild_id
+    )
+
+
+# --- /character ---------------------------------------------------------------------------
+
+SHEET_OPTIONS = {
+    "description": "description",
+    "personality": "personality",
+    "speech": "speech_style",
+    "backstory": "backstory",
+    "first": "first_message",
+}
+
+
+@command(
+    "character create",
+    'create name:"..." [description:..] [personality:..] [speech:..] [backstory:..] '
+    "[first:..] [tags:a,b]",
+    "create a character sheet",
+    "name tags " + " ".join(SHEET_OPTIONS),
+)
+async def character_create(session: Session, cmd: Command) -> Any:
+    fields = {field: cmd.options[key] for key, field in SHEET_OPTIONS.items() if key in cmd.options}
+    return await session.engine.character_create(
+        session.guild_id,
+        session.user_id,
+        name_argument(cmd, "name the character has"),
+        tags=terms(cmd.options.get("tags")),
+        **fields,
+    )
+
+
+@command(
+    "character edit",
+    "edit <name> [rename:..] [description:..] [personality:..] [speech:..] [backstory:..] "
+    "[first:..] [tags:a,b]",
+    "change a character sheet",
+    "name rename tags " + " ".join(SHEET_OPTIONS),
+)
+async def character_edit(session: Session, cmd: Command) -> Any:
+    changes: dict[str, Any] = {
+        field: cmd.options[key] for key, field in SHEET_OPTIONS.items() if key in cmd.options
+    }
+    if "rename" in cmd.options:
+        changes["name"] = cmd.options["rename"]
+    if "tags" in cmd.options:
+        changes["tags"] = terms(cmd.options["tags"])
+    return await session.engine.character_edit(
+        session.guild_id,
+        session.user_id,
+        name_argument(cmd, "character"),
+        is_moderator=True,
+        **changes,
+    )
+
+
+@command("character show", "show <name>", "read a character sheet", "name")
+async def character_show(session: Session, cmd: Command) -> Any:
+    name = name_argument(cmd, "character")
+    return await session.engine.character_show(session.guild_id, name, session.user_id)
+
+
+@command("character list", "list [mine]", "the characters here")
+async def character_list(session: Session, cmd: Command) -> Any:
+    mine = [w.casefold() for w in cmd.words] == ["mine"]
+    owner = session.user_id if mine else None
+    return await session.engine.character_list(session.guild_id, owner)
+
+
+@command("character delete", "delete <name>", "delete a character", "name")
+async def character_delete(session: Session, cmd: Command) -> Any:
+    name = name_argument(cmd, "character")
+    return await session.engine.character_delete(
+        session.guild_id, session.user_id, name, is_moderator=True
+    )
+
+
+@command("character import", "import <file.json|file.png>", "import a Character Card (V1/V2)")
+async def character_import(session: Session, cmd: Command) -> Any:
+    if not cmd.words:
+        raise InvalidInput("Say which card file to import.")
+    data = await asyncio.to_thread(read_file, " ".join(cmd.words))
+    return await session.engine.character_import(session.guild_id, session.user_id, data)
+
+
+@command(
+    "character export",
+    "export <name> [file.json|file.png]",
+    "save a character as a Character Card V2",
+    "name file",
+)
+async def character_export(session: Session, cmd: Command) -> Any:
+    words = list(cmd.words)
+    target = cmd.options.get("file")
+    if target is None and len(words) > 1 and words[-1].casefold().endswith((".json", ".png")):
+        target = words.pop()
+    name = cmd.options.get("name") or " ".join(words)
+    if not name.strip():
+        raise InvalidInput("Say which character to export.")
+    file_format = "png" if target and target.casefold().endswith(".png") else "json"
+    card = await session.engine.character_export(
+        session.guild_id, session.user_id, name, file_format
+    )
+    if target is None:
+        return card
+    path = await asyncio.to_thread(write_file, target, card.data)
+    return f"Saved {card.character.name} as a Character Card V2 to {path}."
+
+
+# --- /style, /mod -------------------------------------------------------------------------
+
+
+@command("style show", "show", "your writing-style profile")
+async def style_show(session: Session, cmd: Command) -> Any:
+    return await session.engine.style_show(session.user_id)
+
+
+@command(
+    "style set",
+    "set [length:short|medium|long|default] [temperature:0.2-1.5|default]",
+    "preferences for the model turns you ask for",
+    "length temperature",
+)
+async def style_set(session: Session, cmd: Command) -> Any:
+    return await session.engine.style_set(session.user_id, **cmd.options)
+
+
+@command("style forget", "forget", "delete your style profile and feedback")
+async def style_forget(session: Session, cmd: Command) -> Any:
+    return await session.engine.style_forget(session.user_id)
+
+
+@command("mod queue", "queue", "open moderation events")
+async def mod_queue(session: Session, cmd: Command) -> Any:
+    return await session.engine.mod_queue(session.guild_id, is_moderator=True)
+
+
+@command("mod resolve", "resolve <event> hide|dismiss [note:..]", "decide an event", "note")
+async def mod_resolve(session: Session, cmd: Command) -> Any:
+    if len(cmd.words) < 2:
+        raise InvalidInput("Use /mod resolve <event id> hide|dismiss.")
+    return await session.engine.mod_resolve(
+        number(cmd.words[0], "The event id"),
+        session.user_id,
+        cmd.words[1].casefold(),
+        is_moderator=True,
+        guild_id=session.guild_id,
+        note=cmd.options.get("note"),
+    )
+
+
+@command(
+    "mod settings",
+    'settings [level:family|teen|mature] [block:"a, b"] [unblock:..] [exempt:..] [unexempt:..] '
+    "[category:profanity|slurs|...]",
+    "see or change this server's moderation rules",
+    "level block unblock exempt unexempt category",
+)
+async def mod_settings(session: Session, cmd: Command) -> Any:
+    if not cmd.options:
+        return await session.engine.mod_settings(session.guild_id)
+    opts = cmd.options
+    return await session.engine.mod_settings_set(
+        session.guild_id,
+        session.user_id,
+        is_moderator=True,
+        level=opts.get("level"),
+        block=terms(opts.get("block")),
+        unblock=terms(opts.get("unblock")),
+        exempt=terms(opts.get("exempt")),
+        unexempt=terms(opts.get("unexempt")),
+        category=opts.get("category", ANY_CATEGORY),
+    )

@@ -1,0 +1,88 @@
+"""Round-robin turns that time out.
+
+Deadlines live in the database (`stories.turn_deadline`), so a restarted bot finds the ones that
+passed while it was down. A front end calls `process_due` on a timer (the terminal: before each
+command); each expired turn is skipped, or written by the model for the missing writer (as
+their character when they play one) and kept at once, and the turn passes on.
+"""
+
+from __future__ import annotations
+
+from bot.story.failures import user_errors
+from bot.story.generation import Ask, Generation
+from bot.story.results import DeadlineEvent
+from bot.story.turns import current_writer
+from bot.story.views import TIMEOUT_PARAM, participant_view
+from generators.errors import GeneratorError
+from storage.models import Participant, Story, Turn
+
+
+class Deadlines(Generation):
+    @user_errors
+    async def process_due(self, now: float | None = None) -> list[DeadlineEvent]:
+        """Handle every active story whose turn deadline is at or before `now`.
+
+        A story busy with another change is left for the next call.
+        """
+        moment = self.clock() if now is None else now
+        events = []
+        for due in await self.storage.stories.list_due_deadlines(moment):
+            if self.locks.busy(due.id):
+                continue
+            async with self.locks.hold(due.id):
+                event = await self._expire(due.id, moment)
+            if event is not None:
+                events.append(event)
+        return events
+
+    async def _expire(self, story_id: int, now: float) -> DeadlineEvent | None:
+        story = await self.storage.stories.get(story_id)
+        if (
+            story is None
+            or story.status != "active"
+            or story.turn_deadline is None
+            or story.turn_deadline > now
+        ):
+            return None
+        participants = await self._participants(story.id)
+        missed = current_writer(story, participants)
+        if missed is None:
+            await self.storage.stories.set_turn(story.id, story.current_seat, None)
+            return None
+        turn = None
+        message = f"{missed.display_name}'s time ran out"
+        if story.timeout_action == "ai":
+            try:
+                turn = await self._write_for(story, missed)
+                message += ", so the model wrote their turn."
+            except GeneratorError as exc:
+                message += f", and the model could not write for them ({exc}), so it was skipped."
+        else:
+            message += ", so their turn was skipped."
+        story = await self._advance(story, participants, missed.seat)
+        info = await self._info(story, participants)
+        if info.current_writer is not None:
+            message += f" It's {info.current_writer.name}'s turn."
+        names = {p.user_id: p.display_name for p in participants}
+        return DeadlineEvent(
+            story=info,
+            action="ai_wrote" if turn is not None else "skipped",
+            missed=participant_view(missed, {}),
+            turn=None if turn is None else await self._view(turn, names),
+            message=message,
+        )
+
+    async def _write_for(self, story: Story, missed: Participant) -> Turn:
+        speaker = None
+        if missed.character_id is not None:
+            speaker = await self.storage.characters.get(missed.character_id)
+        ask = Ask(
+            kind="dialogue" if speaker else "continue",
+            requester_id=missed.user_id,
+            requester_name=missed.display_name,
+            speaker=speaker,
+            extra_params={TIMEOUT_PARAM: True},
+        )
+        rules = await self.guard.rules(story.guild_id)
+        turn, _, _ = await self._add_model_turn(story, ask, rules)
+        return await self.storage.turns.accept(turn.id, missed.user_id)

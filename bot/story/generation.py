@@ -1,0 +1,257 @@
+"""Model turns: build the request from the story, ask the generator, apply the guild's rules,
+and store the result as a pending turn.
+
+Nothing changes until the generator has answered: the pending alternative that a new turn
+moves past is kept only after generation succeeds, so a model that is down or slow leaves the
+story exactly as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.errors import InvalidInput
+from bot.story.context import build_context
+from bot.story.core import EngineCore, name_for
+from bot.story.failures import user_errors
+from bot.story.guard import GuildRules
+from bot.story.results import GenerationResult
+from bot.story.text import optional_text
+from bot.story.views import FALLBACK_PARAM
+from generators.errors import GeneratorTimeout
+from generators.schemas import GenerateRequest, GenerateResponse, GenerationParams
+from storage.models import Character, Story, Turn, TurnDraft, TurnKind
+
+AI_KINDS = ("continue", "dialogue", "twist", "poem")
+"""What people may ask for; `opening` is asked by `start`."""
+TURN_KIND: dict[str, TurnKind] = {
+    "continue": "narration",
+    "dialogue": "dialogue",
+    "twist": "twist",
+    "poem": "poem",
+    "opening": "opening",
+}
+REQUEST_KIND = {turn_kind: kind for kind, turn_kind in TURN_KIND.items()}
+LENGTH_SCALE = {"short": 0.6, "medium": 1.0, "long": 1.5}
+ATTEMPTS = 2
+"""A request whose candidates all fail the guild's rules is asked once more, then replaced."""
+
+
+@dataclass(frozen=True, slots=True)
+class Generated:
+    text: str
+    model_id: str
+    score: float | None
+    moderation: dict[str, Any] | None
+    fallback: bool
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One request for a model turn: what, for whom, about whom."""
+
+    kind: str
+    requester_id: int
+    requester_name: str
+    speaker: Character | None = None
+    theme: str | None = None
+    extra_params: dict[str, Any] = field(default_factory=dict)
+    speaker_name: str | None = None
+    """Who speaks when the sheet is gone (a reroll of a deleted character's line)."""
+
+    @property
+    def speaking(self) -> str | None:
+        return self.speaker.name if self.speaker else self.speaker_name
+
+
+class Generation(EngineCore):
+    @user_errors
+    async def ai_turn(
+        self,
+        channel_id: int,
+        user_id: int,
+        kind: str = "continue",
+        character_name: str | None = None,
+        theme: str | None = None,
+        *,
+        user_name: str | None = None,
+    ) -> GenerationResult:
+        """Ask the model for the next turn; it is stored pending, for Keep / Reroll.
+
+        In round-robin only the writer holding the turn may ask, and the model's turn counts
+        as theirs: the turn passes on once it is generated.
+        """
+        if kind not in AI_KINDS:
+            raise InvalidInput(f"Unknown kind of turn {kind!r}; use one of {', '.join(AI_KINDS)}.")
+        story = await self._playable_story(channel_id)
+        participants = await self._participants(story.id)
+        writer = self._require_writer(story, participants, user_id)
+        names = {p.user_id: p.display_name for p in participants}
+        rules = await self.guard.rules(story.guild_id)
+        speaker = None
+        if kind == "dialogue":
+            if not character_name or not character_name.strip():
+                raise InvalidInput("Say which character speaks, e.g. /story say Captain Mira.")
+            speaker = await self._find_character(story.guild_id, character_name, user_id)
+        topic = optional_text(theme, 300, "The poem's theme", single_line=True).text or None
+        if topic:
+            topic = self.guard.require(topic, rules, "The poem's theme").text
+        ask = Ask(kind, user_id, name_for(user_id, user_name, names), speaker, topic)
+        async with self.locks.hold(story.id):
+            if speaker is not None:
+                await self.storage.characters.link(story.id, speaker.id, user_id)
+            turn, kept, generated = await self._add_model_turn(story, ask, rules)
+            if writer is not None:
+                story = await self._advance(story, participants, writer.seat)
+        return GenerationResult(
+            story=await self._info(story, participants),
+            turn=await self._view(turn, names),
+            auto_kept=None if kept is None else await self._view(kept, names),
+            fallback=generated.fallback,
+            notices=fallback_notice(generated),
+        )
+
+    async def _add_model_turn(
+        self, story: Story, ask: Ask, rules: GuildRules
+    ) -> tuple[Turn, Turn | None, Generated]:
+        """Generate the next slot, then keep what it moves past and store it pending."""
+        generated = await self._generate(story, ask, rules)
+        kept = await self._keep_pending(story.id, ask.requester_id)
+        turn = await self.storage.turns.add(story.id, self._draft(ask, generated))
+        return turn, kept, generated
+
+    def _draft(self, ask: Ask, generated: Generated) -> TurnDraft:
+        return TurnDraft(
+            author_kind="model",
+            text=generated.text,
+            author_id=ask.requester_id,
+            author_name=ask.requester_name,
+            kind=TURN_KIND[ask.kind],
+            character_id=ask.speaker.id if ask.speaker else None,
+            character_name=ask.speaking,
+            model_id=generated.model_id,
+            params=generated.params,
+            score=generated.score,
+            moderation=generated.moderation,
+        )
+
+    async def _context_turns(self, story_id: int, before_slot: int | None = None) -> list[Turn]:
+        """The latest turns the model should follow: accepted ones and the current pending
+        alternatives (which will be kept when the story moves on), before `before_slot`."""
+        limit = self.options.context_turns
+        accepted = await self.storage.turns.recent_accepted(story_id, limit)
+        pending = await self._pending_current(story_id)
+        turns = sorted([*accepted, *pending], key=lambda turn: turn.slot)
+        if before_slot is not None:
+            turns = [turn for turn in turns if turn.slot < before_slot]
+        return turns[-limit:]
+
+    async def _style_for(self, story: Story, user_id: int) -> tuple[list[float] | None, dict]:
+        """The requester's style vector (when the story matches styles) and preferences."""
+        profile = await self.storage.styles.get(user_id)
+        preferences = dict(profile.preferences) if profile else {}
+        vector = None
+        if story.style_matching:
+            if self.style is not None:
+                vector = await self.style.vector(user_id)
+            elif profile is not None and profile.count:
+                vector = list(profile.vector)
+        return vector, preferences
+
+    async def _request(
+        self, story: Story, ask: Ask, rules: GuildRules, before_slot: int | None
+    ) -> GenerateRequest:
+        turns = await self._context_turns(story.id, before_slot)
+        characters = await self.storage.characters.list_for_story(story.id)
+        if ask.speaker is not None and all(c.id != ask.speaker.id for c in characters):
+            characters.append(ask.speaker)
+        vector, preferences = await self._style_for(story, ask.requester_id)
+        options = self.options
+        scale = LENGTH_SCALE.get(str(preferences.get("length", "medium")), 1.0)
+        context = build_context(
+            story,
+            turns,
+            characters,
+            speaker=ask.speaking,
+            theme=ask.theme,
+            style_vector=vector,
+            style_hints={
+                key: value
+                for key, value in preferences.items()
+                if isinstance(value, str | int | float) and not isinstance(value, bool)
+            },
+        )
+        params = GenerationParams(
+            max_tokens=max(8, min(512, round(options.max_tokens * scale))),
+            temperature=float(preferences.get("temperature", options.temperature)),
+            top_p=options.top_p,
+            repetition_penalty=options.repetition_penalty,
+            n=options.candidates,
+            rerank="style" if context.style_vector else "logprob",
+        )
+        return GenerateRequest(
+            kind=ask.kind,
+            context=context,
+            params=params,
+            model=story.model_id or options.model,
+            moderation_level=rules.policy.level,
+        )
+
+    async def _ask_generator(self, request: GenerateRequest) -> GenerateResponse:
+        timeout = self.options.generation_timeout_s
+        try:
+            return await asyncio.wait_for(self.generator.generate(request), timeout)
+        except TimeoutError as exc:
+            raise GeneratorTimeout(f"no answer within {timeout:g} s") from exc
+
+    async def _generate(
+        self, story: Story, ask: Ask, rules: GuildRules, *, before_slot: int | None = None
+    ) -> Generated:
+        """The best candidate that passes the guild's rules; asked twice, then a safe line."""
+        request = await self._request(story, ask, rules, before_slot)
+        params = {"kind": ask.kind, **request.params.model_dump(exclude_none=True)}
+        params.update(ask.extra_params)
+        if ask.theme:
+            params["theme"] = ask.theme
+        refused: tuple[str, tuple[str, ...]] | None = None
+        model_id = story.model_id or self.options.model or "unknown"
+        for _ in range(ATTEMPTS):
+            response = await self._ask_generator(request)
+            model_id = response.model
+            candidates: list[tuple[str, float | None]] = [
+                (c.text, c.score) for c in response.candidates
+            ] or [(response.text, None)]
+            checks = self.guard.check_many([text for text, _ in candidates], rules)
+            for (text, score), checked in zip(candidates, checks, strict=True):
+                if not checked.blocked and checked.text.strip():
+                    if response.fallback:
+                        params[FALLBACK_PARAM] = True
+                    return Generated(
+                        checked.text, model_id, score, checked.record(), response.fallback, params
+                    )
+                if refused is None:
+                    refused = (text, checked.reasons)
+        excerpt, reasons = refused or ("", ())
+        await self.storage.moderation.add(
+            story.guild_id,
+            "fallback",
+            "generated",
+            story_id=story.id,
+            user_id=ask.requester_id,
+            excerpt=excerpt[:300],
+            verdict={"verdict": "block", "reasons": list(reasons), "attempts": ATTEMPTS},
+        )
+        line = self.guard.safe_line(ask.kind, ask.speaking, rules)
+        return Generated(line, model_id, None, None, True, {**params, FALLBACK_PARAM: True})
+
+
+def fallback_notice(generated: Generated) -> tuple[str, ...]:
+    if not generated.fallback:
+        return ()
+    return (
+        "Every candidate the model wrote failed this server's moderation, so a safe line was "
+        "used instead; reroll for another try.",
+    )

@@ -1,0 +1,399 @@
+"""Playing a story: start it, join and leave, write turns, undo, skip, pause, resume, end, and
+change its settings.
+
+A written turn is moderated, then stored before anything else happens, so nothing that
+follows (a model turn, a deadline) can lose it. In free mode writing joins the story; in
+round-robin only the member holding the turn may write, and the turn then passes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from bot.errors import (
+    InvalidInput,
+    NotParticipant,
+    PermissionDenied,
+    StoryAlreadyRunning,
+    StoryEnded,
+)
+from bot.story.core import display_name, require_active, require_owner
+from bot.story.failures import generator_error, user_errors
+from bot.story.generation import Ask, Generation
+from bot.story.results import (
+    MembershipResult,
+    SettingsResult,
+    SkipResult,
+    StartResult,
+    StatusResult,
+    UndoResult,
+    WriteResult,
+)
+from bot.story.text import clean_text, optional_text
+from bot.story.turns import current_writer, deadline, next_after
+from bot.story.views import participant_view
+from generators.errors import GeneratorError
+from generators.schemas import GENRES, MOODS
+from storage.errors import Conflict, StorageError
+from storage.models import TurnDraft
+
+MODES = ("free", "round_robin")
+TIMEOUT_ACTIONS = ("skip", "ai")
+REROLL_POLICIES = ("owner", "vote")
+MIN_TIMEOUT_S = 10
+MAX_TIMEOUT_S = 7 * 24 * 3600
+SETTINGS = (
+    "title",
+    "mood",
+    "mode",
+    "turn_timeout_s",
+    "timeout_action",
+    "reroll_policy",
+    "style_matching",
+)
+
+
+def check_settings(**values: Any) -> dict[str, Any]:
+    """Story settings checked one by one, with a sentence naming the bad one."""
+    checked = dict(values)
+    choices = {
+        "genre": GENRES,
+        "mode": MODES,
+        "timeout_action": TIMEOUT_ACTIONS,
+        "reroll_policy": REROLL_POLICIES,
+    }
+    for key, allowed in choices.items():
+        if key in values and values[key] not in allowed:
+            what = key.replace("_", " ")
+            raise InvalidInput(
+                f"Unknown {what} {values[key]!r}; choose one of {', '.join(allowed)}."
+            )
+    if values.get("mood") is not None and values["mood"] not in MOODS:
+        raise InvalidInput(f"Unknown mood {values['mood']!r}; choose one of {', '.join(MOODS)}.")
+    timeout = values.get("turn_timeout_s")
+    if timeout is not None and (
+        not isinstance(timeout, int) or not MIN_TIMEOUT_S <= timeout <= MAX_TIMEOUT_S
+    ):
+        raise InvalidInput(
+            f"A turn timeout must be a whole number of seconds from {MIN_TIMEOUT_S} to "
+            f"{MAX_TIMEOUT_S:,} (a week)."
+        )
+    if "title" in values:
+        checked["title"] = clean_text(values["title"], 200, "The title", single_line=True).text
+    if "style_matching" in values:
+        checked["style_matching"] = bool(values["style_matching"])
+    return checked
+
+
+class Play(Generation):
+    @user_errors
+    async def start(
+        self,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        user_name: str,
+        title: str,
+        genre: str,
+        mood: str | None = None,
+        premise: str = "",
+        mode: str = "free",
+        turn_timeout_s: int | None = None,
+        timeout_action: str = "skip",
+        ai_opening: bool = False,
+        thread_id: int | None = None,
+        *,
+        reroll_policy: str = "owner",
+        style_matching: bool = False,
+    ) -> StartResult:
+        """Start a story here; its owner takes the first seat. With `ai_opening` the model
+        writes a pending opening (a model that is down leaves the story started without one)."""
+        settings = check_settings(
+            title=title,
+            genre=genre,
+            mood=mood,
+            mode=mode,
+            turn_timeout_s=turn_timeout_s,
+            timeout_action=timeout_action,
+            reroll_policy=reroll_policy,
+            style_matching=style_matching,
+        )
+        about = optional_text(premise, 2000, "The premise").text
+        rules = await self.guard.rules(guild_id)
+        title_checked, premise_checked = self.guard.check_many([settings["title"], about], rules)
+        for checked in (title_checked, premise_checked):
+            if checked.blocked:
+                raise await self._refuse(
+                    checked, rules, "user_input", "The story's title or premise", user_id=user_id
+                )
+        settings.update(title=title_checked.text)
+        name = display_name(user_id, user_name)
+        try:
+            story = await self.storage.stories.create(
+                guild_id=guild_id,
+                channel_id=channel_id,
+                thread_id=thread_id,
+                owner_id=user_id,
+                premise=premise_checked.text,
+                **settings,
+            )
+        except Conflict as exc:
+            raise StoryAlreadyRunning() from exc
+        try:
+            owner = await self.storage.stories.add_participant(story.id, user_id, name)
+        except BaseException:
+            # Without its owner the story would block the channel; end it if the database lets
+            # us, and report the original failure either way.
+            with contextlib.suppress(StorageError):
+                await self.storage.stories.set_status(story.id, "ended")
+            raise
+        ends = deadline(story, self.clock())
+        if ends is not None:
+            story = await self.storage.stories.set_turn(story.id, owner.seat, ends)
+        notices: list[str] = []
+        opening = None
+        if ai_opening:
+            try:
+                async with self.locks.hold(story.id):
+                    turn, _, _ = await self._add_model_turn(
+                        story, Ask("opening", user_id, name), rules
+                    )
+                opening = await self._view(turn)
+            except GeneratorError as exc:
+                notices.append(
+                    f"{generator_error(exc)} The story has started; write the first turn."
+                )
+        return StartResult(story=await self._info(story), opening=opening, notices=tuple(notices))
+
+    @user_errors
+    async def join(self, channel_id: int, user_id: int, user_name: str) -> MembershipResult:
+        """Take the next seat (a member who left rejoins at the end of the order)."""
+        story = await self._story_here(channel_id)
+        name = display_name(user_id, user_name)
+        before = await self._participants(story.id)
+        already = any(p.user_id == user_id and p.active for p in before)
+        had_writer = current_writer(story, before) is not None
+        member = await self.storage.stories.add_participant(story.id, user_id, name)
+        if story.mode == "round_robin" and not had_writer:
+            story = await self.storage.stories.set_turn(
+                story.id,
+                member.seat,
+                deadline(story, self.clock()) if story.status == "active" else None,
+            )
+        return MembershipResult(
+            story=await self._info(story),
+            user_id=user_id,
+            user_name=name,
+            joined=True,
+            changed=not already,
+        )
+
+    @user_errors
+    async def leave(self, channel_id: int, user_id: int) -> MembershipResult:
+        """Leave the story; leaving while holding the round-robin turn passes it on."""
+        story = await self._story_here(channel_id)
+        participants = await self._participants(story.id)
+        me = next((p for p in participants if p.user_id == user_id and p.active), None)
+        if me is None:
+            raise NotParticipant("You are not in this story.")
+        writer = current_writer(story, participants)
+        await self.storage.stories.remove_participant(story.id, user_id)
+        passed = writer is not None and writer.user_id == user_id
+        if passed:
+            remaining = [p for p in participants if p.user_id != user_id]
+            if next_after(remaining, me.seat) is None:
+                story = await self.storage.stories.set_turn(story.id, story.current_seat, None)
+            else:
+                story = await self._advance(story, remaining, me.seat)
+        return MembershipResult(
+            story=await self._info(story),
+            user_id=user_id,
+            user_name=me.display_name,
+            joined=False,
+            changed=True,
+            passed_turn=passed,
+        )
+
+    @user_errors
+    async def write(
+        self,
+        channel_id: int,
+        user_id: int,
+        user_name: str,
+        text: str,
+        character_name: str | None = None,
+    ) -> WriteResult:
+        """Add the user's turn: moderated, stored, then the story moves on past any pending
+        model turn (keeping the alternative shown last) and, in round-robin, to the next seat."""
+        story = await self._playable_story(channel_id)
+        cleaned = clean_text(text, self.options.max_turn_chars)
+        rules = await self.guard.rules(story.guild_id)
+        checked = self.guard.check(cleaned.text, rules)
+        if checked.blocked:
+            raise await self._refuse(
+                checked, rules, "user_input", "Your turn", story_id=story.id, user_id=user_id
+            )
+        participants = await self._participants(story.id)
+        writer = self._require_writer(story, participants, user_id)
+        name = display_name(user_id, user_name)
+        character = None
+        if character_name and character_name.strip():
+            character = await self._find_character(story.guild_id, character_name, user_id)
+        async with self.locks.hold(story.id):
+            if not any(
+                p.user_id == user_id and p.active and p.display_name == name for p in participants
+            ):
+                await self.storage.stories.add_participant(story.id, user_id, name)
+                participants = await self._participants(story.id)
+            if character is not None:
+                await self.storage.characters.link(story.id, character.id, user_id)
+            turn = await self.storage.turns.add(
+                story.id,
+                TurnDraft(
+                    author_kind="user",
+                    text=checked.text,
+                    author_id=user_id,
+                    author_name=name,
+                    kind="dialogue" if character else "narration",
+                    character_id=character.id if character else None,
+                    character_name=character.name if character else None,
+                    moderation=None if checked.verdict.verdict == "allow" else checked.record(),
+                ),
+            )
+            kept = await self._keep_pending(story.id, user_id)
+            if writer is not None:
+                story = await self._advance(story, participants, writer.seat)
+        await self._observe(user_id, checked.text, story.genre, turn.character_name)
+        notices = [cleaned.notice] if cleaned.notice else []
+        if checked.redacted:
+            notices.append(f"Some words were hidden: {'; '.join(checked.reasons)}.")
+        names = {p.user_id: p.display_name for p in participants}
+        return WriteResult(
+            story=await self._info(story, participants),
+            turn=await self._view(turn, names),
+            auto_kept=None if kept is None else await self._view(kept, names),
+            notices=tuple(notices),
+        )
+
+    @user_errors
+    async def skip(
+        self, channel_id: int, user_id: int, *, is_moderator: bool = False
+    ) -> SkipResult:
+        """Round-robin: pass the turn on (the holder passing theirs, or the owner/a moderator)."""
+        story = await self._playable_story(channel_id)
+        if story.mode != "round_robin":
+            raise InvalidInput("Only round-robin stories have turns to skip.")
+        participants = await self._participants(story.id)
+        writer = current_writer(story, participants)
+        if writer is None:
+            raise InvalidInput("Nobody holds the turn; /story join to take it.")
+        if writer.user_id != user_id:
+            require_owner(story, user_id, is_moderator, "skip someone else's turn")
+        async with self.locks.hold(story.id):
+            story = await self._advance(story, participants, writer.seat)
+        return SkipResult(
+            story=await self._info(story, participants), skipped=participant_view(writer, {})
+        )
+
+    @user_errors
+    async def undo(
+        self, channel_id: int, user_id: int, *, is_moderator: bool = False
+    ) -> UndoResult:
+        """Remove the last turn: a pending model turn with all its alternatives, else the last
+        accepted turn. In round-robin the turn goes back to whoever wrote or asked for it."""
+        story = await self._story_here(channel_id)
+        require_owner(story, user_id, is_moderator, "undo a turn")
+        if story.status == "ended":
+            raise StoryEnded()
+        async with self.locks.hold(story.id):
+            removed = await self.storage.turns.discard_pending(story.id)
+            if not removed:
+                last = await self.storage.turns.undo_last(story.id)
+                removed = [] if last is None else [last]
+            if not removed:
+                raise InvalidInput("There is nothing to undo yet.")
+            if story.status == "active":
+                story = await self._give_turn_to(story, removed[-1].author_id)
+        names = await self._names(story.id)
+        shown = [await self._view(turn, names) for turn in removed]
+        notices = ()
+        if len(removed) > 1:
+            notices = (f"Removed the pending turn with its {len(removed)} alternatives.",)
+        return UndoResult(story=await self._info(story), removed=tuple(shown), notices=notices)
+
+    @user_errors
+    async def pause(
+        self, channel_id: int, user_id: int, *, is_moderator: bool = False
+    ) -> StatusResult:
+        """Stop taking turns; the round-robin clock stops too."""
+        story = await self._story_here(channel_id)
+        require_owner(story, user_id, is_moderator, "pause the story")
+        require_active(story)
+        paused = await self.storage.stories.set_status(story.id, "paused")
+        paused = await self.storage.stories.set_turn(story.id, story.current_seat, None)
+        return StatusResult(story=await self._info(paused), previous="active")
+
+    @user_errors
+    async def resume(
+        self, channel_id: int, user_id: int, *, is_moderator: bool = False
+    ) -> StatusResult:
+        """Take turns again; the writer holding the turn gets a full turn time."""
+        story = await self._story_here(channel_id)
+        require_owner(story, user_id, is_moderator, "resume the story")
+        if story.status != "paused":
+            raise InvalidInput("The story is not paused.")
+        resumed = await self.storage.stories.set_status(story.id, "active")
+        writer = current_writer(resumed, await self._participants(story.id))
+        if writer is not None:
+            resumed = await self.storage.stories.set_turn(
+                story.id, writer.seat, deadline(resumed, self.clock())
+            )
+        return StatusResult(story=await self._info(resumed), previous="paused")
+
+    @user_errors
+    async def end(
+        self, channel_id: int, user_id: int, *, is_moderator: bool = False
+    ) -> StatusResult:
+        """End the story; a pending model turn is kept as shown, like any other move on."""
+        story = await self._story_here(channel_id)
+        require_owner(story, user_id, is_moderator, "end the story")
+        async with self.locks.hold(story.id):
+            await self._keep_pending(story.id, user_id)
+            ended = await self.storage.stories.set_status(story.id, "ended")
+        return StatusResult(
+            story=await self._info(ended),
+            previous=story.status,
+            notices=(
+                f"Read it with /story show story:{story.id}, or /story export story:{story.id}.",
+            ),
+        )
+
+    @user_errors
+    async def settings(
+        self, channel_id: int, user_id: int, *, is_moderator: bool = False, **changes: Any
+    ) -> SettingsResult:
+        """Show the story's settings, or change some: title, mood, mode, turn_timeout_s (None
+        turns the clock off), timeout_action, reroll_policy, style_matching."""
+        story = await self._story_here(channel_id)
+        if not changes:
+            return SettingsResult(story=await self._info(story))
+        unknown = sorted(set(changes) - set(SETTINGS))
+        if unknown:
+            raise InvalidInput(
+                f"Unknown story setting {', '.join(unknown)}; use {', '.join(SETTINGS)}."
+            )
+        if user_id != story.owner_id and not is_moderator:
+            raise PermissionDenied("Only the story's owner or a moderator can change its settings.")
+        checked = check_settings(**changes)
+        if "title" in checked:
+            rules = await self.guard.rules(story.guild_id)
+            checked["title"] = self.guard.require(checked["title"], rules, "The title").text
+        updated = await self.storage.stories.update_settings(story.id, **checked)
+        if {"mode", "turn_timeout_s"} & set(checked) and updated.status == "active":
+            writer = current_writer(updated, await self._participants(story.id))
+            seat = writer.seat if writer else updated.current_seat
+            updated = await self.storage.stories.set_turn(
+                story.id, seat, deadline(updated, self.clock())
+            )
+        return SettingsResult(story=await self._info(updated), changed=checked)

@@ -1,0 +1,139 @@
+"""Reading stories: overview, list, pages, recap and Markdown export.
+
+Ended stories stay readable by id. Turns hidden by a moderator are left out. The alternative
+waiting for Keep is included as the story reads now, marked as not kept yet: it is what the
+story keeps if it moves on, and a reader asking "where are we" expects to see it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+
+from bot.errors import InvalidInput
+from bot.story.core import EngineCore
+from bot.story.export import export_filename, to_markdown
+from bot.story.failures import user_errors
+from bot.story.results import (
+    ExportResult,
+    Recap,
+    RecapLine,
+    StoryList,
+    StoryOverview,
+    StoryPage,
+    TurnView,
+)
+from bot.story.text import first_sentence
+from storage.models import StoryStatus
+
+MAX_PAGE_SIZE = 50
+EXPORT_CHUNK = 500
+
+
+class Reading(EngineCore):
+    @user_errors
+    async def status(self, channel_id: int) -> StoryOverview:
+        story = await self._story_here(channel_id)
+        return StoryOverview(
+            story=await self._info(story),
+            turns=await self.storage.turns.count_accepted(story.id),
+            pending=await self._pending_view(story),
+        )
+
+    @user_errors
+    async def list_stories(
+        self,
+        guild_id: int,
+        *,
+        statuses: Collection[StoryStatus] | None = None,
+        limit: int = 25,
+    ) -> StoryList:
+        """The guild's stories, newest first, each with its status."""
+        stories = await self.storage.stories.list_for_guild(
+            guild_id, statuses=statuses, limit=limit
+        )
+        return StoryList(guild_id=guild_id, stories=tuple([await self._info(s) for s in stories]))
+
+    @user_errors
+    async def show(
+        self,
+        *,
+        channel_id: int | None = None,
+        story_id: int | None = None,
+        guild_id: int | None = None,
+        page: int | None = None,
+        page_size: int = 10,
+    ) -> StoryPage:
+        """One page of the story (1-based; the last page when `page` is None)."""
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise InvalidInput(f"A page holds 1 to {MAX_PAGE_SIZE} turns.")
+        story = await self._story(channel_id=channel_id, story_id=story_id, guild_id=guild_id)
+        total = await self.storage.turns.count_accepted(story.id)
+        pages = max(1, math.ceil(total / page_size))
+        number = pages if page is None else page
+        if not 1 <= number <= pages:
+            plural = "page" if pages == 1 else "pages"
+            raise InvalidInput(f"There is no page {number}; the story has {pages} {plural}.")
+        turns = await self.storage.turns.page(story.id, (number - 1) * page_size, page_size)
+        names = await self._names(story.id)
+        return StoryPage(
+            story=await self._info(story),
+            turns=tuple([await self._view(turn, names) for turn in turns]),
+            page=number,
+            pages=pages,
+            page_size=page_size,
+            total=total,
+            pending=await self._pending_view(story) if number == pages else None,
+        )
+
+    @user_errors
+    async def recap(
+        self,
+        *,
+        channel_id: int | None = None,
+        story_id: int | None = None,
+        guild_id: int | None = None,
+        turns: int | None = None,
+    ) -> Recap:
+        """The last `turns` turns condensed to their first sentence, with bylines."""
+        count = turns or self.options.recap_turns
+        if not 1 <= count <= MAX_PAGE_SIZE:
+            raise InvalidInput(f"A recap covers 1 to {MAX_PAGE_SIZE} turns.")
+        story = await self._story(channel_id=channel_id, story_id=story_id, guild_id=guild_id)
+        names = await self._names(story.id)
+        recent = [
+            await self._view(t, names)
+            for t in await self.storage.turns.recent_accepted(story.id, count)
+        ]
+        pending = await self._pending_view(story)
+        shown = [*recent, pending] if pending is not None else recent
+        lines = tuple(
+            RecapLine(view.id, view.byline, first_sentence(view.text), view.pending)
+            for view in shown[-count:]
+        )
+        total = await self.storage.turns.count_accepted(story.id)
+        return Recap(story=await self._info(story), lines=lines, total_turns=total)
+
+    @user_errors
+    async def export(
+        self,
+        *,
+        channel_id: int | None = None,
+        story_id: int | None = None,
+        guild_id: int | None = None,
+    ) -> ExportResult:
+        """The whole story as Markdown, each turn with its byline."""
+        story = await self._story(channel_id=channel_id, story_id=story_id, guild_id=guild_id)
+        names = await self._names(story.id)
+        views: list[TurnView] = []
+        while True:
+            chunk = await self.storage.turns.page(story.id, len(views), EXPORT_CHUNK)
+            views += [await self._view(turn, names) for turn in chunk]
+            if len(chunk) < EXPORT_CHUNK:
+                break
+        info = await self._info(story)
+        return ExportResult(
+            story=info,
+            markdown=to_markdown(info, views, await self._pending_view(story)),
+            filename=export_filename(story.title, story.id),
+        )
