@@ -25,6 +25,7 @@ class StreamBatcher:
         batch_size: int,
         seq_len: int,
         seed: int = 0,
+        genre_weights: dict[str, float] | None = None,
     ):
         if not documents:
             raise ValueError("no training documents")
@@ -33,18 +34,21 @@ class StreamBatcher:
         self.batch_size = batch_size
         self.seq_len = seq_len
         self.seed = seed
+        self.genre_weights = genre_weights or {}
         self._cache: tuple[int, np.ndarray] | None = None
 
     def epoch_streams(self, epoch: int) -> np.ndarray:
         """(batch_size, length) token ids for `epoch`, cached for the current epoch."""
         if self._cache is not None and self._cache[0] == epoch:
             return self._cache[1]
-        order = list(range(len(self.documents)))
-        random.Random(f"{self.seed}:{epoch}:order").shuffle(order)
+        order = self.epoch_order(epoch)
         pieces = []
+        seen: dict[int, int] = {}
         for index in order:
             doc = self.documents[index]
-            rng = random.Random(f"{self.seed}:{epoch}:{index}")
+            copy = seen[index] = seen.get(index, -1) + 1
+            suffix = f":{copy}" if copy else ""
+            rng = random.Random(f"{self.seed}:{epoch}:{index}{suffix}")
             pieces.append(np.asarray(self.encoder.encode(doc.text, doc.genre, doc.mood, rng)))
         stream = np.concatenate(pieces).astype(np.int64)
         per_stream = (len(stream) - 1) // self.batch_size
@@ -59,6 +63,20 @@ class StreamBatcher:
         both = np.stack([inputs, targets])
         self._cache = (epoch, both)
         return both
+
+    def epoch_order(self, epoch: int) -> list[int]:
+        """Document indices of an epoch in a seeded order; a genre weight w repeats each of its
+        documents int(w) times plus once more with probability frac(w) (oversampling)."""
+        rng = random.Random(f"{self.seed}:{epoch}:order")
+        order = []
+        for index, doc in enumerate(self.documents):
+            weight = self.genre_weights.get(doc.genre, 1.0)
+            copies = int(weight)
+            if weight != copies and rng.random() < weight - copies:
+                copies += 1
+            order += [index] * copies
+        rng.shuffle(order)
+        return order
 
     def steps_in_epoch(self, epoch: int) -> int:
         return self.epoch_streams(epoch).shape[2] // self.seq_len

@@ -13,9 +13,10 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 from torch import nn
 
-from generators.checkpoint import save_checkpoint
+from generators.checkpoint import load_checkpoint, save_checkpoint
 from generators.models.lstm import LSTMConfig, LSTMLanguageModel
 from generators.scoring import score_texts
 from generators.text.corpus import Document
@@ -42,12 +43,18 @@ class LSTMTask:
         reset_state_prob: float,
         validation_docs: int,
         config_snapshot: dict[str, Any],
+        genre_weights: dict[str, float] | None = None,
     ):
         self.corpus = corpus
         self.model_config = model_config
         self.tokenizer = corpus.tokenizer
         self.batcher = StreamBatcher(
-            corpus.train, DocumentEncoder(corpus.tokenizer), batch_size, seq_len, seed
+            corpus.train,
+            DocumentEncoder(corpus.tokenizer),
+            batch_size,
+            seq_len,
+            seed,
+            genre_weights,
         )
         self.reset_state_prob = reset_state_prob
         self.rng = random.Random(seed)
@@ -157,6 +164,10 @@ def train_lstm(
     data_cfg = dict(config.get("data", {}))
     if data_dir is not None:
         data_cfg["path"] = str(data_dir)
+    init = config.get("init", {})
+    initial_weights = None
+    if init.get("checkpoint"):
+        initial_weights = _initial_weights(Path(init["checkpoint"]), out_dir)
     corpus = prepare_corpus(data_cfg, config.get("tokenizer", {}), out_dir)
     model_config = LSTMConfig(vocab_size=corpus.tokenizer.vocab_size, **config.get("model", {}))
     batch_cfg = config.get("batch", {})
@@ -164,6 +175,8 @@ def train_lstm(
     configure_threads(train_cfg)
     torch.manual_seed(train_cfg.seed)
     model = LSTMLanguageModel(model_config)
+    if initial_weights is not None:
+        model.load_state_dict(initial_weights)
     task = LSTMTask(
         corpus,
         model_config,
@@ -173,10 +186,26 @@ def train_lstm(
         reset_state_prob=batch_cfg.get("reset_state_prob", 0.02),
         validation_docs=config.get("eval", {}).get("validation_docs", 200),
         config_snapshot=config,
+        genre_weights=batch_cfg.get("genre_weights"),
     )
     trainer = Trainer(model, task, train_cfg, out_dir, callbacks, run_info={"config": config})
     trainer.fit(resume=resume)
     return trainer.best_dir
+
+
+def _initial_weights(source: Path, out_dir: Path) -> dict[str, torch.Tensor]:
+    """Weights to start from (fine-tuning): a checkpoint folder, or a run's `last/` training
+    state (full float32 precision). The source's tokenizer becomes the run's tokenizer."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tokenizer = source / "tokenizer.json"
+    if not tokenizer.exists():
+        tokenizer = source.parent / "tokenizer.json"
+    target = out_dir / "tokenizer.json"
+    if not target.exists():
+        target.write_bytes(tokenizer.read_bytes())
+    if (source / "trainer.json").exists():
+        return load_file(str(source / "model.safetensors"))
+    return {k: v.float() for k, v in load_checkpoint(source).model.state_dict().items()}
 
 
 def _listify(value: Any) -> Any:

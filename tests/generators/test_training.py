@@ -80,3 +80,30 @@ def test_resume_is_exact(tiny_corpus_dir, tmp_path, short_config):
     losses_a = [r["loss"] for r in read_rows(straight, "train")]
     losses_b = [r["loss"] for r in read_rows(resumed, "train")]
     assert losses_a == losses_b
+
+
+def test_genre_weights_oversample_and_init_from_a_run(tiny_run, tiny_corpus_dir, tmp_path):
+    """A fine-tune starts from a run's exact weights and tokenizer and oversamples a genre."""
+    from generators.text.corpus import load_documents
+    from generators.text.data import StreamBatcher
+    from generators.text.markup import DocumentEncoder
+    from generators.text.tokenizer import TextTokenizer
+
+    docs = [d for d in load_documents(tiny_run / "documents.jsonl") if d.split == "train"]
+    tok = TextTokenizer.load(tiny_run / "tokenizer.json")
+    plain = StreamBatcher(docs, DocumentEncoder(tok), 4, 16, seed=1)
+    heavy = StreamBatcher(docs, DocumentEncoder(tok), 4, 16, seed=1, genre_weights={"children": 3})
+    children = sum(d.genre == "children" for d in docs)
+    assert len(heavy.epoch_order(0)) == len(plain.epoch_order(0)) + 2 * children
+
+    config = copy.deepcopy(TINY_CONFIG)
+    config["init"] = {"checkpoint": str(tiny_run / "last")}
+    config["batch"]["genre_weights"] = {"children": 2.0}
+    config["train"].update(max_steps=1, eval_every=1, checkpoint_every=1, lr=1e-9, warmup_steps=1)
+    out = tmp_path / "finetune"
+    train_lstm(config, out, tiny_corpus_dir, resume=False)
+    assert (out / "tokenizer.json").read_bytes() == (tiny_run / "tokenizer.json").read_bytes()
+    start = load_file(str(tiny_run / "last" / "model.safetensors"))
+    after = load_file(str(out / "last" / "model.safetensors"))
+    for key in start:
+        torch.testing.assert_close(after[key], start[key], atol=1e-6, rtol=0)
