@@ -17,8 +17,12 @@ from pathlib import Path
 
 from generators.text.mood import mood_of
 from generators.text.normalize import normalize_text
+from generators.text.recase import learn_names, recase
 
 TINYSTORIES_SEPARATOR = "<|endoftext|>"
+RECASED_SOURCE = "tinystories/extra_lowercased_stories.txt (recased)"
+"""Extra stories that exist only lower-cased upstream; recased, and always training data, so the
+validation split stays the cased stories that a real reader writes."""
 MIN_DOCUMENT_CHARS = 100
 
 
@@ -88,12 +92,15 @@ def iter_raw_documents(
 ) -> Iterator[tuple[str, str, str]]:
     """Yield (text, genre, source) for every document under `data_dir`, unnormalized."""
     tiny = data_dir / "tinystories"
-    names = ["stories.txt"] + (["extra_lowercased_stories.txt"] if include_lowercased else [])
-    for name in names:
-        path = tiny / name
-        if path.exists():
-            for story in read_tinystories(path):
-                yield story, "children", f"tinystories/{name}"
+    cased = tiny / "stories.txt"
+    if cased.exists():
+        for story in read_tinystories(cased):
+            yield story, "children", "tinystories/stories.txt"
+    lowercased = tiny / "extra_lowercased_stories.txt"
+    if include_lowercased and lowercased.exists() and cased.exists():
+        names = learn_names(read_tinystories(cased))
+        for story in read_tinystories(lowercased):
+            yield recase(story, names), "children", RECASED_SOURCE
     gutenberg = data_dir / "gutenberg"
     if gutenberg.is_dir():
         for genre_dir in sorted(p for p in gutenberg.iterdir() if p.is_dir()):
@@ -144,9 +151,8 @@ def build_corpus(
         if text in seen:
             continue
         seen.add(text)
-        documents.append(
-            Document(text, genre, source, mood_of(text), split_of(text, validation_share))
-        )
+        split = "train" if source == RECASED_SOURCE else split_of(text, validation_share)
+        documents.append(Document(text, genre, source, mood_of(text), split))
     report.documents = len(documents)
     report.by_genre = dict(Counter(d.genre for d in documents))
     report.by_mood = dict(Counter(d.mood for d in documents))
