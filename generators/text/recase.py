@@ -3,9 +3,9 @@ that writes (and is scored on) normally cased text.
 
 Rules, in order: names, the pronoun "I" and its contractions, sentence and paragraph starts
 (also an opening quote's first word), and the word after a closing quote that ends a sentence
-unless a speech verb follows (`"Stop!" she said` stays lower case). A name is a word that the cased corpus writes with a capital in the
-middle of a sentence at least 80% of the time, or a word introduced in the story itself as a
-name ("named wilbur", "my name is annie").
+unless a speech verb follows (`"Stop!" she said` stays lower case). A name is a word that the
+cased corpus writes with a capital in the middle of a sentence at least 80% of the time, or a
+word introduced in the story itself as a name ("named wilbur", "my name is annie").
 """
 
 from __future__ import annotations
