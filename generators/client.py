@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from generators.errors import GeneratorError, GeneratorTimeout, GeneratorUnavailable
+from generators.http_client import HttpGenerator as HttpGenerator
 from generators.schemas import GenerateRequest, GenerateResponse, ModelInfo, Timings
 
 

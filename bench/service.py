@@ -1,0 +1,226 @@
+"""Generation service throughput and latency: continuous batching against one request at a time.
+
+Starts `talewright serve` twice on loopback, once with batching and once with `--no-batching`,
+and sends 60-token continuations (n=1, min_tokens = max_tokens = 60, so every request does the
+same work) from 1, 8, 32 and 128 concurrent clients. Prints aggregate generated tokens/s and
+p50/p95 request latency per level, then the batched/unbatched ratios against the targets
+(>= 6x at 32, >= 10x at 128, p95 <= 4 s at 32). On Linux it also prints tokens per CPU-second
+of the server process: on a machine shared with other work, wall-clock figures measure the
+neighbours as much as the service, and CPU-normalised ones do not.
+
+    .venv/bin/python bench/service.py [--checkpoint DIR] [--device auto|cpu|cuda] [--quick]
+
+The checkpoint defaults to the bundled default model, else runs/lstm-default/best.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+CANDIDATES = (
+    ROOT / "generators" / "checkpoints" / "default",
+    ROOT / "runs" / "lstm-default" / "best",
+)
+TOKENS = 60
+WIDTHS = (7, 8, 8, 5, 5, 6, 9)
+TURNS = (
+    "Lily found a key under the old tree.",
+    "Tom and his dog ran to the park to fly a red kite.",
+    "The little bird could not find its way home in the rain.",
+    "Mia baked a cake for her grandmother, but the oven was broken.",
+)
+
+
+@dataclass
+class Level:
+    mode: str
+    concurrency: int
+    requests: int
+    tokens_per_s: float
+    p50_s: float
+    p95_s: float
+    errors: int
+    tokens_per_cpu_s: float | None
+
+
+def default_checkpoint() -> Path | None:
+    return next((p for p in CANDIDATES if (p / "config.json").is_file()), None)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process, from /proc (None where there is no /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(args: argparse.Namespace, batching: bool) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "TALEWRIGHT_SERVICE__MAX_BATCH": str(args.max_batch),
+        "TALEWRIGHT_SERVICE__MAX_QUEUE": "4096",
+        "TALEWRIGHT_SERVICE__REQUEST_DEADLINE_S": "3600",
+    }
+    if args.threads:
+        env["TALEWRIGHT_SERVICE__THREADS"] = str(args.threads)
+    command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
+    command += ["--checkpoint", str(args.checkpoint), "--device", args.device]
+    if not batching:
+        command.append("--no-batching")
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def wait_ready(process: subprocess.Popen, url: str, timeout_s: float = 900) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the service at {url} exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"the service at {url} was not ready within {timeout_s:g} s")
+
+
+def request_body(index: int) -> dict:
+    turn = {"author": "bench", "text": TURNS[index % len(TURNS)]}
+    params = {"max_tokens": TOKENS, "min_tokens": TOKENS, "n": 1, "seed": index}
+    return {"kind": "continue", "context": {"genre": "children", "turns": [turn]}, "params": params}
+
+
+async def run_level(url: str, pid: int, mode: str, concurrency: int, requests: int) -> Level:
+    """`concurrency` clients each send requests back to back until `requests` were sent."""
+    latencies: list[float] = []
+    tokens = errors = 0
+    counter = iter(range(requests))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=3600, limits=limits) as client:
+
+        async def worker() -> None:
+            nonlocal tokens, errors
+            for index in counter:
+                started = time.perf_counter()
+                response = await client.post("/v1/generate", json=request_body(index))
+                latencies.append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    errors += 1
+                    continue
+                tokens += sum(c["tokens"] for c in response.json()["candidates"])
+
+        cpu_before = cpu_seconds(pid)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - started
+        cpu_after = cpu_seconds(pid)
+    cuts = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else latencies * 19
+    per_cpu = None
+    if cpu_before is not None and cpu_after is not None and cpu_after > cpu_before:
+        per_cpu = tokens / (cpu_after - cpu_before)
+    return Level(mode, concurrency, requests, tokens / wall, cuts[9], cuts[18], errors, per_cpu)
+
+
+def requests_for(concurrency: int, batching: bool, quick: bool) -> int:
+    """Two waves per level (one with --quick); a serial server's throughput does not depend on
+    the level, so with --quick the unbatched run is capped at 8 requests (its p95 at higher
+    levels is then that of 8 queued requests)."""
+    count = max(concurrency * (1 if quick else 2), 8)
+    return min(count, 8) if quick and not batching else count
+
+
+def print_table(levels: list[Level], args: argparse.Namespace) -> None:
+    print(
+        f"\ncheckpoint {args.checkpoint}  device {args.device}  threads {args.threads or 'default'}"
+    )
+    print(f"{TOKENS}-token continuations, n=1; max_batch {args.max_batch}\n")
+    header = ("clients", "requests", "tokens/s", "p50 s", "p95 s", "errors", "tok/cpu-s")
+    print(f"{'mode':<10} " + " ".join(f"{h:>{w}}" for h, w in zip(header, WIDTHS, strict=True)))
+    for level in levels:
+        per_cpu = "-" if level.tokens_per_cpu_s is None else f"{level.tokens_per_cpu_s:.1f}"
+        print(
+            f"{level.mode:<10} {level.concurrency:>7} {level.requests:>8} "
+            f"{level.tokens_per_s:>8.1f} {level.p50_s:>5.2f} {level.p95_s:>5.2f} {level.errors:>6} "
+            f"{per_cpu:>9}"
+        )
+    by_key = {(level.mode, level.concurrency): level for level in levels}
+    print("\nbatched / unbatched throughput:")
+    targets = {32: 6.0, 128: 10.0}
+    for concurrency in args.concurrency:
+        batched, unbatched = by_key[("batched", concurrency)], by_key[("unbatched", concurrency)]
+        wall = batched.tokens_per_s / unbatched.tokens_per_s
+        line = f"  {concurrency:>4} clients: {wall:6.1f}x wall"
+        if batched.tokens_per_cpu_s and unbatched.tokens_per_cpu_s:
+            ratio = batched.tokens_per_cpu_s / unbatched.tokens_per_cpu_s
+            line += f", {ratio:6.1f}x per CPU-second"
+        if concurrency in targets:
+            line += f"  (target >= {targets[concurrency]:g}x)"
+        print(line)
+    if ("batched", 32) in by_key:
+        print(
+            f"  p95 at 32 clients, batched: {by_key[('batched', 32)].p95_s:.2f} s (target <= 4 s)"
+        )
+
+
+async def measure(args: argparse.Namespace, servers: dict[str, tuple[int, str]]) -> list[Level]:
+    levels = []
+    for concurrency in args.concurrency:
+        for mode, (pid, url) in servers.items():
+            count = requests_for(concurrency, mode == "batched", args.quick)
+            level = await run_level(url, pid, mode, concurrency, count)
+            print(f"{mode} x{concurrency}: {level.tokens_per_s:.1f} tokens/s", file=sys.stderr)
+            levels.append(level)
+    return levels
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", type=Path, default=default_checkpoint())
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--threads", type=int, help="torch threads in each server")
+    parser.add_argument("--max-batch", type=int, default=256, help="live sequences per step")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 128])
+    parser.add_argument("--quick", action="store_true", help="one wave per level")
+    args = parser.parse_args()
+    if args.checkpoint is None:
+        parser.error("no default model found: pass --checkpoint DIR")
+    servers = {"batched": start_server(args, True), "unbatched": start_server(args, False)}
+    try:
+        for process, url in servers.values():
+            wait_ready(process, url)
+        for _, url in servers.values():  # warm up: first calls allocate and load lazily
+            httpx.post(f"{url}/v1/generate", json=request_body(0), timeout=600)
+        targets = {mode: (process.pid, url) for mode, (process, url) in servers.items()}
+        levels = asyncio.run(measure(args, targets))
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait(60)
+    print_table(levels, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

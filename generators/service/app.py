@@ -1,0 +1,222 @@
+"""The generation service's HTTP API (FastAPI); models load in the lifespan, never at import.
+
+POST /v1/generate  GenerateRequest -> GenerateResponse
+POST /v1/moderate  ModerateRequest -> ModerationVerdict
+GET  /v1/models    the loaded checkpoints (ModelInfo)
+GET  /healthz      the process answers
+GET  /readyz       models loaded, worker running, queue not full (503 otherwise)
+GET  /metrics      Prometheus text
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import torch
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from generators.errors import GeneratorError, GeneratorTimeout, GeneratorUnavailable
+from generators.moderation import Moderator
+from generators.registry import ModelRegistry
+from generators.schemas import (
+    GenerateRequest,
+    GenerateResponse,
+    ModelInfo,
+    ModerateRequest,
+    ModerationVerdict,
+)
+from generators.service.generation import GenerationService
+from generators.service.loading import load_registry, resolve_device
+from generators.service.metrics import CONTENT_TYPE, ServiceMetrics
+from generators.service.responses import (
+    ClientDisconnected,
+    client_disconnected,
+    error_body,
+    generator_error,
+    validation_error,
+)
+from generators.service.scheduler import Scheduler
+
+T = TypeVar("T")
+ENDPOINTS = frozenset(
+    {"/v1/generate", "/v1/moderate", "/v1/models", "/healthz", "/readyz", "/metrics"}
+)
+
+
+class ServiceConfig(Protocol):
+    """The fields of the `[service]` settings section the service reads (the caller passes the
+    section: `generators` never imports `bot`)."""
+
+    checkpoints: list[Path]
+    device: str
+    threads: int | None
+    batching: bool
+    max_batch: int
+    max_queue: int
+    request_deadline_s: float
+    max_context_chars: int
+    prompt_budget: int
+    max_regenerations: int
+
+
+def create_app(
+    settings: ServiceConfig,
+    *,
+    registry: ModelRegistry | None = None,
+    moderator: Moderator | None = None,
+) -> FastAPI:
+    """The service app. `registry` and `moderator` default to the settings' checkpoints and a
+    `Moderator()`; passing them lets a caller share or prepare them (the tests do)."""
+    metrics = ServiceMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.threads:
+            torch.set_num_threads(settings.threads)
+        models = registry or await asyncio.to_thread(
+            load_registry, settings.checkpoints, resolve_device(settings.device)
+        )
+        checker = moderator if moderator is not None else Moderator()
+        await asyncio.to_thread(checker.check, "Once upon a time.", "teen")  # load lazy parts now
+        scheduler = Scheduler(
+            models.device,
+            metrics,
+            max_batch=settings.max_batch,
+            max_queue=settings.max_queue,
+            batching=settings.batching,
+        )
+        metrics.watch(lambda: scheduler.queue_depth, lambda: scheduler.live_rows)
+        scheduler.start()
+        app.state.service = GenerationService(
+            models,
+            scheduler,
+            metrics,
+            checker,
+            max_context_chars=settings.max_context_chars,
+            prompt_budget=settings.prompt_budget,
+            max_regenerations=settings.max_regenerations,
+        )
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(scheduler.stop)
+
+    app = FastAPI(title="Talewright generation service", version="1", lifespan=lifespan)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(GeneratorError, generator_error)
+    app.add_exception_handler(ClientDisconnected, client_disconnected)
+
+    @app.post("/v1/generate", response_model=GenerateResponse)
+    async def generate(body: GenerateRequest, request: Request) -> GenerateResponse:
+        return await until_disconnect(
+            request, _service(request).generate(body), settings.request_deadline_s
+        )
+
+    @app.post("/v1/moderate", response_model=ModerationVerdict)
+    async def moderate(body: ModerateRequest, request: Request) -> ModerationVerdict:
+        return await _service(request).moderate(body.text, body.level)
+
+    @app.get("/v1/models", response_model=list[ModelInfo])
+    async def models(request: Request) -> list[ModelInfo]:
+        return _service(request).registry.info()
+
+    @app.get("/healthz")
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(request: Request) -> Response:
+        service: GenerationService | None = getattr(request.app.state, "service", None)
+        scheduler = service.scheduler if service else None
+        if scheduler is None or not scheduler.running:
+            return JSONResponse(error_body("unavailable", "models not loaded"), status_code=503)
+        if scheduler.saturated:
+            return JSONResponse(
+                error_body("overloaded", f"queue full ({scheduler.queue_depth} waiting)"),
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        return JSONResponse(
+            {
+                "status": "ready",
+                "models": sorted(service.registry.models),
+                "queue_depth": scheduler.queue_depth,
+                "active_sequences": scheduler.live_rows,
+            }
+        )
+
+    @app.get("/metrics")
+    async def metrics_text() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    return app
+
+
+def _service(request: Request) -> GenerationService:
+    service = getattr(request.app.state, "service", None)
+    if service is None:
+        raise GeneratorUnavailable("the service is starting")
+    return service
+
+
+async def until_disconnect(request: Request, work: Coroutine[Any, Any, T], deadline_s: float) -> T:
+    """Await `work`, cancelling it (and so freeing its rows) when the client disconnects or the
+    deadline passes."""
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        async with asyncio.timeout(deadline_s):
+            await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            raise ClientDisconnected
+        return task.result()
+    except TimeoutError:
+        raise GeneratorTimeout(f"generation exceeded the {deadline_s:g} s deadline") from None
+    finally:
+        gone.cancel()
+        task.cancel()
+
+
+async def _disconnected(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+class MetricsMiddleware:
+    """Counts every HTTP request by endpoint and status and times it (pure ASGI, so it leaves
+    the disconnect signal alone)."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        endpoint = scope["path"] if scope["path"] in ENDPOINTS else "other"
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        started = asyncio.get_running_loop().time()
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            self.metrics.requests.labels(endpoint, str(status)).inc()
+            self.metrics.latency.labels(endpoint).observe(
+                asyncio.get_running_loop().time() - started
+            )

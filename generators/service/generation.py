@@ -1,0 +1,130 @@
+"""The event-loop side of a generation: check, prepare, queue, await, moderate, rerank, respond.
+
+Tokenizing the prompt and moderating the candidates run in the default thread pool, torch runs
+on the scheduler's worker, so the loop itself only awaits. When moderation blocks every
+candidate the request goes back to the front of the queue with the next attempt's seeds, up to
+`max_regenerations` times, and is then answered with the safe fallback line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from generators import pipeline
+from generators.errors import InvalidGenerationRequest
+from generators.registry import ModelRegistry, ServedModel
+from generators.sampling import Sequence
+from generators.schemas import (
+    Candidate,
+    GenerateRequest,
+    GenerateResponse,
+    ModerationVerdict,
+    StoryContext,
+    Timings,
+)
+from generators.service.jobs import Job
+from generators.service.metrics import ServiceMetrics
+from generators.service.scheduler import Scheduler
+
+
+class ContextTooLarge(InvalidGenerationRequest):
+    """The story context is longer than the service accepts; an HTTP 413."""
+
+
+def context_chars(context: StoryContext) -> int:
+    """Characters of free text in a context: title, premise, theme, turns, character sheets."""
+    sheets = sum(
+        len(c.name)
+        + len(c.description)
+        + len(c.personality)
+        + len(c.speech_style)
+        + len(c.backstory)
+        for c in context.characters
+    )
+    turns = sum(len(t.text) for t in context.turns)
+    return len(context.title) + len(context.premise) + len(context.theme or "") + turns + sheets
+
+
+class GenerationService:
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        scheduler: Scheduler,
+        metrics: ServiceMetrics,
+        moderator,
+        *,
+        max_context_chars: int = 20000,
+        prompt_budget: int = 384,
+        max_regenerations: int = 2,
+    ):
+        self.registry = registry
+        self.scheduler = scheduler
+        self.metrics = metrics
+        self.moderator = moderator
+        self.max_context_chars = max_context_chars
+        self.prompt_budget = prompt_budget
+        self.max_regenerations = max_regenerations
+
+    def check(self, request: GenerateRequest) -> ServedModel:
+        """Everything that can be refused before queueing: unknown model, oversized context."""
+        served = self.registry.get(request.model)
+        size = context_chars(request.context)
+        if size > self.max_context_chars:
+            raise ContextTooLarge(
+                f"context has {size} characters; this service accepts at most "
+                f"{self.max_context_chars}"
+            )
+        return served
+
+    async def generate(self, request: GenerateRequest) -> GenerateResponse:
+        served = self.check(request)
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        queued_s = generating_s = 0.0
+        ranked: list[Candidate] = []
+        for attempt in range(self.max_regenerations + 1):
+            if attempt:
+                self.metrics.regenerations.inc()
+            prepared = await asyncio.to_thread(
+                pipeline.prepare, request, served.tokenizer, self.prompt_budget, attempt
+            )
+            job = Job(prepared, served, loop, loop.create_future(), priority=attempt > 0)
+            sequences = await self._run(job)
+            queued_s += job.queued_s
+            generating_s += job.generating_s
+            ranked = await asyncio.to_thread(self._judge, prepared, sequences)
+            if ranked:
+                break
+        else:
+            self.metrics.fallbacks.inc()
+        timings = Timings(
+            queue_ms=queued_s * 1000,
+            generate_ms=generating_s * 1000,
+            total_ms=(time.perf_counter() - started) * 1000,
+        )
+        return pipeline.respond(request, served.id, ranked, timings)
+
+    async def _run(self, job: Job) -> list[Sequence]:
+        """Queue a job and await its sequences; a cancelled wait frees its slot."""
+        self.scheduler.submit(job)
+        try:
+            return await job.future
+        finally:
+            if not job.future.done() or job.future.cancelled():
+                self.scheduler.cancel(job)
+
+    def _judge(
+        self, prepared: pipeline.PreparedRequest, sequences: list[Sequence]
+    ) -> list[Candidate]:
+        request = prepared.request
+        candidates = pipeline.to_candidates(prepared, sequences)
+        kept = pipeline.moderate_candidates(candidates, self.moderator, request.moderation_level)
+        for candidate in candidates:
+            self.metrics.verdicts.labels("generated", candidate.moderation.verdict).inc()
+        return pipeline.rerank(request, kept, {}) if kept else []
+
+    async def moderate(self, text: str, level: str) -> ModerationVerdict:
+        verdict = await asyncio.to_thread(self.moderator.check, text, level)
+        self.metrics.verdicts.labels("moderate", verdict.verdict).inc()
+        return verdict
