@@ -395,3 +395,28 @@ async def test_bot_process_connects_through_its_environment(fake_discord: FakeDi
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_deleting_a_thread_removes_it_for_the_bot_too(
+    fake_discord: FakeDiscord, bot: StoryBot
+) -> None:
+    general = bot.get_channel(fake_discord.channel("general").id)
+    assert isinstance(general, discord.TextChannel)
+    thread = await general.create_thread(name="Spare", type=discord.ChannelType.public_thread)
+    await fake_discord.wait_until(lambda: bot.get_channel(thread.id), what="the new thread")
+    await thread.delete()
+    assert fake_discord.threads("general") == []
+    await fake_discord.wait_until(lambda: bot.get_channel(thread.id) is None, what="THREAD_DELETE")
+
+
+async def test_a_user_named_in_allowed_mentions_is_a_deliberate_ping(
+    fake_discord: FakeDiscord, bot: StoryBot
+) -> None:
+    bob, carol = fake_discord.user("bob"), fake_discord.user("carol")
+    general = bot.get_channel(fake_discord.channel("general").id)
+    assert isinstance(general, discord.TextChannel)
+    only_bob = discord.AllowedMentions(users=[discord.Object(id=bob.id)])
+    await general.send(f"{bob.mention}, your turn (not {carol.mention})", allowed_mentions=only_bob)
+    await general.send(f"{carol.mention} too", allowed_mentions=discord.AllowedMentions(users=True))
+    [leak] = fake_discord.unsafe_mentions()
+    assert leak.pings == (carol.mention,)

@@ -22,6 +22,7 @@ class ChannelsApi:
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get(CHANNEL, self.get_channel),
+            web.delete(CHANNEL, self.delete_channel),
             web.get(f"{CHANNEL}/messages", self.history),
             web.post(f"{CHANNEL}/messages", self.create_message),
             web.get(MESSAGE, self.get_message),
@@ -46,6 +47,15 @@ class ChannelsApi:
 
     async def get_channel(self, request: web.Request) -> web.Response:
         return reply(payloads.channel(self._channel(request)))
+
+    async def delete_channel(self, request: web.Request) -> web.Response:
+        """Deleting a thread (or channel) removes it and tells the bot, like Discord."""
+        channel = self._channel(request)
+        del self.world.channels[channel.id]
+        data = payloads.channel(channel)
+        event = "THREAD_DELETE" if channel.is_thread else "CHANNEL_DELETE"
+        await self.hub.gateway.dispatch(event, data, channel.guild_id)
+        return reply(data)
 
     async def history(self, request: web.Request) -> web.Response:
         """Newest first, like Discord; `before`/`after` bound the page and `limit` sizes it."""

@@ -3,7 +3,9 @@
 Discord pings for every mention in the content unless the request's `allowed_mentions`
 restricts it; a missing `allowed_mentions` means the default, which pings everything.
 Each content write is checked (a deferred response first gets its text through an edit).
-Ephemeral messages are skipped: only the invoking user can see them.
+Ephemeral messages are skipped: only the invoking user can see them. A ping of a user the
+request named in `allowed_mentions.users` is deliberate (that is how a bot pings exactly one
+person), so it is not a leak; every other ping is.
 """
 
 from __future__ import annotations
@@ -56,7 +58,12 @@ def leaks(messages: list[Message], bot_id: int) -> list[MentionLeak]:
         if message.ephemeral or (message.author.id != bot_id and message.webhook_id is None):
             continue
         for revision in message.revisions:
-            tokens = pings(revision.content, revision.allowed_mentions)
+            named = {str(x) for x in (revision.allowed_mentions or {}).get("users", [])}
+            tokens = tuple(
+                token
+                for token in pings(revision.content, revision.allowed_mentions)
+                if token.strip("<@!>") not in named
+            )
             if tokens:
                 found.append(
                     MentionLeak(

@@ -226,5 +226,6 @@ class FakeDiscord(UserActions):
 
     def unsafe_mentions(self) -> list[mentions.MentionLeak]:
         """Bot messages whose content pings @everyone, @here, roles or users because their
-        allowed_mentions (or its absence, the default) lets it."""
+        allowed_mentions (or its absence, the default) lets it; a user the message names in
+        `allowed_mentions.users` is a deliberate ping, not a leak."""
         return mentions.leaks(list(self.world.messages.values()), self.bot_user.id)

@@ -1,0 +1,92 @@
+"""StoryBot: the Discord client around one story engine.
+
+`setup_hook` loads the cogs (a cog that fails is logged and the rest still load), registers the
+persistent buttons, starts the round-robin clock and syncs the commands, to the development
+guild when one is configured (instant) or globally.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord.ext import commands
+
+from bot.board import TurnBoard
+from bot.cooldowns import Cooldowns
+from bot.deadline_loop import DeadlineWatcher
+from bot.settings import BotSection
+from bot.story import StoryEngine
+from bot.tree import StoryTree
+from bot.turn_actions import TURN_ACTIONS, show_page
+from bot.views import PageButton, TurnButton
+
+log = logging.getLogger("talewright.discord")
+
+COGS = (
+    "bot.cogs.story",
+    "bot.cogs.characters",
+    "bot.cogs.style",
+    "bot.cogs.moderation",
+    "bot.cogs.admin",
+    "bot.cogs.plain",
+)
+
+
+def intents_for(settings: BotSection) -> discord.Intents:
+    """Only what the bot uses: guilds (channels, threads, roles). Reading plain messages as
+    turns needs the privileged message content intent, so it is asked for only then."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    if settings.plain_message_mode:
+        intents.guild_messages = True
+        intents.message_content = True
+    return intents
+
+
+class StoryBot(commands.AutoShardedBot):
+    def __init__(self, engine: StoryEngine, settings: BotSection) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents_for(settings),
+            tree_cls=StoryTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            shard_count=settings.shard_count,
+        )
+        self.engine = engine
+        self.settings = settings
+        self.cooldowns = Cooldowns(
+            settings.generation_cooldown_s, settings.guild_generation_cooldown_s
+        )
+        self.board = TurnBoard()
+        self.turn_actions = TURN_ACTIONS
+        self.page_action = show_page
+        self.deadlines = DeadlineWatcher(self, settings.deadline_poll_s)
+
+    async def setup_hook(self) -> None:
+        for name in COGS:
+            try:
+                await self.load_extension(name)
+            except commands.ExtensionError:
+                log.exception("could not load %s; its commands are unavailable", name)
+        self.add_dynamic_items(TurnButton, PageButton)
+        self.deadlines.start()
+        await self.sync_commands()
+
+    async def sync_commands(self) -> list[discord.app_commands.AppCommand]:
+        """To the development guild when configured (updates at once), else globally."""
+        guild_id = self.settings.dev_guild_id
+        if guild_id is None:
+            synced = await self.tree.sync()
+        else:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        where = f"guild {guild_id}" if guild_id else "all guilds"
+        log.info("synced %d commands to %s", len(synced), where)
+        return synced
+
+    async def close(self) -> None:
+        self.deadlines.stop()
+        await super().close()
