@@ -1,0 +1,286 @@
+"""The sentence VAE's targets (issue 7), measured on the corpus's validation split.
+
+1. Latent use and likelihood: KL per sentence, active units, mutual information, and the
+   importance-weighted NLL next to the LSTM language model's NLL on the same sentences.
+2. Style matching: two writers (children's-story sentences and horror_gothic sentences; each
+   writer's vector = mean latent of 50 of their sentences). Every prompt (the opening of a
+   validation document of any prose genre) is continued by the LSTM into n candidates and
+   judged once per writer: a trial succeeds when the chosen candidate's latent is closer to that
+   writer's vector than to the other's. The unranked choice (the first candidate) is the same
+   for both writers, so it succeeds in exactly one of each pair: 50% by construction.
+3. Twists: distance in latent space between the story's recent sentences (their centroid) and
+   the best twist candidate, next to the best ordinary continuation of the same story; and how
+   often each mentions a character in play.
+
+Run with `nice -n 10`; one CPU thread. `--card DEST` bundles the VAE as a checkpoint folder at
+DEST with these figures in its card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from generators.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+from generators.pipeline import prepare, rerank, to_candidates  # noqa: E402
+from generators.registry import ModelRegistry  # noqa: E402
+from generators.sampling import sample  # noqa: E402
+from generators.schemas import (  # noqa: E402
+    CharacterSheet,
+    GenerateRequest,
+    GenerationParams,
+    StoryContext,
+    TurnContext,
+)
+from generators.style import StyleEncoder, latent_distance, style_reranker  # noqa: E402
+from generators.text.corpus import Document, load_documents  # noqa: E402
+from generators.text.markup import split_paragraphs  # noqa: E402
+from generators.text.names import mentioned_names  # noqa: E402
+from generators.text.sentences import split_sentences  # noqa: E402
+from generators.train.vae import figures_section  # noqa: E402
+from generators.twist import TwistPlanner, mentions_in_play, story_names  # noqa: E402
+from generators.vae_eval import evaluate_vae  # noqa: E402
+
+PROSE = (
+    "children",
+    "fairy_tales",
+    "fantasy_adventure",
+    "horror_gothic",
+    "mystery",
+    "science_fiction",
+)
+
+
+def validation_sentences(
+    docs: list[Document], limit: int, seed: int
+) -> tuple[list[str], list[str]]:
+    pairs = [(s, d.genre) for d in docs for s in split_sentences(d.text)]
+    pairs = random.Random(seed).sample(pairs, min(limit, len(pairs)))
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def opening(doc: Document, max_words: int = 90) -> list[str]:
+    """The first paragraphs of a document, up to about `max_words` words, as story turns."""
+    paragraphs, _ = split_paragraphs(doc.text)
+    turns, words = [], 0
+    for paragraph in paragraphs:
+        paragraph = " ".join(paragraph.split())
+        if not paragraph:
+            continue
+        if words and words + len(paragraph.split()) > max_words:
+            break
+        turns.append(paragraph)
+        words += len(paragraph.split())
+    return turns
+
+
+def context_of(doc: Document, lexicon: dict[str, list[str]]) -> StoryContext:
+    turns = opening(doc)
+    names = mentioned_names(" ".join(turns), [], lexicon)[:2]
+    return StoryContext(
+        genre=doc.genre,
+        turns=[TurnContext(text=t[:4000]) for t in turns],
+        characters=[CharacterSheet(name=n) for n in names],
+    )
+
+
+def quartiles(values: list[float]) -> dict[str, float]:
+    q1, median, q3 = statistics.quantiles(values, n=4)
+    return {"mean": statistics.fmean(values), "median": median, "q1": q1, "q3": q3}
+
+
+def style_trials(
+    encoder: StyleEncoder,
+    served,
+    docs: list[Document],
+    prompts: int,
+    n: int,
+    seed: int,
+    writer_sentences: int = 50,
+) -> dict[str, Any]:
+    rng = random.Random(seed)
+    children = [d for d in docs if d.genre == "children"]
+    gothic = [d for d in docs if d.genre == "horror_gothic"]
+    writers = {}
+    for name, pool in (("children", children), ("horror_gothic", gothic)):
+        sentences = [s for d in pool for s in split_sentences(d.text) if len(s.split()) >= 4]
+        chosen = rng.sample(sentences, min(writer_sentences, len(sentences)))
+        writers[name] = torch.tensor(encoder.encode(chosen)).mean(dim=0).tolist()
+    prose = [d for d in docs if d.genre in PROSE and opening(d)]
+    reranker = {"style": style_reranker(encoder)}
+    ranked_wins = unranked_wins = trials = 0
+    for index, doc in enumerate(rng.sample(prose, min(prompts, len(prose)))):
+        request = GenerateRequest(
+            context=StoryContext(
+                genre=doc.genre, turns=[TurnContext(text=t[:4000]) for t in opening(doc)]
+            ),
+            params=GenerationParams(n=n, seed=seed * 1000 + index, rerank="style"),
+        )
+        prepared = prepare(request, served.tokenizer, 384)
+        sequences = sample(
+            served.model,
+            served.tables,
+            prepared.prompt.ids,
+            prepared.settings,
+            prepared.prompt.stop,
+            n=n,
+            seed=prepared.seeds[0],
+        )
+        candidates = [c for c in to_candidates(prepared, sequences) if c.text.strip()]
+        if len(candidates) < 2:
+            continue
+        first = candidates[0]
+        for name, vector in writers.items():
+            other = writers["horror_gothic" if name == "children" else "children"]
+            styled = request.model_copy(deep=True)
+            styled.context.style_vector = vector
+            best = rerank(styled, [c.model_copy() for c in candidates], reranker)[0]
+            if first.latent is None:
+                first.latent = (
+                    best.latent if best.text == first.text else encoder.encode([first.text])[0]
+                )
+            ranked_wins += latent_distance(best.latent, vector) < latent_distance(
+                best.latent, other
+            )
+            unranked_wins += latent_distance(first.latent, vector) < latent_distance(
+                first.latent, other
+            )
+            trials += 1
+    return {
+        "style_trials": trials,
+        "style_candidates": n,
+        "style_ranked_right_share": ranked_wins / max(trials, 1),
+        "style_unranked_right_share": unranked_wins / max(trials, 1),
+        "style_writer_distance": latent_distance(writers["children"], writers["horror_gothic"]),
+    }
+
+
+def twist_trials(
+    planner: TwistPlanner, served, docs: list[Document], stories: int, n: int, seed: int
+) -> dict[str, Any]:
+    rng = random.Random(seed + 1)
+    prose = [d for d in docs if d.genre in PROSE and opening(d)]
+    twist_d, plain_d = [], []
+    twist_names = plain_names = with_characters = 0
+    for index, doc in enumerate(rng.sample(prose, min(stories, len(prose)))):
+        context = context_of(doc, planner.lexicon)
+        centroid = planner.centroid(context).tolist()
+        params = GenerationParams(n=n, seed=seed * 1000 + index)
+        request = GenerateRequest(kind="twist", context=context, params=params)
+        twists = planner.plan(request, served, n=n)
+        plain_request = GenerateRequest(kind="continue", context=context, params=params)
+        prepared = prepare(plain_request, served.tokenizer, 384)
+        sequences = sample(
+            served.model,
+            served.tables,
+            prepared.prompt.ids,
+            prepared.settings,
+            prepared.prompt.stop,
+            n=n,
+            seed=prepared.seeds[0],
+        )
+        plain = rerank(
+            plain_request, [c for c in to_candidates(prepared, sequences) if c.text.strip()], {}
+        )
+        if not twists or not plain:
+            continue
+        (plain_vector,) = planner.encoder.encode([plain[0].text])
+        twist_d.append(latent_distance(twists[0].latent, centroid))
+        plain_d.append(latent_distance(plain_vector, centroid))
+        if context.characters:
+            names = story_names(context, planner.lexicon)
+            with_characters += 1
+            twist_names += mentions_in_play(twists[0].text, names)
+            plain_names += mentions_in_play(plain[0].text, names)
+    twist_q, plain_q = quartiles(twist_d), quartiles(plain_d)
+    return {
+        "twist_stories": len(twist_d),
+        **{f"twist_distance_{k}": v for k, v in twist_q.items()},
+        **{f"continue_distance_{k}": v for k, v in plain_q.items()},
+        "twist_farther_share": sum(t > p for t, p in zip(twist_d, plain_d, strict=True))
+        / len(twist_d),
+        "stories_with_characters": with_characters,
+        "twist_names_character_share": twist_names / max(with_characters, 1),
+        "continue_names_character_share": plain_names / max(with_characters, 1),
+    }
+
+
+def bundle(vae: Path, dest: Path, figures: dict[str, Any]) -> None:
+    """Copy the VAE checkpoint to `dest` (id = folder name) with the figures in its card."""
+    loaded = load_checkpoint(vae)
+    card = loaded.card.split("## Measured targets")[0].rstrip() + "\n\n" + figures_section(figures)
+    card = card.replace(f"# {loaded.path.name}: ", f"# {dest.name}: ", 1)
+    info = {k: loaded.config[k] for k in ("training", "validation", "names") if k in loaded.config}
+    save_checkpoint(
+        dest,
+        loaded.model,
+        family="vae",
+        model_config=loaded.config["model"],
+        tokenizer=loaded.tokenizer,
+        card=card,
+        info=info,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--vae", type=Path, default=ROOT / "runs" / "vae-default" / "best")
+    parser.add_argument("--lm", type=Path, default=ROOT / "runs" / "lstm-default" / "best")
+    parser.add_argument(
+        "--documents", type=Path, default=ROOT / "runs" / "vae-default" / "documents.jsonl"
+    )
+    parser.add_argument("--sentences", type=int, default=2000)
+    parser.add_argument("--iw-sentences", type=int, default=300)
+    parser.add_argument("--iw-samples", type=int, default=100)
+    parser.add_argument("--style-prompts", type=int, default=60)
+    parser.add_argument("--twist-stories", type=int, default=40)
+    parser.add_argument("--n", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["likelihood", "style", "twist"])
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--card", type=Path, help="bundle the VAE here with the figures")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    docs = [d for d in load_documents(args.documents) if d.split == "validation"]
+    lm = ModelRegistry().load(args.lm)
+    lm_step = lm.checkpoint.config.get("validation", {}).get("step")
+    figures: dict[str, Any] = {"vae": str(args.vae), "lm": str(args.lm), "lm_step": lm_step}
+    started = time.perf_counter()
+    if "likelihood" not in args.skip:
+        texts, genres = validation_sentences(docs, args.sentences, args.seed)
+        result = evaluate_vae(
+            args.vae, texts, genres, args.lm, args.iw_samples, args.iw_sentences, args.seed
+        )
+        print("interpolation:\n  " + "\n  ".join(result.pop("interpolation")))
+        figures.update(
+            {k: v for k, v in result.items() if k not in ("checkpoint", "lm_checkpoint")}
+        )
+        print(json.dumps(figures, indent=1), flush=True)
+    encoder = StyleEncoder(args.vae)
+    if "style" not in args.skip:
+        figures.update(style_trials(encoder, lm, docs, args.style_prompts, args.n, args.seed))
+        print(json.dumps(figures, indent=1), flush=True)
+    if "twist" not in args.skip:
+        planner = TwistPlanner(encoder.checkpoint)
+        figures.update(twist_trials(planner, lm, docs, args.twist_stories, 4, args.seed))
+    figures["bench_seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(figures, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
+    if args.card:
+        bundle(args.vae, args.card, figures)
+
+
+if __name__ == "__main__":
+    main()

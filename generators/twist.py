@@ -1,0 +1,261 @@
+"""Plot twists: a sentence from a part of latent space the story has not been, then the LSTM.
+
+1. The story's recent sentences are encoded; their mean is the story's centroid.
+2. Latents are drawn from the prior (seeded by the request seed and the attempt, so a reroll
+   gets different ones); the lowest-norm ones are dropped (the prior's mode decodes to bland,
+   generic sentences), and of the rest those farthest from the centroid are kept.
+3. Each is decoded into a twist sentence; names the story has never used are replaced by the
+   characters in play, most recently mentioned first.
+4. The LSTM continues the paragraph after the story, the `<|twist|>` token and the sentence.
+5. Moderation drops what it blocks; the rest is ranked by
+   coherence + SURPRISE_WEIGHT * surprise + names, where coherence is the LSTM's mean token
+   log-prob of the whole twist given the story (nats), surprise the latent distance of the
+   twist from the centroid, and names NAME_BONUS if a character in play is mentioned minus
+   FOREIGN_PENALTY for each name that is neither the story's nor common in the genre.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from generators.checkpoint import LoadedCheckpoint, load_checkpoint
+from generators.pipeline import moderate_candidates, sampling_settings
+from generators.prompts import build_prompt, render_output
+from generators.sampling import sample
+from generators.schemas import Candidate, GenerateRequest, StoryContext
+from generators.style import StyleEncoder, latent_distance
+from generators.text.names import mentioned_names
+from generators.text.sentences import split_sentences
+
+SURPRISE_WEIGHT = 0.15
+NAME_BONUS = 1.0
+FOREIGN_PENALTY = 1.0
+
+
+@dataclass(frozen=True)
+class TwistSettings:
+    pool_factor: int = 4
+    low_norm_share: float = 0.25
+    context_sentences: int = 8
+    decode_temperature: float = 0.7
+    prompt_budget: int = 384
+
+
+@dataclass(frozen=True)
+class StoryNames:
+    """The characters in play (most recently mentioned first), every name the story uses, and
+    the names common in its genre."""
+
+    in_play: tuple[str, ...]
+    story: frozenset[str]
+    genre: frozenset[str]
+
+
+def story_names(context: StoryContext, lexicon: dict[str, list[str]]) -> StoryNames:
+    characters = [c.name for c in context.characters]
+    text = "\n".join(t.text for t in context.turns)
+    mentioned = mentioned_names(text, [w for c in characters for w in c.split()], lexicon)
+    last_seen = {name: text.rfind(name) for name in characters}
+    in_play = sorted(characters, key=lambda name: -last_seen[name])
+    if not in_play:
+        in_play = sorted(mentioned, key=lambda name: -text.rfind(name))
+    words = {w.casefold() for name in characters for w in name.split()}
+    words |= {m.casefold() for m in mentioned}
+    genre = frozenset(w.casefold() for w in lexicon.get(context.genre, []))
+    return StoryNames(tuple(in_play), frozenset(words), genre)
+
+
+def foreign_names(text: str, names: StoryNames, lexicon: dict[str, list[str]]) -> list[str]:
+    """Names in `text` that are neither the story's nor common in its genre."""
+    found = mentioned_names(text, names.story, lexicon)
+    return [n for n in found if n.casefold() not in names.story | names.genre]
+
+
+def mentions_in_play(text: str, names: StoryNames) -> bool:
+    return any(re.search(rf"\b{re.escape(name)}\b", text) for name in names.in_play)
+
+
+def name_score(text: str, names: StoryNames, lexicon: dict[str, list[str]]) -> float:
+    """NAME_BONUS for mentioning a character in play, minus FOREIGN_PENALTY per foreign name."""
+    bonus = NAME_BONUS if mentions_in_play(text, names) else 0.0
+    return bonus - FOREIGN_PENALTY * len(foreign_names(text, names, lexicon))
+
+
+def recast_names(sentence: str, names: StoryNames, lexicon: dict[str, list[str]]) -> str:
+    """Replace names the story has not used by the characters in play, in order of recency."""
+    if not names.in_play:
+        return sentence
+    strangers = [
+        n
+        for n in mentioned_names(sentence, names.story, lexicon)
+        if n.casefold() not in names.story
+    ]
+    for index, stranger in enumerate(strangers):
+        replacement = names.in_play[index % len(names.in_play)]
+        sentence = re.sub(rf"\b{re.escape(stranger)}\b", replacement, sentence)
+    return sentence
+
+
+def recent_sentences(context: StoryContext, limit: int) -> list[str]:
+    sentences = [s for turn in context.turns for s in split_sentences(turn.text)]
+    if not sentences and context.premise:
+        sentences = split_sentences(context.premise)
+    return sentences[-limit:]
+
+
+def choose_latents(
+    centroid: torch.Tensor,
+    count: int,
+    pool_factor: int,
+    low_norm_share: float,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """`count` prior samples far from `centroid`, after dropping the lowest-norm share."""
+    pool = torch.randn(count * pool_factor, centroid.numel(), generator=generator)
+    norms = pool.norm(dim=1)
+    keep = norms >= torch.quantile(norms, low_norm_share)
+    pool = pool[keep]
+    distance = (pool - centroid).norm(dim=1)
+    return pool[distance.argsort(descending=True)[:count]]
+
+
+@torch.no_grad()
+def continuation_logprobs(
+    model, prompt: list[int], continuations: Sequence[Sequence[int]]
+) -> list[float]:
+    """Summed log-prob of each token list after `prompt` under an LSTM-family model."""
+    device = next(model.parameters()).device
+    logits, state = model.run(torch.tensor([prompt], device=device))
+    first = F.log_softmax(logits[0, -1].float(), dim=-1)
+    width = max(len(c) for c in continuations)
+    batch = torch.zeros(len(continuations), width, dtype=torch.long)
+    for row, ids in enumerate(continuations):
+        batch[row, : len(ids)] = torch.tensor(list(ids))
+    n = len(continuations)
+    state = (state[0].expand(-1, n, -1).contiguous(), state[1].expand(-1, n, -1).contiguous())
+    step_logits, _ = model.run(batch.to(device), state)
+    logp = F.log_softmax(step_logits.float(), dim=-1)
+    totals = []
+    for row, ids in enumerate(continuations):
+        total = float(first[ids[0]]) if ids else 0.0
+        for t in range(1, len(ids)):
+            total += float(logp[row, t - 1, ids[t]])
+        totals.append(total)
+    return totals
+
+
+class TwistPlanner:
+    """Writes `twist` candidates for a request from a worker thread (torch, no event loop)."""
+
+    def __init__(
+        self,
+        vae: Path | str | LoadedCheckpoint,
+        moderator=None,
+        settings: TwistSettings | None = None,
+    ):
+        loaded = vae if isinstance(vae, LoadedCheckpoint) else load_checkpoint(vae)
+        self.encoder = StyleEncoder(loaded)
+        self.model = self.encoder.model
+        self.tokenizer = self.encoder.tokenizer
+        self.lexicon: dict[str, list[str]] = loaded.config.get("names", {})
+        self.moderator = moderator
+        self.settings = settings or TwistSettings()
+
+    def centroid(self, context: StoryContext) -> torch.Tensor:
+        """Mean posterior mean of the story's recent sentences (the prior's mean if none)."""
+        sentences = recent_sentences(context, self.settings.context_sentences)
+        if not sentences:
+            return torch.zeros(self.encoder.latent_dim)
+        return self.encoder.sentence_vectors(sentences).mean(dim=0)
+
+    def twist_sentences(self, context: StoryContext, count: int, seed: int) -> list[str]:
+        """Decoded sentences from latents far from the story, names recast to the story's."""
+        generator = torch.Generator().manual_seed(seed)
+        z = choose_latents(
+            self.centroid(context),
+            count,
+            self.settings.pool_factor,
+            self.settings.low_norm_share,
+            generator,
+        )
+        banned = sorted(self.tokenizer.special_ids - {self.tokenizer.eos_id})
+        decoded = self.model.decode(
+            z.to(self.model.embedding.weight.device),
+            greedy=False,
+            temperature=self.settings.decode_temperature,
+            generator=generator,
+            banned=banned,
+        )
+        names = story_names(context, self.lexicon)
+        sentences = [self.tokenizer.decode(ids).strip() for ids in decoded]
+        return [recast_names(s, names, self.lexicon) for s in sentences if s]
+
+    def plan(
+        self, request: GenerateRequest, served, n: int | None = None, attempt: int = 0
+    ) -> list[Candidate]:
+        """Up to `n` (default: the request's n) moderated twist candidates, best first, each
+        with its score and latent; an empty list when moderation blocked them all."""
+        count = n or request.params.n
+        context = request.context
+        base = request.params.seed
+        if base is None:
+            base = random.SystemRandom().randrange(2**62)
+        seed = base + attempt * 7919
+        twists = self.twist_sentences(context, count, seed)
+        if not twists:
+            return []
+        prompt = build_prompt(served.tokenizer, "twist", context, self.settings.prompt_budget)
+        base_settings = sampling_settings(request)
+        texts, token_counts, logprob_sums = [], [], []
+        twist_ids = [served.tokenizer.encode(t) for t in twists]
+        prefix_lp = continuation_logprobs(served.model, prompt.ids, twist_ids)
+        for index, (twist, ids) in enumerate(zip(twists, twist_ids, strict=True)):
+            settings = replace(
+                base_settings,
+                max_tokens=max(8, base_settings.max_tokens - len(ids)),
+                min_tokens=min(base_settings.min_tokens, 4),
+            )
+            (seq,) = sample(
+                served.model,
+                served.tables,
+                prompt.ids + ids,
+                settings,
+                prompt.stop,
+                n=1,
+                seed=seed + index,
+                prefix_text=twist,
+            )
+            texts.append(render_output("twist", seq.text or twist, context.genre))
+            token_counts.append(len(ids) + len(seq.tokens))
+            logprob_sums.append(prefix_lp[index] + seq.logprob)
+        candidates = [
+            Candidate(text=text, score=round(lp / max(tokens, 1), 4), tokens=tokens)
+            for text, tokens, lp in zip(texts, token_counts, logprob_sums, strict=True)
+        ]
+        kept = moderate_candidates(candidates, self.moderator, request.moderation_level)
+        if not kept:
+            return []
+        return self.rank(context, kept)
+
+    def rank(self, context: StoryContext, candidates: list[Candidate]) -> list[Candidate]:
+        """Fill each candidate's latent and score (coherence in `score` on entry), best first."""
+        centroid = self.centroid(context).tolist()
+        names = story_names(context, self.lexicon)
+        vectors = self.encoder.encode([c.text for c in candidates])
+        for candidate, vector in zip(candidates, vectors, strict=True):
+            candidate.latent = [round(v, 5) for v in vector]
+            surprise = latent_distance(vector, centroid)
+            total = (
+                candidate.score
+                + SURPRISE_WEIGHT * surprise
+                + name_score(candidate.text, names, self.lexicon)
+            )
+            candidate.score = round(total, 4)
+        return sorted(candidates, key=lambda c: c.score, reverse=True)
