@@ -1,0 +1,72 @@
+"""SeqGAN's figures: the oracle experiment, quality vs diversity against tempered MLE, and the
+discriminator as a reranker. Reads finished runs; trains the story comparison's reference LSTM
+first if the run folder lacks it (resumable).
+
+    python bench/seqgan_compare.py --oracle runs/seqgan-oracle --story runs/seqgan-story \
+        [--publish generators/checkpoints/seqgan]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from generators.seqgan_eval import (
+    compare_story,
+    comparison_markdown,
+    format_oracle_report,
+    honest_sentence,
+    oracle_report,
+    publish,
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--oracle", type=Path, help="a finished oracle run folder")
+    parser.add_argument("--story", type=Path, help="a finished story run folder")
+    parser.add_argument("--config", type=Path, help="story config (default: the run's own)")
+    parser.add_argument("--publish", type=Path, help="write the servable checkpoint here")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    torch.set_num_threads(args.threads)
+    oracle = None
+    if args.oracle:
+        oracle = oracle_report(args.oracle)
+        print(format_oracle_report(oracle))
+        (args.oracle / "oracle_report.json").write_text(json.dumps(oracle, indent=2) + "\n")
+    if args.story:
+        result = compare_story(args.story, args.config)
+        print()
+        print(f"{'model':7} {'T':>4} {'BLEU-4':>7} {'selfBLEU':>8} {'NLLref':>7} {'NLLval':>7}")
+        for p in result["points"]:
+            print(
+                f"{p['model']:7} {p['temperature']:4g} {p['bleu4']:7.4f} {p['self_bleu4']:8.4f} "
+                f"{p['nll_samples_ref']:7.3f} {p['nll_validation']:7.3f}"
+            )
+        print(json.dumps(result["gaps"], indent=1))
+        print(honest_sentence(result))
+        for name, r in result["rerank"].items():
+            print(
+                f"rerank ({name} candidates): {r['wins']} wins, {r['losses']} losses, "
+                f"{r['ties']} ties of {r['trials']}; p={r['sign_test_p']:.3g}; NLL chosen "
+                f"{r['nll_chosen']:.3f} vs random {r['nll_random']:.3f}"
+            )
+        print("SeqGAN default:", result["decision"]["seqgan_default"])
+        print(f"plot: {args.story / 'quality_diversity.png'}")
+        if args.publish:
+            folder = publish(args.story, args.publish, comparison_markdown(result, oracle))
+            size = sum(f.stat().st_size for f in folder.iterdir())
+            print(f"published {folder} ({size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()
