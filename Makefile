@@ -39,7 +39,10 @@ format: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/generators.py
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/storage_load.py
 	$(BIN)/python bench/moderation.py
+	$(BIN)/python bench/service.py --quick
+	$(BIN)/python bench/discord_e2e.py --channels 20
 
 train-default: $(VENV)/.installed
 	$(BIN)/talewright train lstm --config configs/lstm_default.toml --data $(DATA)
