@@ -9,6 +9,7 @@ story exactly as it was.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,13 +229,25 @@ class Generation(EngineCore):
             for (text, score), checked in zip(candidates, checks, strict=True):
                 if not checked.blocked and checked.text.strip():
                     if response.fallback:
+                        # The generator's own moderation blocked every candidate it made.
                         params[FALLBACK_PARAM] = True
+                        await self._log_fallback(
+                            story, ask, "", response.moderation.reasons, "generator"
+                        )
                     return Generated(
                         checked.text, model_id, score, checked.record(), response.fallback, params
                     )
                 if refused is None:
                     refused = (text, checked.reasons)
         excerpt, reasons = refused or ("", ())
+        await self._log_fallback(story, ask, excerpt, reasons, "guild rules")
+        line = self.guard.safe_line(ask.kind, ask.speaking, rules)
+        return Generated(line, model_id, None, None, True, {**params, FALLBACK_PARAM: True})
+
+    async def _log_fallback(
+        self, story: Story, ask: Ask, excerpt: str, reasons: Sequence[str], blocked_by: str
+    ) -> None:
+        """A safe fallback line replaced the model's words: moderators see it in the queue."""
         await self.storage.moderation.add(
             story.guild_id,
             "fallback",
@@ -242,10 +255,13 @@ class Generation(EngineCore):
             story_id=story.id,
             user_id=ask.requester_id,
             excerpt=excerpt[:300],
-            verdict={"verdict": "block", "reasons": list(reasons), "attempts": ATTEMPTS},
+            verdict={
+                "verdict": "block",
+                "reasons": list(reasons),
+                "attempts": ATTEMPTS,
+                "blocked_by": blocked_by,
+            },
         )
-        line = self.guard.safe_line(ask.kind, ask.speaking, rules)
-        return Generated(line, model_id, None, None, True, {**params, FALLBACK_PARAM: True})
 
 
 def fallback_notice(generated: Generated) -> tuple[str, ...]:

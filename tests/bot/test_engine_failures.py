@@ -17,6 +17,7 @@ from bot.errors import (
 )
 from bot.story import EngineOptions, StoryEngine
 from generators.errors import GeneratorUnavailable
+from generators.schemas import GenerateRequest, GenerateResponse, ModerationVerdict
 from storage.errors import DatabaseCorrupt
 from storage.models import ANY_CATEGORY, GuildSettings
 from storage.sqlite import open_storage
@@ -199,3 +200,26 @@ async def test_the_best_passing_candidate_wins(storage, moderator, clock: FakeCl
     result = await engine.ai_turn(CHANNEL, ANN)
     assert result.turn.text == "The moon rose." and not result.fallback
     assert len(mixed.requests) == 1
+
+
+class SelfModeratingGenerator(FakeGenerator):
+    """Answers like a generator whose own moderation blocked every candidate it sampled."""
+
+    async def generate(self, request: GenerateRequest) -> GenerateResponse:
+        response = await super().generate(request)
+        verdict = ModerationVerdict(verdict="block", reasons=["slurs"], categories=["slurs"])
+        return response.model_copy(update={"fallback": True, "moderation": verdict})
+
+
+async def test_a_fallback_made_by_the_generator_is_logged_too(
+    storage, moderator, clock: FakeClock
+) -> None:
+    safe = SelfModeratingGenerator(["The night held its breath."])
+    engine = StoryEngine(storage, safe, moderator, clock=clock)
+    await start_story(engine)
+    result = await engine.ai_turn(CHANNEL, ANN)
+    assert result.fallback and result.turn.text == "The night held its breath."
+    events = await storage.moderation.list_recent(GUILD, kinds=["fallback"])
+    assert len(events) == 1
+    assert events[0].verdict["blocked_by"] == "generator"
+    assert events[0].verdict["reasons"] == ["slurs"]
