@@ -157,19 +157,9 @@ class Renderer:
             lines.append("Their turn passes on.")
         return lines + self.whose_turn(result.story)
 
-    @render.register
-    def _(self, result: WriteResult) -> list[str]:
-        lines = []
-        if result.auto_kept is not None:
-            lines.append(
-                f"  (kept #{result.auto_kept.id}, the alternative shown, as the story moved on)"
-            )
-        lines += self.turn(result.turn)
-        lines += result.notices
-        return lines + self.whose_turn(result.story)
-
-    @render.register
-    def _(self, result: GenerationResult) -> list[str]:
+    @render.register(WriteResult)
+    @render.register(GenerationResult)
+    def _(self, result: WriteResult | GenerationResult) -> list[str]:
         lines = []
         if result.auto_kept is not None:
             lines.append(
