@@ -3,9 +3,16 @@ story's own cast first, then the guild's). Read-only, straight from storage's re
 
 from __future__ import annotations
 
+import logging
+
+import discord
+from discord.app_commands import Choice
+
 from bot.story import StoryEngine
 
 MAX_CHOICES = 25
+
+log = logging.getLogger(__name__)
 
 
 async def character_names(
@@ -22,3 +29,18 @@ async def character_names(
         if name not in names:
             names.append(name)
     return names[:MAX_CHOICES]
+
+
+async def character_choices(
+    engine: StoryEngine, interaction: discord.Interaction, current: str
+) -> list[Choice[str]]:
+    """Autocomplete choices for a character option; a failed lookup offers nothing rather than
+    an error, since Discord shows autocomplete failures to nobody."""
+    if interaction.guild_id is None or interaction.channel_id is None:
+        return []
+    try:
+        names = await character_names(engine, interaction.guild_id, interaction.channel_id, current)
+    except Exception:
+        log.exception("character autocomplete failed")
+        return []
+    return [Choice(name=name, value=name) for name in names]

@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from bot.actor import Actor
 from bot.errors import InvalidInput, PermissionDenied
-from bot.lookups import character_names
+from bot.lookups import character_choices
 from bot.modals import SheetFlow
 from bot.render import Out
 from bot.render_characters import list_messages, sheet_messages, sheet_values, split_tags
@@ -155,16 +155,7 @@ class CharacterCog(
     @delete.autocomplete("name")
     @export.autocomplete("name")
     async def _names(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
-        if interaction.guild_id is None or interaction.channel_id is None:
-            return []
-        try:
-            names = await character_names(
-                self.engine, interaction.guild_id, interaction.channel_id, current
-            )
-        except Exception:
-            log.exception("character autocomplete failed")
-            return []
-        return [Choice(name=name, value=name) for name in names]
+        return await character_choices(self.engine, interaction, current)
 
 
 async def setup(bot: StoryBot) -> None:

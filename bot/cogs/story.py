@@ -19,7 +19,7 @@ from discord.ext import commands
 
 from bot.actor import Actor
 from bot.errors import UserFacingError
-from bot.lookups import character_names
+from bot.lookups import character_choices
 from bot.modals import WriteModal
 from bot.present import post, remove_shown, show_turn, turn_out
 from bot.render import (
@@ -285,16 +285,7 @@ class StoryCog(
     async def _character_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[Choice[str]]:
-        if interaction.guild_id is None or interaction.channel_id is None:
-            return []
-        try:
-            names = await character_names(
-                self.engine, interaction.guild_id, interaction.channel_id, current
-            )
-        except Exception:
-            log.exception("character autocomplete failed")
-            return []
-        return [Choice(name=name, value=name) for name in names]
+        return await character_choices(self.engine, interaction, current)
 
     @app_commands.command(description="Round-robin: pass the turn on")
     async def skip(self, interaction: discord.Interaction) -> None:
