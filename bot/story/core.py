@@ -157,11 +157,18 @@ class EngineCore:
             characters = {character.id: character.name for character in linked}
         return story_info(story, members, characters)
 
-    async def _view(self, turn: Turn, names: dict[int, str] | None = None) -> TurnView:
-        """The turn's view, with its place among the slot's alternatives when it is pending."""
+    async def _view(
+        self,
+        turn: Turn,
+        names: dict[int, str] | None = None,
+        alternatives: Sequence[Turn] | None = None,
+    ) -> TurnView:
+        """The turn's view, with its place among the slot's alternatives when it is pending
+        (read here unless the caller already has them)."""
         known = await self._names(turn.story_id) if names is None else names
-        alternatives: list[Turn] = []
-        if turn.state == "pending":
+        if turn.state != "pending":
+            alternatives = ()
+        elif alternatives is None:
             alternatives = await self.storage.turns.list_alternatives(turn.story_id, turn.slot)
         return turn_view(turn, known, alternatives)
 
@@ -185,10 +192,13 @@ class EngineCore:
         current = await self._pending_current(story.id)
         return await self._view(current[-1]) if current else None
 
-    async def _keep_pending(self, story_id: int, by: int) -> Turn | None:
-        """Keep the current alternative of each pending slot; returns the last one kept."""
+    async def _keep_pending(
+        self, story_id: int, by: int, current: Sequence[Turn] | None = None
+    ) -> Turn | None:
+        """Keep the current alternative of each pending slot (`current`, when the caller read
+        them under the story's lock); returns the last one kept."""
         kept = None
-        for turn in await self._pending_current(story_id):
+        for turn in await self._pending_current(story_id) if current is None else current:
             kept = await self.storage.turns.accept(turn.id, by)
         return kept
 

@@ -109,7 +109,7 @@ class Generation(EngineCore):
                 story = await self._advance(story, participants, writer.seat)
         return GenerationResult(
             story=await self._info(story, participants),
-            turn=await self._view(turn, names),
+            turn=await self._view(turn, names, alternatives=[turn]),
             auto_kept=None if kept is None else await self._view(kept, names),
             fallback=generated.fallback,
             notices=fallback_notice(generated),
@@ -118,9 +118,12 @@ class Generation(EngineCore):
     async def _add_model_turn(
         self, story: Story, ask: Ask, rules: GuildRules
     ) -> tuple[Turn, Turn | None, Generated]:
-        """Generate the next slot, then keep what it moves past and store it pending."""
-        generated = await self._generate(story, ask, rules)
-        kept = await self._keep_pending(story.id, ask.requester_id)
+        """Generate the next slot, then keep what it moves past and store it pending (a new
+        slot: the turn is its only alternative). The caller holds the story's lock, so the
+        pending alternatives read once stay true until they are kept."""
+        pending = await self._pending_current(story.id)
+        generated = await self._generate(story, ask, rules, pending=pending)
+        kept = await self._keep_pending(story.id, ask.requester_id, pending)
         turn = await self.storage.turns.add(story.id, self._draft(ask, generated))
         return turn, kept, generated
 
@@ -139,12 +142,18 @@ class Generation(EngineCore):
             moderation=generated.moderation,
         )
 
-    async def _context_turns(self, story_id: int, before_slot: int | None = None) -> list[Turn]:
+    async def _context_turns(
+        self,
+        story_id: int,
+        before_slot: int | None = None,
+        pending: Sequence[Turn] | None = None,
+    ) -> list[Turn]:
         """The latest turns the model should follow: accepted ones and the current pending
         alternatives (which will be kept when the story moves on), before `before_slot`."""
         limit = self.options.context_turns
         accepted = await self.storage.turns.recent_accepted(story_id, limit)
-        pending = await self._pending_current(story_id)
+        if pending is None:
+            pending = await self._pending_current(story_id)
         turns = sorted([*accepted, *pending], key=lambda turn: turn.slot)
         if before_slot is not None:
             turns = [turn for turn in turns if turn.slot < before_slot]
@@ -163,9 +172,14 @@ class Generation(EngineCore):
         return vector, preferences
 
     async def _request(
-        self, story: Story, ask: Ask, rules: GuildRules, before_slot: int | None
+        self,
+        story: Story,
+        ask: Ask,
+        rules: GuildRules,
+        before_slot: int | None,
+        pending: Sequence[Turn] | None = None,
     ) -> GenerateRequest:
-        turns = await self._context_turns(story.id, before_slot)
+        turns = await self._context_turns(story.id, before_slot, pending)
         characters = await self.storage.characters.list_for_story(story.id)
         if ask.speaker is not None and all(c.id != ask.speaker.id for c in characters):
             characters.append(ask.speaker)
@@ -209,10 +223,16 @@ class Generation(EngineCore):
             raise GeneratorTimeout(f"no answer within {timeout:g} s") from exc
 
     async def _generate(
-        self, story: Story, ask: Ask, rules: GuildRules, *, before_slot: int | None = None
+        self,
+        story: Story,
+        ask: Ask,
+        rules: GuildRules,
+        *,
+        before_slot: int | None = None,
+        pending: Sequence[Turn] | None = None,
     ) -> Generated:
         """The best candidate that passes the guild's rules; asked twice, then a safe line."""
-        request = await self._request(story, ask, rules, before_slot)
+        request = await self._request(story, ask, rules, before_slot, pending)
         params = {"kind": ask.kind, **request.params.model_dump(exclude_none=True)}
         params.update(ask.extra_params)
         if ask.theme:

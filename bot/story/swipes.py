@@ -161,8 +161,11 @@ class Swipes(Generation):
                 turn = await self.storage.turns.accept(turn.id, user_id)
                 await self.storage.feedback.add(turn.id, user_id, "keep")
             discarded = len(alternatives) - 1
+        members = await self._participants(story.id)
         return KeepResult(
-            story=await self._info(story), turn=await self._view(turn), discarded=discarded
+            story=await self._info(story, members),
+            turn=await self._view(turn, {p.user_id: p.display_name for p in members}),
+            discarded=discarded,
         )
 
 

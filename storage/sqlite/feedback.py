@@ -13,7 +13,7 @@ class SqliteFeedbackRepository:
 
     async def add(self, turn_id: int, user_id: int, kind: FeedbackKind) -> bool:
         require_choice("kind", kind, FeedbackKind)
-        async with self._db.transaction() as conn:
+        async with self._db.statement() as conn:
             added = await execute(
                 conn,
                 "INSERT INTO feedback (turn_id, user_id, kind, created_at) VALUES (?, ?, ?, ?) "

@@ -6,12 +6,12 @@ Each is one round trip to aiosqlite's thread (a cursor's execute, fetch and clos
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiosqlite
 
-Params = Sequence[Any]
+Params = Sequence[Any] | Mapping[str, Any]
 
 
 async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-
-import aiosqlite
+from typing import Any
 
 from storage.errors import NotFound
 from storage.models import AuthorKind, Turn, TurnDraft, TurnKind, require_choice
@@ -12,15 +11,37 @@ from storage.sqlite.codec import from_json, to_json
 from storage.sqlite.database import Database
 from storage.sqlite.query import fetch_all, fetch_one, fetch_value
 
-_INSERT = """
+_COLUMNS = """
     INSERT INTO turns (story_id, slot, alt_index, author_kind, author_id, author_name,
         accepted_by, character_id, character_name, kind, text, model_id, params_json, score,
         moderation_json, state, hidden, created_at, shown_seq)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, (
-        SELECT coalesce(max(shown_seq), 0) + 1 FROM turns WHERE story_id = ? AND slot = ?))
+"""
+
+_INSERT_SLOT = (
+    _COLUMNS
+    + """
+    SELECT :story_id, coalesce(max(slot) + 1, 0), 0, :author_kind, :author_id, :author_name,
+        :accepted_by, :character_id, :character_name, :kind, :text, :model_id, :params_json,
+        :score, :moderation_json, :state, 0, :created_at, 1
+    FROM turns WHERE story_id = :story_id
     RETURNING *
 """
-"""A new turn is the latest shown of its slot: a front end shows what was just made."""
+)
+"""A new slot after the story's last, numbered and written in one statement (so atomically)."""
+
+_INSERT_ALTERNATIVE = (
+    _COLUMNS
+    + """
+    SELECT :story_id, :slot, max(alt_index) + 1, :author_kind, :author_id, :author_name,
+        NULL, :character_id, :character_name, :kind, :text, :model_id, :params_json,
+        :score, :moderation_json, 'pending', 0, :created_at, max(shown_seq) + 1
+    FROM turns WHERE story_id = :story_id AND slot = :slot
+    HAVING count(*) > 0
+    RETURNING *
+"""
+)
+"""Another alternative of an existing slot, and the latest shown of it: a front end shows what
+was just made. No row comes back when the slot does not exist."""
 
 RECENT_ACCEPTED = (
     "SELECT * FROM turns WHERE story_id = ? AND state = 'accepted' AND hidden = 0 "
@@ -36,74 +57,40 @@ class SqliteTurnRepository:
     async def add(self, story_id: int, draft: TurnDraft) -> Turn:
         _check(draft)
         by_user = draft.author_kind == "user"
-        async with self._db.transaction() as conn:
-            slot = await fetch_value(
-                conn, "SELECT coalesce(max(slot) + 1, 0) FROM turns WHERE story_id = ?", (story_id,)
-            )
-            row = await self._insert(
-                conn,
-                story_id,
-                slot,
-                0,
-                draft,
-                state="accepted" if by_user else "pending",
-                accepted_by=draft.author_id if by_user else None,
-            )
+        values = self._values(story_id, draft)
+        values["state"] = "accepted" if by_user else "pending"
+        values["accepted_by"] = draft.author_id if by_user else None
+        async with self._db.statement() as conn:
+            row = await fetch_one(conn, _INSERT_SLOT, values)
+        assert row is not None
         return _turn(row)
 
     async def add_alternative(self, story_id: int, slot: int, draft: TurnDraft) -> Turn:
         _check(draft)
-        async with self._db.transaction() as conn:
-            alt_index = await fetch_value(
-                conn,
-                "SELECT max(alt_index) + 1 FROM turns WHERE story_id = ? AND slot = ?",
-                (story_id, slot),
-            )
-            if alt_index is None:
-                raise NotFound(f"Story {story_id} has no turn at position {slot} to reroll.")
-            row = await self._insert(
-                conn, story_id, slot, alt_index, draft, state="pending", accepted_by=None
-            )
+        values = self._values(story_id, draft)
+        values["slot"] = slot
+        async with self._db.statement() as conn:
+            row = await fetch_one(conn, _INSERT_ALTERNATIVE, values)
+        if row is None:
+            raise NotFound(f"Story {story_id} has no turn at position {slot} to reroll.")
         return _turn(row)
 
-    async def _insert(
-        self,
-        conn: aiosqlite.Connection,
-        story_id: int,
-        slot: int,
-        alt_index: int,
-        draft: TurnDraft,
-        *,
-        state: str,
-        accepted_by: int | None,
-    ) -> sqlite3.Row:
-        row = await fetch_one(
-            conn,
-            _INSERT,
-            (
-                story_id,
-                slot,
-                alt_index,
-                draft.author_kind,
-                draft.author_id,
-                draft.author_name,
-                accepted_by,
-                draft.character_id,
-                draft.character_name,
-                draft.kind,
-                draft.text,
-                draft.model_id,
-                to_json(draft.params),
-                draft.score,
-                None if draft.moderation is None else to_json(draft.moderation),
-                state,
-                self._db.now(),
-                story_id,
-                slot,
-            ),
-        )
-        assert row is not None
-        return row
+    def _values(self, story_id: int, draft: TurnDraft) -> dict[str, Any]:
+        return {
+            "story_id": story_id,
+            "author_kind": draft.author_kind,
+            "author_id": draft.author_id,
+            "author_name": draft.author_name,
+            "character_id": draft.character_id,
+            "character_name": draft.character_name,
+            "kind": draft.kind,
+            "text": draft.text,
+            "model_id": draft.model_id,
+            "params_json": to_json(draft.params),
+            "score": draft.score,
+            "moderation_json": None if draft.moderation is None else to_json(draft.moderation),
+            "created_at": self._db.now(),
+        }
 
     async def list_alternatives(self, story_id: int, slot: int) -> list[Turn]:
         async with self._db.read() as conn:
@@ -116,16 +103,12 @@ class SqliteTurnRepository:
 
     async def accept(self, turn_id: int, by: int) -> Turn:
         async with self._db.transaction() as conn:
-            place = await fetch_one(
-                conn, "SELECT story_id, slot FROM turns WHERE id = ?", (turn_id,)
-            )
-            if place is None:
-                raise NotFound(f"Turn {turn_id} does not exist.")
             # Siblings first: the slot may hold only one accepted turn at any moment.
             await conn.execute(
                 "UPDATE turns SET state = 'discarded' "
-                "WHERE story_id = ? AND slot = ? AND id <> ? AND state <> 'discarded'",
-                (place["story_id"], place["slot"], turn_id),
+                "WHERE (story_id, slot) = (SELECT story_id, slot FROM turns WHERE id = ?) "
+                "AND id <> ? AND state <> 'discarded'",
+                (turn_id, turn_id),
             )
             row = await fetch_one(
                 conn,
@@ -134,11 +117,12 @@ class SqliteTurnRepository:
                 "WHERE id = ? RETURNING *",
                 (by, turn_id),
             )
-        assert row is not None
+            if row is None:
+                raise NotFound(f"Turn {turn_id} does not exist.")
         return _turn(row)
 
     async def discard(self, turn_id: int) -> Turn:
-        async with self._db.transaction() as conn:
+        async with self._db.statement() as conn:
             row = await fetch_one(
                 conn, "UPDATE turns SET state = 'discarded' WHERE id = ? RETURNING *", (turn_id,)
             )
@@ -200,7 +184,7 @@ class SqliteTurnRepository:
         return [_turn(row) for row in rows]
 
     async def undo_last(self, story_id: int) -> Turn | None:
-        async with self._db.transaction() as conn:
+        async with self._db.statement() as conn:
             row = await fetch_one(
                 conn,
                 """
@@ -215,7 +199,7 @@ class SqliteTurnRepository:
         return None if row is None else _turn(row)
 
     async def mark_shown(self, turn_id: int) -> Turn:
-        async with self._db.transaction() as conn:
+        async with self._db.statement() as conn:
             row = await fetch_one(
                 conn,
                 "UPDATE turns SET shown_seq = (SELECT max(shown_seq) + 1 FROM turns AS t "
@@ -226,7 +210,7 @@ class SqliteTurnRepository:
         return _turn(_found(row, turn_id))
 
     async def discard_pending(self, story_id: int) -> list[Turn]:
-        async with self._db.transaction() as conn:
+        async with self._db.statement() as conn:
             rows = await fetch_all(
                 conn,
                 "UPDATE turns SET state = 'discarded' WHERE story_id = ? AND state = 'pending' "
@@ -236,7 +220,7 @@ class SqliteTurnRepository:
         return sorted((_turn(row) for row in rows), key=lambda turn: (turn.slot, turn.alt_index))
 
     async def set_hidden(self, turn_id: int, hidden: bool = True) -> Turn:
-        async with self._db.transaction() as conn:
+        async with self._db.statement() as conn:
             row = await fetch_one(
                 conn,
                 "UPDATE turns SET hidden = ? WHERE id = ? RETURNING *",

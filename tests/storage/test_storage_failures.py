@@ -231,3 +231,30 @@ async def test_a_cancelled_write_rolls_back_and_storage_stays_usable(db_path: Pa
         assert await storage.styles.get(7) == before
         after = await storage.styles.add_vectors(7, [[3.0]])
         assert (after.count, after.vector) == (2, (2.0,))
+
+
+async def test_a_one_statement_write_waits_for_another_writer_and_sees_its_commit(
+    db_path: Path,
+) -> None:
+    """`turns.add` is one statement without BEGIN IMMEDIATE: it must still wait out another
+    program's write lock (within the busy timeout) and number its slot after that program's
+    committed turn, never from a stale snapshot."""
+    async with await open_storage(db_path, busy_timeout_s=5.0) as storage:
+        story = await storage.stories.create(
+            guild_id=1, channel_id=2, owner_id=3, title="Shared", genre="mystery"
+        )
+        await storage.turns.add(story.id, model_turn("A"))
+        other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute(
+            "INSERT INTO turns (story_id, slot, alt_index, author_kind, kind, text, state, "
+            "created_at, shown_seq) VALUES (?, 1, 0, 'user', 'narration', 'B', 'accepted', 0, 1)",
+            (story.id,),
+        )
+        adding = asyncio.create_task(storage.turns.add(story.id, model_turn("C")))
+        await asyncio.sleep(0.3)
+        assert not adding.done()  # waiting for the lock, not failed
+        other.execute("COMMIT")
+        other.close()
+        added = await asyncio.wait_for(adding, 5.0)
+    assert (added.slot, added.alt_index, added.shown_seq) == (2, 0, 1)
