@@ -43,7 +43,7 @@ from generators.schemas import (  # noqa: E402
     StoryContext,
     TurnContext,
 )
-from generators.style import StyleEncoder, latent_distance, style_reranker  # noqa: E402
+from generators.style import STYLE_WEIGHT, StyleEncoder, latent_distance, style_reranker  # noqa: E402
 from generators.text.corpus import Document, load_documents  # noqa: E402
 from generators.text.markup import split_paragraphs  # noqa: E402
 from generators.text.names import mentioned_names  # noqa: E402
@@ -108,7 +108,11 @@ def style_trials(
     n: int,
     seed: int,
     writer_sentences: int = 50,
+    weights: tuple[float, ...] = (STYLE_WEIGHT,),
 ) -> dict[str, Any]:
+    """Style matching at each reranker weight, on the same candidates: the share of trials won
+    and the mean log-prob per token of the chosen candidate (what the weight costs in fluency).
+    The first weight's figures are also reported under the plain keys."""
     rng = random.Random(seed)
     children = [d for d in docs if d.genre == "children"]
     gothic = [d for d in docs if d.genre == "horror_gothic"]
@@ -118,8 +122,11 @@ def style_trials(
         chosen = rng.sample(sentences, min(writer_sentences, len(sentences)))
         writers[name] = torch.tensor(encoder.encode(chosen)).mean(dim=0).tolist()
     prose = [d for d in docs if d.genre in PROSE and opening(d)]
-    reranker = {"style": style_reranker(encoder)}
-    ranked_wins = unranked_wins = trials = 0
+    rerankers = {weight: {"style": style_reranker(encoder, weight)} for weight in weights}
+    wins = dict.fromkeys(weights, 0)
+    fluency: dict[float, list[float]] = {weight: [] for weight in weights}
+    unranked_fluency: list[float] = []
+    unranked_wins = trials = 0
     for index, doc in enumerate(rng.sample(prose, min(prompts, len(prose)))):
         request = GenerateRequest(
             context=StoryContext(
@@ -141,28 +148,43 @@ def style_trials(
         if len(candidates) < 2:
             continue
         first = candidates[0]
+        logprob = {c.text: c.score for c in candidates}
+        for vector_latent, candidate in zip(
+            encoder.encode([c.text for c in candidates]), candidates, strict=True
+        ):
+            candidate.latent = vector_latent
         for name, vector in writers.items():
             other = writers["horror_gothic" if name == "children" else "children"]
             styled = request.model_copy(deep=True)
             styled.context.style_vector = vector
-            best = rerank(styled, [c.model_copy() for c in candidates], reranker)[0]
-            if first.latent is None:
-                first.latent = (
-                    best.latent if best.text == first.text else encoder.encode([first.text])[0]
+            for weight in weights:
+                best = rerank(styled, [c.model_copy() for c in candidates], rerankers[weight])[0]
+                wins[weight] += latent_distance(best.latent, vector) < latent_distance(
+                    best.latent, other
                 )
-            ranked_wins += latent_distance(best.latent, vector) < latent_distance(
-                best.latent, other
-            )
+                fluency[weight].append(logprob[best.text])
             unranked_wins += latent_distance(first.latent, vector) < latent_distance(
                 first.latent, other
             )
+            unranked_fluency.append(first.score)
             trials += 1
+    share = {weight: wins[weight] / max(trials, 1) for weight in weights}
     return {
         "style_trials": trials,
         "style_candidates": n,
-        "style_ranked_right_share": ranked_wins / max(trials, 1),
+        "style_weight": weights[0],
+        "style_ranked_right_share": share[weights[0]],
         "style_unranked_right_share": unranked_wins / max(trials, 1),
         "style_writer_distance": latent_distance(writers["children"], writers["horror_gothic"]),
+        "style_unranked_logprob": statistics.fmean(unranked_fluency),
+        "style_sweep": [
+            {
+                "weight": weight,
+                "right_share": share[weight],
+                "chosen_logprob": statistics.fmean(fluency[weight]),
+            }
+            for weight in weights
+        ],
     }
 
 
@@ -246,6 +268,13 @@ def main() -> None:
     parser.add_argument("--style-prompts", type=int, default=60)
     parser.add_argument("--twist-stories", type=int, default=40)
     parser.add_argument("--n", type=int, default=8)
+    parser.add_argument(
+        "--style-weights",
+        type=float,
+        nargs="+",
+        default=[STYLE_WEIGHT],
+        help="reranker weights to compare (the first is the one reported as the target)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip", nargs="*", default=[], choices=["likelihood", "style", "twist"])
     parser.add_argument("--json", type=Path)
@@ -269,7 +298,17 @@ def main() -> None:
         print(json.dumps(figures, indent=1), flush=True)
     encoder = StyleEncoder(args.vae)
     if "style" not in args.skip:
-        figures.update(style_trials(encoder, lm, docs, args.style_prompts, args.n, args.seed))
+        figures.update(
+            style_trials(
+                encoder,
+                lm,
+                docs,
+                args.style_prompts,
+                args.n,
+                args.seed,
+                weights=tuple(args.style_weights),
+            )
+        )
         print(json.dumps(figures, indent=1), flush=True)
     if "twist" not in args.skip:
         planner = TwistPlanner(encoder.checkpoint)

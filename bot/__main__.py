@@ -24,7 +24,7 @@ from bot.console_model import LazyGenerator, missing_model_message
 from bot.settings import Settings, SettingsError, load_settings
 from bot.story import EngineOptions, StoryEngine
 from bot.story.style import StoredStyle
-from generators.client import Generator
+from generators.client import Generator, SentenceEmbedder
 from generators.http_client import HttpGenerator
 from generators.moderation import Moderator
 from storage.sqlite import open_storage
@@ -40,7 +40,9 @@ async def load_generator(settings: Settings, moderator: Moderator) -> Generator:
     missing = [m for path in section.checkpoints if (m := missing_model_message(path))]
     if missing:
         log.warning("model turns are unavailable: %s", "; ".join(missing))
-        return LazyGenerator(section.checkpoints[0], moderator=moderator)
+        return LazyGenerator(
+            section.checkpoints[0], moderator=moderator, vae=section.vae_checkpoint
+        )
     from generators.client import InProcessGenerator
 
     log.info("loading %s", ", ".join(str(path) for path in section.checkpoints))
@@ -53,6 +55,7 @@ async def load_generator(settings: Settings, moderator: Moderator) -> Generator:
         timeout_s=section.timeout_s,
         prompt_budget=section.prompt_budget,
         max_regenerations=settings.moderation.max_regenerations,
+        vae=section.vae_checkpoint,
     )
 
 
@@ -74,7 +77,10 @@ async def open_engine(settings: Settings) -> AsyncIterator[StoryEngine]:
                 generator,
                 moderator,
                 EngineOptions.from_settings(settings),
-                style=StoredStyle(storage.styles),
+                style=StoredStyle(
+                    storage.styles,
+                    generator if isinstance(generator, SentenceEmbedder) else None,
+                ),
             )
         finally:
             await generator.aclose()

@@ -249,13 +249,14 @@ async def _play(args: argparse.Namespace, settings: Settings, lines: list[str] |
             timeout_s=settings.generator.timeout_s,
             prompt_budget=settings.generator.prompt_budget,
             max_regenerations=settings.moderation.max_regenerations,
+            vae=settings.generator.vae_checkpoint,
         )
         engine = StoryEngine(
             storage,
             generator,
             moderator,
             EngineOptions.from_settings(settings),
-            style=StoredStyle(storage.styles),
+            style=StoredStyle(storage.styles, generator),
             clock=time.time,
         )
         width = min(100, shutil.get_terminal_size((100, 24)).columns - 1)

@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generators.errors import CheckpointError, GeneratorUnavailable
-from generators.schemas import GenerateRequest, GenerateResponse, ModelInfo
+from generators.schemas import (
+    EmbedRequest,
+    EmbedResponse,
+    GenerateRequest,
+    GenerateResponse,
+    ModelInfo,
+)
 
 if TYPE_CHECKING:
     from generators.client import InProcessGenerator
@@ -40,8 +46,10 @@ class LazyGenerator:
         timeout_s: float = 60.0,
         prompt_budget: int = 384,
         max_regenerations: int = 2,
+        vae: Path | None = None,
     ) -> None:
         self.path = path
+        self.vae = vae
         self._moderator = moderator
         self._threads = threads
         self._timeout_s = timeout_s
@@ -70,12 +78,20 @@ class LazyGenerator:
                 timeout_s=self._timeout_s,
                 prompt_budget=self._prompt_budget,
                 max_regenerations=self._max_regenerations,
+                vae=self.vae,
             )
         except (CheckpointError, OSError, ValueError) as exc:
             raise GeneratorUnavailable(f"cannot load the model at {self.path}: {exc}") from exc
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
         return await (await self._generator()).generate(request)
+
+    async def embed(self, request: EmbedRequest) -> EmbedResponse:
+        """Sentence vectors once the models are loaded; before the first model turn they are
+        not loaded for this (the turn keeps its statistics and goes without a vector)."""
+        if self._loaded is None:
+            raise GeneratorUnavailable("the models load with the first model turn")
+        return await self._loaded.embed(request)
 
     async def list_models(self) -> list[ModelInfo]:
         return await (await self._generator()).list_models()

@@ -17,13 +17,24 @@ def style_text(view: StyleView) -> str:
             f"{stats.get('words_per_sentence', 0)} words per sentence, "
             f"{stats.get('dialogue_turns', 0)} with dialogue."
         )
+        if "distinct_word_share" in stats:
+            share = float(stats["distinct_word_share"])
+            lines.append(f"Vocabulary: {share:.0%} of the words in a turn are different words.")
         genres = stats.get("genres", {})
         if genres:
-            lines.append("Genres: " + ", ".join(f"{label(g)} ({n})" for g, n in genres.items()))
+            lines.append("Genres: " + ", ".join(f"{label(g)} ({n})" for g, n in _top(genres)))
+        characters = stats.get("characters", {})
+        if characters:
+            lines.append("Writes as: " + ", ".join(f"{name} ({n})" for name, n in _top(characters)))
     lines.append(f"Style vector: {'yes' if view.has_vector else 'not yet'}.")
     prefs = ", ".join(f"{key} {value}" for key, value in view.preferences.items()) or "none"
     lines.append(f"Preferences: {prefs}.")
     return "\n".join(lines)
+
+
+def _top(counts: dict[str, int], limit: int = 5) -> list[tuple[str, int]]:
+    """The most frequent first."""
+    return sorted(counts.items(), key=lambda item: (-int(item[1]), item[0]))[:limit]
 
 
 def forget_text(result: ForgetResult) -> str:

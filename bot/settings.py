@@ -21,7 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from generators.paths import DEFAULT_CHECKPOINT
+from generators.paths import DEFAULT_CHECKPOINT, VAE_CHECKPOINT
 from generators.schemas import ModerationLevel
 
 CONFIG_ENV = "TALEWRIGHT_CONFIG"
@@ -63,6 +63,8 @@ class StorageSection(Section):
 class GeneratorSection(Section):
     mode: Literal["in_process", "http"] = "in_process"
     checkpoints: list[Path] = Field(default_factory=lambda: [DEFAULT_CHECKPOINT])
+    vae_checkpoint: Path | None = VAE_CHECKPOINT
+    """The sentence VAE for twists and style vectors; none there: twists from the LM alone."""
     urls: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8765"])
     model: str | None = None
     device: str = "cpu"
@@ -81,6 +83,8 @@ class ServiceSection(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)
     checkpoints: list[Path] = Field(default_factory=lambda: [DEFAULT_CHECKPOINT])
+    vae_checkpoint: Path | None = VAE_CHECKPOINT
+    """The sentence VAE for twists and style vectors; none there: twists from the LM alone."""
     device: str = "auto"
     threads: int | None = Field(default=None, ge=1)
     batching: bool = True

@@ -10,11 +10,21 @@ import asyncio
 import threading
 import time
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from generators.errors import GeneratorError, GeneratorTimeout, GeneratorUnavailable
 from generators.http_client import HttpGenerator as HttpGenerator
-from generators.schemas import GenerateRequest, GenerateResponse, ModelInfo, Timings
+from generators.schemas import (
+    EmbedRequest,
+    EmbedResponse,
+    GenerateRequest,
+    GenerateResponse,
+    ModelInfo,
+    Timings,
+)
+
+if TYPE_CHECKING:
+    from generators.latent import LatentTools
 
 
 @runtime_checkable
@@ -33,11 +43,22 @@ class Generator(Protocol):
     async def aclose(self) -> None: ...
 
 
+@runtime_checkable
+class SentenceEmbedder(Protocol):
+    """A generator that can also place texts in the sentence VAE's latent space (style memory).
+
+    Raises NoSentenceModel when it serves no VAE, and the Generator exceptions otherwise."""
+
+    async def embed(self, request: EmbedRequest) -> EmbedResponse: ...
+
+
 class InProcessGenerator:
     """Runs checkpoints in this process; torch work happens in a worker thread, one at a time.
 
     Candidates that moderation blocks are regenerated up to `max_regenerations` times with fresh
     seeds; when all attempts fail the response carries a safe fallback line (`fallback=True`).
+    With a sentence VAE (`latent`), twists come from its latent space, `rerank="style"` works and
+    `embed` answers; without one, twists are the language model's own.
     """
 
     def __init__(
@@ -49,22 +70,30 @@ class InProcessGenerator:
         prompt_budget: int = 384,
         timeout_s: float = 60.0,
         rerankers: dict | None = None,
+        latent: LatentTools | None = None,
     ):
         self.registry = registry
+        self.latent = latent
         self.moderator = moderator
         self.max_regenerations = max_regenerations
         self.prompt_budget = prompt_budget
         self.timeout_s = timeout_s
-        self.rerankers = rerankers or {}
+        self.rerankers = {**(latent.rerankers() if latent else {}), **(rerankers or {})}
         self._lock = threading.Lock()
         self._closed = False
 
     @classmethod
     def from_checkpoints(
-        cls, paths: list[Path | str], device: str = "cpu", threads: int | None = None, **kwargs
+        cls,
+        paths: list[Path | str],
+        device: str = "cpu",
+        threads: int | None = None,
+        vae: Path | str | None = None,
+        **kwargs,
     ) -> InProcessGenerator:
         import torch
 
+        from generators.latent import load_latent
         from generators.registry import ModelRegistry
 
         if threads:
@@ -72,7 +101,8 @@ class InProcessGenerator:
         registry = ModelRegistry(device)
         for path in paths:
             registry.load(path)
-        return cls(registry, **kwargs)
+        latent = load_latent(None if vae is None else Path(vae), kwargs.get("moderator"))
+        return cls(registry, latent=latent, **kwargs)
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
         if self._closed:
@@ -98,6 +128,11 @@ class InProcessGenerator:
             queued = time.perf_counter()
             ranked = []
             for attempt in range(self.max_regenerations + 1):
+                if request.kind == "twist" and self._plans_twists(served):
+                    ranked = self.latent.twist(request, served, attempt)
+                    if ranked:
+                        break
+                    continue
                 prepared = pipeline.prepare(request, served.tokenizer, self.prompt_budget, attempt)
                 sequences = sample(
                     served.model,
@@ -124,8 +159,20 @@ class InProcessGenerator:
         )
         return pipeline.respond(request, served.id, ranked, timings)
 
+    def _plans_twists(self, served) -> bool:
+        return self.latent is not None and self.latent.plans_twists_for(served)
+
+    async def embed(self, request: EmbedRequest) -> EmbedResponse:
+        """Sentence vectors, beside any running generation (the VAE has its own lock)."""
+        from generators.latent import require_latent
+
+        if self._closed:
+            raise GeneratorUnavailable("the generator is closed")
+        tools = require_latent(self.latent)
+        return await asyncio.to_thread(tools.embed, request)
+
     async def list_models(self) -> list[ModelInfo]:
-        return self.registry.info()
+        return [*self.registry.info(), *([self.latent.info()] if self.latent else [])]
 
     async def aclose(self) -> None:
         self._closed = True

@@ -31,5 +31,9 @@ class UnknownModel(InvalidGenerationRequest):
     """The request names a model that is not loaded."""
 
 
+class NoSentenceModel(UnknownModel):
+    """Sentence vectors were asked of a generator that serves no sentence VAE."""
+
+
 class CheckpointError(Exception):
     """A checkpoint folder is missing a file, has a mismatched file, or is corrupt."""

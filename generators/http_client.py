@@ -24,13 +24,21 @@ from generators.errors import (
     GeneratorTimeout,
     GeneratorUnavailable,
     InvalidGenerationRequest,
+    NoSentenceModel,
     UnknownModel,
 )
-from generators.schemas import GenerateRequest, GenerateResponse, ModelInfo
+from generators.schemas import (
+    EmbedRequest,
+    EmbedResponse,
+    GenerateRequest,
+    GenerateResponse,
+    ModelInfo,
+)
 
 T = TypeVar("T")
 _RESPONSE = TypeAdapter(GenerateResponse)
 _MODELS = TypeAdapter(list[ModelInfo])
+_EMBEDDED = TypeAdapter(EmbedResponse)
 BreakerState = Literal["closed", "open", "half_open"]
 
 
@@ -169,6 +177,10 @@ class HttpGenerator:
         response = await self._call("POST", "/v1/generate", request.model_dump(mode="json"))
         return _parse(_RESPONSE, response)
 
+    async def embed(self, request: EmbedRequest) -> EmbedResponse:
+        response = await self._call("POST", "/v1/embed", request.model_dump(mode="json"))
+        return _parse(_EMBEDDED, response)
+
     async def list_models(self) -> list[ModelInfo]:
         return _parse(_MODELS, await self._call("GET", "/v1/models"))
 
@@ -263,6 +275,8 @@ class HttpGenerator:
             raise _Retry(error)
         if status == 504:
             raise GeneratorTimeout(detail)
+        if status == 404 and code == "no_sentence_model":
+            raise NoSentenceModel(detail)
         if status == 404 and code == "unknown_model":
             raise UnknownModel(detail)
         if 400 <= status < 500:

@@ -136,6 +136,28 @@ class ModerateRequest(StrictModel):
     level: ModerationLevel = "teen"
 
 
+class EmbedRequest(StrictModel):
+    """Texts to place in the sentence VAE's latent space (style vectors)."""
+
+    texts: list[str] = Field(min_length=1, max_length=64)
+
+    @field_validator("texts")
+    @classmethod
+    def _short_texts(cls, value: list[str]) -> list[str]:
+        for index, text in enumerate(value):
+            if len(text) > 8000:
+                raise ValueError(f"text {index} has {len(text)} characters; at most 8000")
+        return value
+
+
+class EmbedResponse(StrictModel):
+    """Per text, the posterior mean of each of its sentences (no sentence: an empty list)."""
+
+    vectors: list[list[list[float]]]
+    model: str
+    latent_dim: int
+
+
 class Candidate(StrictModel):
     text: str
     score: float

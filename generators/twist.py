@@ -7,11 +7,15 @@
 3. Each is decoded into a twist sentence; names the story has never used are replaced by the
    characters in play, most recently mentioned first.
 4. The LSTM continues the paragraph after the story, the `<|twist|>` token and the sentence.
-5. Moderation drops what it blocks; the rest is ranked by
+   Beside these, the LSTM writes as many twists of its own from the same prompt, so a latent
+   that decodes into something clumsy competes with, rather than replaces, the fluent option.
+5. Moderation drops what it blocks; the rest (both sources) is ranked by
    coherence + SURPRISE_WEIGHT * surprise + names, where coherence is the LSTM's mean token
    log-prob of the whole twist given the story (nats), surprise the latent distance of the
    twist from the centroid, and names NAME_BONUS if a character in play is mentioned minus
    FOREIGN_PENALTY for each name that is neither the story's nor common in the genre.
+   When characters are in play, twists that name one of them come first whatever the scores:
+   a twist happens to the story's people (the decoded ones always can, after step 3).
 """
 
 from __future__ import annotations
@@ -201,7 +205,8 @@ class TwistPlanner:
         self, request: GenerateRequest, served, n: int | None = None, attempt: int = 0
     ) -> list[Candidate]:
         """Up to `n` (default: the request's n) moderated twist candidates, best first, each
-        with its score and latent; an empty list when moderation blocked them all."""
+        with its score and latent, chosen from n decoded from latent space and n written by the
+        language model alone; an empty list when moderation blocked them all."""
         count = n or request.params.n
         context = request.context
         base = request.params.seed
@@ -209,13 +214,25 @@ class TwistPlanner:
             base = random.SystemRandom().randrange(2**62)
         seed = base + attempt * 7919
         twists = self.twist_sentences(context, count, seed)
-        if not twists:
-            return []
         prompt = build_prompt(served.tokenizer, "twist", context, self.settings.prompt_budget)
         base_settings = sampling_settings(request)
         texts, token_counts, logprob_sums = [], [], []
+        own = sample(
+            served.model,
+            served.tables,
+            prompt.ids,
+            base_settings,
+            prompt.stop,
+            n=count,
+            seed=seed + count,
+            prefix_text=prompt.prefix_text,
+        )
+        for seq in own:
+            texts.append(render_output("twist", seq.text, context.genre))
+            token_counts.append(len(seq.tokens))
+            logprob_sums.append(seq.logprob)
         twist_ids = [served.tokenizer.encode(t) for t in twists]
-        prefix_lp = continuation_logprobs(served.model, prompt.ids, twist_ids)
+        prefix_lp = continuation_logprobs(served.model, prompt.ids, twist_ids) if twists else []
         for index, (twist, ids) in enumerate(zip(twists, twist_ids, strict=True)):
             settings = replace(
                 base_settings,
@@ -242,7 +259,7 @@ class TwistPlanner:
         kept = moderate_candidates(candidates, self.moderator, request.moderation_level)
         if not kept:
             return []
-        return self.rank(context, kept)
+        return self.rank(context, kept)[:count]
 
     def rank(self, context: StoryContext, candidates: list[Candidate]) -> list[Candidate]:
         """Fill each candidate's latent and score (coherence in `score` on entry), best first."""
@@ -258,4 +275,8 @@ class TwistPlanner:
                 + name_score(candidate.text, names, self.lexicon)
             )
             candidate.score = round(total, 4)
+        if names.in_play:
+            return sorted(
+                candidates, key=lambda c: (mentions_in_play(c.text, names), c.score), reverse=True
+            )
         return sorted(candidates, key=lambda c: c.score, reverse=True)

@@ -2,6 +2,7 @@
 
 POST /v1/generate  GenerateRequest -> GenerateResponse
 POST /v1/moderate  ModerateRequest -> ModerationVerdict
+POST /v1/embed     EmbedRequest -> EmbedResponse (sentence VAE vectors; 404 without a VAE)
 GET  /v1/models    the loaded checkpoints (ModelInfo)
 GET  /healthz      the process answers
 GET  /readyz       models loaded, worker running, queue not full (503 otherwise)
@@ -24,9 +25,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from generators.errors import GeneratorError, GeneratorTimeout, GeneratorUnavailable
+from generators.latent import LatentTools, load_latent
 from generators.moderation import Moderator
 from generators.registry import ModelRegistry
 from generators.schemas import (
+    EmbedRequest,
+    EmbedResponse,
     GenerateRequest,
     GenerateResponse,
     ModelInfo,
@@ -47,7 +51,15 @@ from generators.service.scheduler import Scheduler
 
 T = TypeVar("T")
 ENDPOINTS = frozenset(
-    {"/v1/generate", "/v1/moderate", "/v1/models", "/healthz", "/readyz", "/metrics"}
+    {
+        "/v1/generate",
+        "/v1/moderate",
+        "/v1/embed",
+        "/v1/models",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    }
 )
 
 
@@ -56,6 +68,7 @@ class ServiceConfig(Protocol):
     section: `generators` never imports `bot`)."""
 
     checkpoints: list[Path]
+    vae_checkpoint: Path | None
     device: str
     threads: int | None
     batching: bool
@@ -72,9 +85,11 @@ def create_app(
     *,
     registry: ModelRegistry | None = None,
     moderator: Moderator | None = None,
+    latent: LatentTools | None = None,
 ) -> FastAPI:
-    """The service app. `registry` and `moderator` default to the settings' checkpoints and a
-    `Moderator()`; passing them lets a caller share or prepare them (the tests do)."""
+    """The service app. `registry`, `moderator` and `latent` default to the settings'
+    checkpoints, a `Moderator()` and the settings' sentence VAE; passing them lets a caller
+    share or prepare them (the tests do)."""
     metrics = ServiceMetrics()
 
     @asynccontextmanager
@@ -86,6 +101,7 @@ def create_app(
         )
         checker = moderator if moderator is not None else Moderator()
         await asyncio.to_thread(checker.check, "Once upon a time.", "teen")  # load lazy parts now
+        tools = latent or await asyncio.to_thread(load_latent, settings.vae_checkpoint, checker)
         scheduler = Scheduler(
             models.device,
             metrics,
@@ -103,6 +119,7 @@ def create_app(
             max_context_chars=settings.max_context_chars,
             prompt_budget=settings.prompt_budget,
             max_regenerations=settings.max_regenerations,
+            latent=tools,
         )
         try:
             yield
@@ -125,9 +142,13 @@ def create_app(
     async def moderate(body: ModerateRequest, request: Request) -> ModerationVerdict:
         return await _service(request).moderate(body.text, body.level)
 
+    @app.post("/v1/embed", response_model=EmbedResponse)
+    async def embed(body: EmbedRequest, request: Request) -> EmbedResponse:
+        return await _service(request).embed(body)
+
     @app.get("/v1/models", response_model=list[ModelInfo])
     async def models(request: Request) -> list[ModelInfo]:
-        return _service(request).registry.info()
+        return _service(request).models()
 
     @app.get("/healthz")
     async def healthz() -> dict:

@@ -13,12 +13,16 @@ import time
 
 from generators import pipeline
 from generators.errors import InvalidGenerationRequest
+from generators.latent import LatentTools, require_latent
 from generators.registry import ModelRegistry, ServedModel
 from generators.sampling import Sequence
 from generators.schemas import (
     Candidate,
+    EmbedRequest,
+    EmbedResponse,
     GenerateRequest,
     GenerateResponse,
+    ModelInfo,
     ModerationVerdict,
     StoryContext,
     Timings,
@@ -57,6 +61,7 @@ class GenerationService:
         max_context_chars: int = 20000,
         prompt_budget: int = 384,
         max_regenerations: int = 2,
+        latent: LatentTools | None = None,
     ):
         self.registry = registry
         self.scheduler = scheduler
@@ -65,6 +70,8 @@ class GenerationService:
         self.max_context_chars = max_context_chars
         self.prompt_budget = prompt_budget
         self.max_regenerations = max_regenerations
+        self.latent = latent
+        self.rerankers = latent.rerankers() if latent else {}
 
     def check(self, request: GenerateRequest) -> ServedModel:
         """Everything that can be refused before queueing: unknown model, oversized context."""
@@ -86,6 +93,11 @@ class GenerationService:
         for attempt in range(self.max_regenerations + 1):
             if attempt:
                 self.metrics.regenerations.inc()
+            if request.kind == "twist" and self._plans_twists(served):
+                ranked = await self._twist(request, served, attempt)
+                if ranked:
+                    break
+                continue
             prepared = await asyncio.to_thread(
                 pipeline.prepare, request, served.tokenizer, self.prompt_budget, attempt
             )
@@ -105,6 +117,31 @@ class GenerationService:
         )
         return pipeline.respond(request, served.id, ranked, timings)
 
+    def _plans_twists(self, served: ServedModel) -> bool:
+        return self.latent is not None and self.latent.plans_twists_for(served)
+
+    async def _twist(
+        self, request: GenerateRequest, served: ServedModel, attempt: int
+    ) -> list[Candidate]:
+        """A twist is planned in latent space and continued by the language model, outside the
+        batch: one request's few short samples, on a thread of its own (the model is only
+        read, so it can run beside the scheduler's worker)."""
+        started = time.perf_counter()
+        assert self.latent is not None
+        ranked = await asyncio.to_thread(self.latent.twist, request, served, attempt)
+        self.metrics.twist_seconds.observe(time.perf_counter() - started)
+        for candidate in ranked:
+            self.metrics.verdicts.labels("generated", candidate.moderation.verdict).inc()
+        return ranked
+
+    async def embed(self, request: EmbedRequest) -> EmbedResponse:
+        return await asyncio.to_thread(require_latent(self.latent).embed, request)
+
+    def models(self) -> list[ModelInfo]:
+        """The language models, then the sentence VAE when one is loaded."""
+        extra = [self.latent.info()] if self.latent else []
+        return [*self.registry.info(), *extra]
+
     async def _run(self, job: Job) -> list[Sequence]:
         """Queue a job and await its sequences; a cancelled wait frees its slot."""
         self.scheduler.submit(job)
@@ -122,7 +159,7 @@ class GenerationService:
         kept = pipeline.moderate_candidates(candidates, self.moderator, request.moderation_level)
         for candidate in candidates:
             self.metrics.verdicts.labels("generated", candidate.moderation.verdict).inc()
-        return pipeline.rerank(request, kept, {}) if kept else []
+        return pipeline.rerank(request, kept, self.rerankers) if kept else []
 
     async def moderate(self, text: str, level: str) -> ModerationVerdict:
         verdict = await asyncio.to_thread(self.moderator.check, text, level)

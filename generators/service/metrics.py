@@ -80,6 +80,12 @@ class ServiceMetrics:
             "attempts repeated because every candidate was blocked",
             registry=r,
         )
+        self.twist_seconds = Histogram(
+            "talewright_twist_seconds",
+            "seconds to plan one twist attempt in the sentence VAE's latent space",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.fallbacks = Counter(
             "talewright_fallbacks", "responses with the safe fallback line", registry=r
         )

@@ -16,6 +16,7 @@ from generators.errors import (
     GeneratorTimeout,
     GeneratorUnavailable,
     InvalidGenerationRequest,
+    NoSentenceModel,
     UnknownModel,
 )
 from generators.service.generation import ContextTooLarge
@@ -30,6 +31,7 @@ class ClientDisconnected(Exception):
 
 
 _STATUS: list[tuple[type[GeneratorError], int, str]] = [
+    (NoSentenceModel, 404, "no_sentence_model"),
     (UnknownModel, 404, "unknown_model"),
     (ContextTooLarge, 413, "context_too_large"),
     (InvalidGenerationRequest, 422, "invalid_request"),

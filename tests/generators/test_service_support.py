@@ -87,13 +87,17 @@ def tiny_registry(*checkpoints: Path, wrap=None) -> ModelRegistry:
 
 
 @contextmanager
-def running_service(checkpoint: Path, *, registry=None, moderator=None, **settings):
-    """The real app under uvicorn on a free loopback port; yields the LiveServer."""
-    section = ServiceSection(checkpoints=[checkpoint], threads=1, **settings)
+def running_service(checkpoint: Path, *, registry=None, moderator=None, latent=None, **settings):
+    """The real app under uvicorn on a free loopback port; yields the LiveServer. No sentence
+    VAE unless `latent` (LatentTools) is given."""
+    section = ServiceSection(
+        checkpoints=[checkpoint], threads=1, **{"vae_checkpoint": None, **settings}
+    )
     app = create_app(
         section,
         registry=registry or tiny_registry(checkpoint),
         moderator=moderator or Moderator(use_classifier=False),
+        latent=latent,
     )
     with LiveServer(app) as server:
         yield server

@@ -22,6 +22,7 @@ from generators.twist import (
     TwistPlanner,
     choose_latents,
     foreign_names,
+    mentions_in_play,
     name_score,
     recast_names,
     story_names,
@@ -110,12 +111,15 @@ def test_the_ranking_prefers_the_twist_that_names_the_character(planner):
 
 
 def test_twists_keep_the_character_in_play(planner, served, monkeypatch):
-    """A decoded twist that names a stranger comes out naming the character in play."""
+    """A decoded twist that names a stranger comes out naming the character in play, and the
+    chosen twist (from either source) names that character."""
     stranger = planner.tokenizer.encode("Lily found a hidden door under the tree.")
     monkeypatch.setattr(planner.model, "decode", lambda z, **kw: [stranger] * z.size(0))
+    sentences = planner.twist_sentences(zorbo_context(), 2, seed=3)
+    assert sentences == ["Zorbo found a hidden door under the tree."] * 2
     candidates = planner.plan(twist_request(), served, n=2)
     assert candidates
-    assert all(c.text.startswith("Zorbo found a hidden door under the tree.") for c in candidates)
+    assert mentions_in_play(candidates[0].text, story_names(zorbo_context(), LEXICON))
 
 
 def test_planned_twists_are_ranked_and_carry_latents(planner, served):
@@ -124,7 +128,9 @@ def test_planned_twists_are_ranked_and_carry_latents(planner, served):
     for c in candidates:
         assert c.latent is not None and len(c.latent) == planner.encoder.latent_dim
         assert c.text.strip()
-    assert [c.score for c in candidates] == sorted((c.score for c in candidates), reverse=True)
+    names = story_names(zorbo_context(), LEXICON)
+    order = [(mentions_in_play(c.text, names), c.score) for c in candidates]
+    assert order == sorted(order, reverse=True)
 
 
 def test_twists_are_seeded_and_rerolls_differ(planner, served):
@@ -161,7 +167,8 @@ def test_moderation_comes_first(planner, served):
         spy = BlockOne()
         planner.moderator = spy
         kept = planner.plan(twist_request(), served, n=3)
-        assert spy.seen and spy.seen[0] not in [c.text for c in kept]
-        assert len(kept) == len(spy.seen) - 1
+        assert len(spy.seen) == 6  # 3 decoded from latent space, 3 from the language model
+        assert spy.seen[0] not in [c.text for c in kept]
+        assert len(kept) == 3
     finally:
         planner.moderator = None
