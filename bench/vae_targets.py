@@ -49,7 +49,7 @@ from generators.text.markup import split_paragraphs  # noqa: E402
 from generators.text.names import mentioned_names  # noqa: E402
 from generators.text.sentences import split_sentences  # noqa: E402
 from generators.train.vae import figures_section  # noqa: E402
-from generators.twist import TwistPlanner, mentions_in_play, story_names  # noqa: E402
+from generators.twist import SURPRISE_WEIGHT, TwistPlanner, mentions_in_play, story_names  # noqa: E402
 from generators.vae_eval import evaluate_vae  # noqa: E402
 
 PROSE = (
@@ -189,18 +189,30 @@ def style_trials(
 
 
 def twist_trials(
-    planner: TwistPlanner, served, docs: list[Document], stories: int, n: int, seed: int
+    planner: TwistPlanner,
+    served,
+    docs: list[Document],
+    stories: int,
+    n: int,
+    seed: int,
+    weights: tuple[float, ...] = (SURPRISE_WEIGHT,),
 ) -> dict[str, Any]:
+    """Latent distance from the story's recent sentences (their centroid) of the chosen twist and
+    of the chosen ordinary continuation, at each surprise weight on the same twist candidates;
+    the first weight's figures are also reported under the plain keys."""
     rng = random.Random(seed + 1)
     prose = [d for d in docs if d.genre in PROSE and opening(d)]
-    twist_d, plain_d = [], []
-    twist_names = plain_names = with_characters = 0
+    twist_d: dict[float, list[float]] = {weight: [] for weight in weights}
+    coherence: dict[float, list[float]] = {weight: [] for weight in weights}
+    named = dict.fromkeys(weights, 0)
+    plain_d: list[float] = []
+    plain_names = with_characters = 0
     for index, doc in enumerate(rng.sample(prose, min(stories, len(prose)))):
         context = context_of(doc, planner.lexicon)
         centroid = planner.centroid(context).tolist()
         params = GenerationParams(n=n, seed=seed * 1000 + index)
         request = GenerateRequest(kind="twist", context=context, params=params)
-        twists = planner.plan(request, served, n=n)
+        pool = planner.candidates(request, served, n)
         plain_request = GenerateRequest(kind="continue", context=context, params=params)
         prepared = prepare(plain_request, served.tokenizer, 384)
         sequences = sample(
@@ -215,26 +227,46 @@ def twist_trials(
         plain = rerank(
             plain_request, [c for c in to_candidates(prepared, sequences) if c.text.strip()], {}
         )
-        if not twists or not plain:
+        if not pool or not plain:
             continue
         (plain_vector,) = planner.encoder.encode([plain[0].text])
-        twist_d.append(latent_distance(twists[0].latent, centroid))
         plain_d.append(latent_distance(plain_vector, centroid))
+        names = story_names(context, planner.lexicon)
         if context.characters:
-            names = story_names(context, planner.lexicon)
             with_characters += 1
-            twist_names += mentions_in_play(twists[0].text, names)
             plain_names += mentions_in_play(plain[0].text, names)
-    twist_q, plain_q = quartiles(twist_d), quartiles(plain_d)
+        fluency = {c.text: c.score for c in pool}
+        for weight in weights:
+            best = planner.rank(context, [c.model_copy() for c in pool], weight)[0]
+            twist_d[weight].append(latent_distance(best.latent, centroid))
+            coherence[weight].append(fluency[best.text])
+            if context.characters:
+                named[weight] += mentions_in_play(best.text, names)
+    first = weights[0]
+    twist_q, plain_q = quartiles(twist_d[first]), quartiles(plain_d)
+
+    def farther(weight: float) -> float:
+        pairs = zip(twist_d[weight], plain_d, strict=True)
+        return sum(t > p for t, p in pairs) / len(plain_d)
+
     return {
-        "twist_stories": len(twist_d),
+        "twist_stories": len(plain_d),
+        "twist_surprise_weight": first,
         **{f"twist_distance_{k}": v for k, v in twist_q.items()},
         **{f"continue_distance_{k}": v for k, v in plain_q.items()},
-        "twist_farther_share": sum(t > p for t, p in zip(twist_d, plain_d, strict=True))
-        / len(twist_d),
+        "twist_farther_share": farther(first),
         "stories_with_characters": with_characters,
-        "twist_names_character_share": twist_names / max(with_characters, 1),
+        "twist_names_character_share": named[first] / max(with_characters, 1),
         "continue_names_character_share": plain_names / max(with_characters, 1),
+        "twist_sweep": [
+            {
+                "surprise_weight": weight,
+                "distance_mean": statistics.fmean(twist_d[weight]),
+                "farther_share": farther(weight),
+                "coherence": statistics.fmean(coherence[weight]),
+            }
+            for weight in weights
+        ],
     }
 
 
@@ -268,6 +300,13 @@ def main() -> None:
     parser.add_argument("--style-prompts", type=int, default=60)
     parser.add_argument("--twist-stories", type=int, default=40)
     parser.add_argument("--n", type=int, default=8)
+    parser.add_argument(
+        "--surprise-weights",
+        type=float,
+        nargs="+",
+        default=[SURPRISE_WEIGHT],
+        help="twist ranking surprise weights to compare (the first is the one reported)",
+    )
     parser.add_argument(
         "--style-weights",
         type=float,
@@ -312,7 +351,17 @@ def main() -> None:
         print(json.dumps(figures, indent=1), flush=True)
     if "twist" not in args.skip:
         planner = TwistPlanner(encoder.checkpoint)
-        figures.update(twist_trials(planner, lm, docs, args.twist_stories, 4, args.seed))
+        figures.update(
+            twist_trials(
+                planner,
+                lm,
+                docs,
+                args.twist_stories,
+                4,
+                args.seed,
+                weights=tuple(args.surprise_weights),
+            )
+        )
     figures["bench_seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(figures, indent=1))
     if args.json:

@@ -50,6 +50,7 @@ class TwistSettings:
     context_sentences: int = 8
     decode_temperature: float = 0.7
     prompt_budget: int = 384
+    surprise_weight: float = SURPRISE_WEIGHT
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,14 @@ class TwistPlanner:
         with its score and latent, chosen from n decoded from latent space and n written by the
         language model alone; an empty list when moderation blocked them all."""
         count = n or request.params.n
+        kept = self.candidates(request, served, count, attempt)
+        return self.rank(request.context, kept)[:count] if kept else []
+
+    def candidates(
+        self, request: GenerateRequest, served, count: int, attempt: int = 0
+    ) -> list[Candidate]:
+        """`count` twists decoded from latent space and `count` by the language model alone,
+        moderated, unranked, with their coherence (mean token log-prob) as `score`."""
         context = request.context
         base = request.params.seed
         if base is None:
@@ -256,13 +265,16 @@ class TwistPlanner:
             Candidate(text=text, score=round(lp / max(tokens, 1), 4), tokens=tokens)
             for text, tokens, lp in zip(texts, token_counts, logprob_sums, strict=True)
         ]
-        kept = moderate_candidates(candidates, self.moderator, request.moderation_level)
-        if not kept:
-            return []
-        return self.rank(context, kept)[:count]
+        return moderate_candidates(candidates, self.moderator, request.moderation_level)
 
-    def rank(self, context: StoryContext, candidates: list[Candidate]) -> list[Candidate]:
+    def rank(
+        self,
+        context: StoryContext,
+        candidates: list[Candidate],
+        surprise_weight: float | None = None,
+    ) -> list[Candidate]:
         """Fill each candidate's latent and score (coherence in `score` on entry), best first."""
+        weight = self.settings.surprise_weight if surprise_weight is None else surprise_weight
         centroid = self.centroid(context).tolist()
         names = story_names(context, self.lexicon)
         vectors = self.encoder.encode([c.text for c in candidates])
@@ -271,7 +283,7 @@ class TwistPlanner:
             surprise = latent_distance(vector, centroid)
             total = (
                 candidate.score
-                + SURPRISE_WEIGHT * surprise
+                + weight * surprise
                 + name_score(candidate.text, names, self.lexicon)
             )
             candidate.score = round(total, 4)
