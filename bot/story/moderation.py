@@ -129,7 +129,9 @@ class ModerationHooks(EngineCore):
             exempt_terms=_edit(current.exempt_terms, ANY_CATEGORY, exempt, unexempt),
         )
         self.guard.validate(rules_from_settings(updated, updated.moderation_level))
-        return self._moderation_view(await self.storage.guilds.upsert(updated))
+        saved = await self.storage.guilds.upsert(updated)
+        self.guard.forget(guild_id)
+        return self._moderation_view(saved)
 
     async def _guild(self, guild_id: int) -> GuildSettings:
         """The guild's settings; a guild that never saved any has the configured level."""

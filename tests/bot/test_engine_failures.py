@@ -4,6 +4,7 @@ partial stored, and a writer's own turn never lost."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from bot.errors import (
     ModerationBlocked,
 )
 from bot.story import EngineOptions, StoryEngine
+from bot.story.guard import Guard
 from generators.errors import GeneratorUnavailable
 from generators.schemas import GenerateRequest, GenerateResponse, ModerationVerdict
 from storage.errors import DatabaseCorrupt
@@ -223,3 +225,30 @@ async def test_a_fallback_made_by_the_generator_is_logged_too(
     assert len(events) == 1
     assert events[0].verdict["blocked_by"] == "generator"
     assert events[0].verdict["reasons"] == ["slurs"]
+
+
+async def test_guild_rules_are_kept_briefly_and_dropped_when_changed(storage, moderator) -> None:
+    """Rules are read once per RULES_TTL_S, not before every action; another program's change
+    shows after that time, and a change through the engine at once."""
+    reads: list[int] = []
+
+    class CountingGuilds:
+        async def get(self, guild_id: int) -> GuildSettings:
+            reads.append(guild_id)
+            return await storage.guilds.get(guild_id)
+
+    now = [100.0]
+    guard = Guard(moderator, CountingGuilds(), "teen", rules_ttl_s=5.0, clock=lambda: now[0])
+    assert (await guard.rules(GUILD)).policy.level == "teen"
+    await guard.rules(GUILD)
+    assert reads == [GUILD]
+    settings = await storage.guilds.get(GUILD)
+    await storage.guilds.upsert(replace(settings, moderation_level="family"))
+    now[0] += 4.9
+    assert (await guard.rules(GUILD)).policy.level == "teen"
+    now[0] += 0.2
+    assert (await guard.rules(GUILD)).policy.level == "family"
+    await storage.guilds.upsert(replace(settings, moderation_level="mature"))
+    guard.forget(GUILD)
+    assert (await guard.rules(GUILD)).policy.level == "mature"
+    assert reads == [GUILD, GUILD, GUILD]
