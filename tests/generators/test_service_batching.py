@@ -17,6 +17,7 @@ from generators.schemas import GenerateRequest, ModerationVerdict
 from generators.service import batch as batch_module
 from generators.service.batch import LiveBatch, rewind
 from generators.service.jobs import Job
+from generators.service.loading import serving_autocast
 
 POISON_TEMPERATURE = 1.234
 
@@ -204,3 +205,18 @@ def test_batching_off_runs_one_request_at_a_time(tiny_checkpoint, batching):
     steps = metric(stats, "talewright_batch_size_count")
     at_most_two = metric(stats, "talewright_batch_size_bucket", le="2.0")
     assert (at_most_two == steps) is not batching
+
+
+def test_bfloat16_steps_serve_the_same_contract(tiny_checkpoint):
+    """`precision = "bf16"` runs the worker's steps under bfloat16 autocast on the CPU."""
+    assert serving_autocast("fp32", torch.device("cpu")) is None
+    assert serving_autocast("bf16", torch.device("cpu")) is torch.bfloat16
+    assert serving_autocast("bf16", torch.device("cuda")) is None  # float16 weights there
+    with (
+        running_service(tiny_checkpoint, precision="bf16") as server,
+        httpx.Client(base_url=server.url, timeout=60) as http,
+    ):
+        answer = http.post("/v1/generate", json=body(n=3, tokens=12))
+        assert answer.status_code == 200, answer.text
+        candidates = answer.json()["candidates"]
+        assert len(candidates) == 3 and all(c["tokens"] == 12 for c in candidates)
