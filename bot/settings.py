@@ -86,8 +86,9 @@ class ServiceSection(Section):
     vae_checkpoint: Path | None = VAE_CHECKPOINT
     """The sentence VAE for twists and style vectors; none there: twists from the LM alone."""
     device: str = "auto"
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
-    """CPU model steps in bfloat16 (`auto`: where the CPU has AMX or AVX-512 BF16)."""
+    precision: Literal["fp32", "bf16", "auto"] = "fp32"
+    """CPU model steps in bfloat16 (`auto`: where the CPU has AMX or AVX-512 BF16); see
+    generators.service.loading.serving_autocast for why float32 is the default."""
     threads: int | None = Field(default=None, ge=1)
     batching: bool = True
     max_batch: int = Field(default=64, ge=1, le=4096)

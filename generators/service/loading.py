@@ -28,10 +28,14 @@ def serving_dtype(device: torch.device) -> torch.dtype:
 
 
 def serving_autocast(precision: str, device: torch.device) -> torch.dtype | None:
-    """Mixed precision for the worker's model steps. `auto`: bfloat16 on a CPU with AMX or
-    AVX-512 BF16 (measured with the bundled model on this machine's 2 cores: sampling at batch
-    32 went from 923 to 1,317 tokens/s and at batch 128 from 1,518 to 2,163, batch 1 unchanged
-    at about 170), nothing elsewhere: a GPU already serves float16 weights."""
+    """Mixed precision for the worker's model steps: bfloat16 for `bf16`, and for `auto` on a
+    CPU with AMX or AVX-512 BF16; nothing on a GPU, which already serves float16 weights.
+
+    Not the default: with the bundled model on this machine's 2 cores, sampling alone went from
+    923 to 1,317 tokens/s at batch 32 and from 1,518 to 2,163 at batch 128 (batch 1 unchanged
+    at about 170), but the whole service (HTTP, tokenizing, moderation, and the benchmark's own
+    clients on the same cores) generated fewer tokens per CPU-second with it at 3 of 4 client
+    counts in bench/service.py (88 -> 62 at 1 client, 624 -> 533 at 128)."""
     if precision == "fp32" or device.type != "cpu":
         return None
     if precision == "bf16" or cpu_supports_bf16():

@@ -89,12 +89,11 @@ def tiny_registry(*checkpoints: Path, wrap=None) -> ModelRegistry:
 @contextmanager
 def running_service(checkpoint: Path, *, registry=None, moderator=None, latent=None, **settings):
     """The real app under uvicorn on a free loopback port; yields the LiveServer. No sentence
-    VAE unless `latent` (LatentTools) is given; float32 steps (as in-process) unless `precision`
-    is given."""
+    VAE unless `latent` (LatentTools) is given."""
     section = ServiceSection(
         checkpoints=[checkpoint],
         threads=1,
-        **{"vae_checkpoint": None, "precision": "fp32", **settings},
+        **{"vae_checkpoint": None, **settings},
     )
     app = create_app(
         section,
