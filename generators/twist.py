@@ -14,8 +14,10 @@
    log-prob of the whole twist given the story (nats), surprise the latent distance of the
    twist from the centroid, and names NAME_BONUS if a character in play is mentioned minus
    FOREIGN_PENALTY for each name that is neither the story's nor common in the genre.
-   When characters are in play, twists that name one of them come first whatever the scores:
-   a twist happens to the story's people (the decoded ones always can, after step 3).
+   When characters are in play, twists that name one of them come first, provided their
+   coherence is within COHERENCE_MARGIN of the most coherent candidate's: a twist happens to the
+   story's people (the decoded ones always can, after step 3), but a garbled one does not win
+   for naming them.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ weights 0.15, 0.5, 1, 2 and 4 (ordinary continuations 2.62), farther than the co
 52%, 62%, 62%, 68% and 68% of stories, at a coherence of -2.59, -2.65, -2.71, -3.15 and -3.37
 nats per token: 0.5 buys most of the distance for little coherence."""
 NAME_BONUS = 1.0
+COHERENCE_MARGIN = 1.5
+"""Nats per token a twist naming a character in play may trail the most coherent candidate by
+and still come first."""
 FOREIGN_PENALTY = 1.0
 
 
@@ -56,6 +61,7 @@ class TwistSettings:
     decode_temperature: float = 0.7
     prompt_budget: int = 384
     surprise_weight: float = SURPRISE_WEIGHT
+    coherence_margin: float = COHERENCE_MARGIN
 
 
 @dataclass(frozen=True)
@@ -280,6 +286,8 @@ class TwistPlanner:
     ) -> list[Candidate]:
         """Fill each candidate's latent and score (coherence in `score` on entry), best first."""
         weight = self.settings.surprise_weight if surprise_weight is None else surprise_weight
+        coherences = [c.score for c in candidates]
+        floor = max(coherences) - self.settings.coherence_margin
         centroid = self.centroid(context).tolist()
         names = story_names(context, self.lexicon)
         vectors = self.encoder.encode([c.text for c in candidates])
@@ -292,8 +300,9 @@ class TwistPlanner:
                 + name_score(candidate.text, names, self.lexicon)
             )
             candidate.score = round(total, 4)
-        if names.in_play:
-            return sorted(
-                candidates, key=lambda c: (mentions_in_play(c.text, names), c.score), reverse=True
-            )
-        return sorted(candidates, key=lambda c: c.score, reverse=True)
+        preferred = {
+            id(c)
+            for c, coherence in zip(candidates, coherences, strict=True)
+            if coherence >= floor and mentions_in_play(c.text, names)
+        }
+        return sorted(candidates, key=lambda c: (id(c) in preferred, c.score), reverse=True)

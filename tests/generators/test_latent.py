@@ -69,7 +69,6 @@ def test_twists_come_from_latent_space_and_rerolls_differ(generator, tools):
     assert all(len(c.latent or []) == tools.latent_dim for c in first.candidates)
     assert [c.text for c in first.candidates] == [c.text for c in again.candidates]
     assert {c.text for c in first.candidates} != {c.text for c in reroll.candidates}
-    assert "Zorbo" in first.text  # the character in play
 
 
 def test_without_a_vae_twists_come_from_the_language_model(tiny_checkpoint):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 from vae_testing import tiny_vae_run
@@ -17,6 +19,7 @@ from generators.schemas import (
     TurnContext,
 )
 from generators.twist import (
+    COHERENCE_MARGIN,
     FOREIGN_PENALTY,
     NAME_BONUS,
     TwistPlanner,
@@ -110,11 +113,22 @@ def test_the_ranking_prefers_the_twist_that_names_the_character(planner):
     assert all(len(c.latent) == planner.encoder.latent_dim for c in ranked)
 
 
+def test_a_garbled_twist_does_not_win_for_naming_the_character(planner):
+    """Naming a character in play comes first only within COHERENCE_MARGIN of the best."""
+    fluent = Candidate(text="Suddenly a dark cloud covered the whole park.", score=-2.0)
+    garbled = Candidate(text="Zorbo the of the the kite zorp.", score=-2.0 - COHERENCE_MARGIN - 2.0)
+    ranked = planner.rank(zorbo_context(), [garbled, fluent])
+    assert ranked[0].text == fluent.text
+
+
 def test_twists_keep_the_character_in_play(planner, served, monkeypatch):
     """A decoded twist that names a stranger comes out naming the character in play, and the
-    chosen twist (from either source) names that character."""
+    chosen twist (from either source) names that character. The tiny test model finds any real
+    sentence far less likely than its own short babble, so the coherence margin is widened here;
+    the margin itself has its own test."""
     stranger = planner.tokenizer.encode("Lily found a hidden door under the tree.")
     monkeypatch.setattr(planner.model, "decode", lambda z, **kw: [stranger] * z.size(0))
+    monkeypatch.setattr(planner, "settings", replace(planner.settings, coherence_margin=20.0))
     sentences = planner.twist_sentences(zorbo_context(), 2, seed=3)
     assert sentences == ["Zorbo found a hidden door under the tree."] * 2
     candidates = planner.plan(twist_request(), served, n=2)
@@ -129,8 +143,8 @@ def test_planned_twists_are_ranked_and_carry_latents(planner, served):
         assert c.latent is not None and len(c.latent) == planner.encoder.latent_dim
         assert c.text.strip()
     names = story_names(zorbo_context(), LEXICON)
-    order = [(mentions_in_play(c.text, names), c.score) for c in candidates]
-    assert order == sorted(order, reverse=True)
+    if any(mentions_in_play(c.text, names) for c in candidates):
+        assert mentions_in_play(candidates[0].text, names)
 
 
 def test_twists_are_seeded_and_rerolls_differ(planner, served):
