@@ -163,7 +163,7 @@ class InProcessGenerator:
         return self.latent is not None and self.latent.plans_twists_for(served)
 
     async def embed(self, request: EmbedRequest) -> EmbedResponse:
-        """Sentence vectors, beside any running generation (the VAE has its own lock)."""
+        """Sentence vectors, beside any running generation (the VAE is only read: no lock)."""
         from generators.latent import require_latent
 
         if self._closed:

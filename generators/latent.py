@@ -1,14 +1,14 @@
 """What the sentence VAE adds to serving: plot twists, the `style` reranker and sentence vectors.
 
 One `LatentTools` per process, shared by the in-process generator and the HTTP service. Its VAE
-stays on the CPU in float32 (4.6M parameters: encoding a turn takes milliseconds) and is used
-under its own lock, so a style vector for a new turn never waits behind a long generation.
+stays on the CPU in float32 (4.6M parameters: encoding a turn takes milliseconds). It is only
+ever read (inference, no state), so threads use it at once without a lock: a style vector for a
+new turn never waits behind a twist being written.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 from generators.checkpoint import load_checkpoint
@@ -39,7 +39,6 @@ class LatentTools:
         self.model_id = loaded.model_id
         self.encoder = StyleEncoder(loaded)
         self.planner = TwistPlanner(loaded, moderator)
-        self._lock = threading.Lock()
         self._compatible: dict[str, bool] = {}
 
     @property
@@ -58,13 +57,7 @@ class LatentTools:
 
     def rerankers(self) -> dict[str, Reranker]:
         """`rerank="style"`: fluency minus distance to the request's style vector."""
-        rerank = style_reranker(self.encoder)
-
-        def locked(request: GenerateRequest, candidates: list[Candidate]) -> list[float]:
-            with self._lock:
-                return rerank(request, candidates)
-
-        return {"style": locked}
+        return {"style": style_reranker(self.encoder)}
 
     def plans_twists_for(self, served: ServedModel) -> bool:
         """Twists need the VAE's token ids to mean the same to the language model."""
@@ -85,22 +78,16 @@ class LatentTools:
         """Moderated twist candidates, best first (empty when moderation blocked them all).
 
         Each attempt, and each reroll (a new request seed, or none), decodes from different
-        latents, so alternatives differ in what happens, not only in wording."""
-        with self._lock:
-            ranked = self.planner.plan(request, served, attempt=attempt)
-        if request.params.rerank == "style" and request.context.style_vector:
-            scores = self.rerankers()["style"](request, ranked)
-            for candidate, score in zip(ranked, scores, strict=True):
-                candidate.score = round(float(score), 4)
-            ranked.sort(key=lambda c: c.score, reverse=True)
-        return ranked
+        latents, so alternatives differ in what happens, not only in wording. Twists keep their
+        own ranking even when the request asks for `rerank="style"`: pulling a twist towards
+        the writer's usual sentences would work against the surprise it is chosen for."""
+        return self.planner.plan(request, served, attempt=attempt)
 
     def embed(self, request: EmbedRequest) -> EmbedResponse:
         """The posterior mean of every sentence of every text (a text without one gets [])."""
         per_text = [split_sentences(text) for text in request.texts]
         flat = [sentence for sentences in per_text for sentence in sentences]
-        with self._lock:
-            vectors = self.encoder.sentence_vectors(flat).tolist() if flat else []
+        vectors = self.encoder.sentence_vectors(flat).tolist() if flat else []
         result, start = [], 0
         for sentences in per_text:
             rows = vectors[start : start + len(sentences)]

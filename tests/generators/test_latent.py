@@ -8,7 +8,7 @@ import math
 
 import httpx
 import pytest
-from test_service_support import running_service
+from test_service_support import GatedModel, running_service, tiny_registry
 from vae_testing import tiny_vae_run
 
 from generators.client import HttpGenerator, InProcessGenerator, SentenceEmbedder
@@ -172,3 +172,22 @@ def test_the_http_client_embeds_and_reports_a_missing_vae(service, tiny_checkpoi
     assert len(asyncio.run(ask(service.url))[0]) == len(split_sentences(TURN))
     with running_service(tiny_checkpoint) as bare, pytest.raises(NoSentenceModel):
         asyncio.run(ask(bare.url))
+
+
+def test_an_embed_does_not_wait_behind_a_twist(tiny_checkpoint, tools):
+    """While a twist is being written (its language model held at a gate), sentence vectors for
+    a new turn are still answered."""
+    registry = tiny_registry(tiny_checkpoint, wrap=GatedModel)
+    gated = registry.get("tiny").checkpoint.model
+    local = InProcessGenerator(registry, latent=tools)
+
+    async def scenario() -> None:
+        twisting = asyncio.create_task(local.generate(twist()))
+        assert await asyncio.to_thread(gated.entered.wait, 10)
+        embedded = await asyncio.wait_for(local.embed(EmbedRequest(texts=[TURN])), 10)
+        assert not twisting.done()
+        gated.gate.set()
+        assert (await twisting).candidates
+        assert len(embedded.vectors[0]) == len(split_sentences(TURN))
+
+    asyncio.run(scenario())
