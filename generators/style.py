@@ -25,10 +25,11 @@ STYLE_WEIGHT = 1.0
 
 A candidate one latent unit (one prior standard deviation) farther from the style vector must be
 1 nat per token more fluent to win. Chosen on the validation split with bench/vae_targets.py
-(`--style-weights`, 120 trials of 8 candidates, bundled VAE): the right writer's share was 58%,
-63%, 63%, 64% and 66% at weights 0.5, 1, 2, 4 and 8 (50% unranked), and the chosen candidate's
-mean log-prob -2.31, -2.44, -2.57, -2.60 and -2.65 (-2.58 unranked): past 1 the gain in style is
-small and the loss in fluency is not."""
+(`--style-weights`, 120 trials of 8 candidates, the VAE at step 500): the right writer's share
+was 58%, 63%, 63%, 64% and 66% at weights 0.5, 1, 2, 4 and 8 (50% unranked), and the chosen
+candidate's mean log-prob -2.31, -2.44, -2.57, -2.60 and -2.65 (-2.58 unranked): past 1 the gain
+in style is small and the loss in fluency is not. The fully trained, bundled VAE gives 52%, 54%,
+56% and 55% at 0.5, 1, 2 and 4: its card says why."""
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z]+)*")
 
