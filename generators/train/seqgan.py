@@ -72,6 +72,8 @@ class AdversarialConfig:
     g_steps: int = 1
     g_lr: float = 0.01
     g_grad_clip: float = 5.0
+    baseline: str = "mean"  # per-position batch mean; "none" is the original code's REINFORCE
+    start_from: str = "best"  # the MLE model with the best validation NLL, or "last" (the paper)
     d_pretrain_steps: int = 10  # paper: 50
     d_pretrain_samples: int = 5000  # paper: 10,000
     d_pretrain_epochs: int = 1  # paper: 3
@@ -94,7 +96,16 @@ class AdversarialConfig:
         unknown = set(values) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown [adversarial] keys: {', '.join(sorted(unknown))}")
-        return cls(**values)
+        config = cls(**values)
+        if config.baseline not in ("mean", "none"):
+            raise ValueError(
+                f"[adversarial] baseline {config.baseline!r}: expected 'mean' or 'none'"
+            )
+        if config.start_from not in ("best", "last"):
+            raise ValueError(
+                f"[adversarial] start_from {config.start_from!r}: expected 'best' or 'last'"
+            )
+        return config
 
 
 @dataclass
@@ -289,9 +300,13 @@ def pretrain_generator(
     resume: bool,
     name: str = "mle",
     role: str = MLE_ROLE,
+    start_from: str = "best",
 ) -> LSTMLanguageModel:
     """Phase 1: MLE with the generic Trainer in `out_dir/<name>` (skipped with
-    `generator.init`); the best model by validation NLL is exported to `<name>/best`."""
+    `generator.init`); the best model by validation NLL is exported to `<name>/best`. Returns
+    that model, or with `start_from="last"` the weights at the end of pretraining (the paper
+    pretrains for a fixed number of epochs; on the oracle, validation NLL turns up long before
+    NLL-oracle stops falling)."""
     init = config.get("generator", {}).get("init")
     if init:
         model = load_checkpoint(Path(init)).model.float()
@@ -318,7 +333,10 @@ def pretrain_generator(
             LSTMLanguageModel(model_config), task, train_cfg, mle_dir, run_info={"config": config}
         )
         trainer.fit(resume=resume)
-    return load_generator(mle_dir / "best")
+    model = load_generator(mle_dir / "best")
+    if start_from == "last":
+        model.load_state_dict(load_file(str(mle_dir / "last" / "model.safetensors")))
+    return model
 
 
 def _mle_finished(mle_dir: Path, train_cfg: TrainConfig) -> bool:
@@ -418,7 +436,10 @@ class AdversarialRun:
             self.rollout, self.discriminator, sequences, self.spec, self.cfg.num_rollouts, self.rng
         )
         mask = sequence_mask(sequences, self.spec)
-        baseline = (rewards * mask).sum(0) / mask.sum(0).clamp_min(1.0)
+        if self.cfg.baseline == "none":
+            baseline = 0.0
+        else:
+            baseline = (rewards * mask).sum(0) / mask.sum(0).clamp_min(1.0)
         self.generator.eval()
         with torch.backends.cudnn.flags(enabled=False):
             log_probs = sequence_log_probs(self.generator, sequences, self.spec)
@@ -621,7 +642,7 @@ def train_seqgan(
         data = story_data(config, out_dir, data_dir)
     else:
         raise ValueError(f"unknown SeqGAN mode {mode!r}; expected 'oracle' or 'story'")
-    generator = pretrain_generator(config, data, out_dir, resume)
+    generator = pretrain_generator(config, data, out_dir, resume, start_from=cfg.start_from)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     run = AdversarialRun(

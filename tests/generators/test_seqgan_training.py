@@ -9,14 +9,20 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 
 from generators.checkpoint import load_checkpoint
-from generators.models.seqgan import Discriminator
+from generators.models.seqgan import Discriminator, policy_gradient_loss
 from generators.registry import ModelRegistry
 from generators.schemas import Candidate, GenerateRequest, GenerationParams
 from generators.seqgan_eval import compare_story, comparison_markdown, publish
 from generators.seqgan_rerank import discriminator_reranker
-from generators.train.seqgan import train_seqgan
+from generators.train.seqgan import (
+    AdversarialConfig,
+    oracle_data,
+    pretrain_generator,
+    train_seqgan,
+)
 
 BUNDLED = Path(__file__).resolve().parents[2] / "generators" / "checkpoints" / "seqgan"
 
@@ -54,16 +60,21 @@ TINY_ORACLE = {
         "filter_sizes": [1, 2, 3, 4],
         "num_filters": [8, 16, 16, 16],
     },
+    # A discriminator trained well before and between the g-steps, and batches of 256 for the
+    # policy gradient: with the weaker settings (64 per batch, a fifth of the discriminator
+    # training) the rounds moved NLL-oracle by +-0.04 at random. With these, seeds 2, 7 and 11
+    # all lowered it (by 0.080, 0.076 and 0.035).
     "adversarial": {
         "num_rollouts": 8,
-        "batch_size": 64,
+        "batch_size": 256,
         "rounds": 10,
-        "g_lr": 0.01,
-        "d_pretrain_steps": 5,
+        "g_steps": 3,
+        "g_lr": 0.003,
+        "d_pretrain_steps": 20,
         "d_pretrain_samples": 1000,
         "d_pretrain_epochs": 2,
         "d_steps": 3,
-        "d_samples": 500,
+        "d_samples": 2000,
         "d_epochs": 2,
         "d_lr": 0.001,
         "eval_every": 5,
@@ -142,11 +153,6 @@ def validation_rows(run) -> list[dict]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue 8): on this tiny oracle the adversarial rounds raise NLL-oracle "
-    "(3.990 -> 4.028 with this seed; more g-steps or a higher g_lr raise it further)",
-)
 def test_a_tiny_oracle_run_lowers_nll_oracle(tmp_path):
     folder = train_seqgan(copy.deepcopy(TINY_ORACLE), tmp_path, None, resume=False)
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -243,3 +249,39 @@ def test_bundled_seqgan_checkpoint_serves_with_its_discriminator():
     assert 0.0 <= scores[0] <= 1.0
     assert (BUNDLED / "quality_diversity.png").exists()
     assert "Default model" in loaded.card
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("baseline", "median"), ("start_from", "middle"), ("g_stpes", 2)]
+)
+def test_adversarial_settings_name_a_bad_value(key, value):
+    with pytest.raises(ValueError, match=key):
+        AdversarialConfig.from_dict({key: value})
+
+
+def test_adversarial_training_can_start_from_the_end_of_pretraining(tmp_path):
+    """`start_from = "last"` hands over the weights of the final pretraining step (the paper's
+    protocol), not the export with the best validation NLL."""
+    config = copy.deepcopy(TINY_ORACLE)
+    config["pretrain"].update(max_steps=40, eval_every=20, checkpoint_every=20)
+    data = oracle_data(config, tmp_path)
+    pretrain_generator(config, data, tmp_path, resume=False)
+    # Make the last step's weights unmistakable, then resume: pretraining is finished, so
+    # only the choice of weights runs.
+    last_file = tmp_path / "mle" / "last" / "model.safetensors"
+    marked = {name: value + 0.5 for name, value in load_file(str(last_file)).items()}
+    save_file(marked, str(last_file))
+    last = pretrain_generator(config, data, tmp_path, resume=True, start_from="last")
+    best = pretrain_generator(config, data, tmp_path, resume=True)
+    assert all(torch.equal(value, marked[name]) for name, value in last.state_dict().items())
+    assert not any(torch.equal(value, marked[name]) for name, value in best.state_dict().items())
+
+
+def test_policy_gradient_without_baseline_uses_the_raw_rewards(tmp_path):
+    """`baseline = "none"` is the original code's REINFORCE: every sampled token is pushed up
+    in proportion to its reward, so the loss is minus the reward-weighted log-probabilities."""
+    log_probs = torch.log(torch.tensor([[0.5, 0.25], [0.2, 0.1]]))
+    rewards = torch.tensor([[0.9, 0.8], [0.3, 0.2]])
+    mask = torch.ones_like(rewards)
+    expected = -(rewards * log_probs).sum() / 2
+    assert torch.isclose(policy_gradient_loss(log_probs, rewards, 0.0, mask), expected)
