@@ -15,7 +15,13 @@ from generators.checkpoint import load_checkpoint
 from generators.models.seqgan import Discriminator, policy_gradient_loss
 from generators.registry import ModelRegistry
 from generators.schemas import Candidate, GenerateRequest, GenerationParams
-from generators.seqgan_eval import compare_story, comparison_markdown, publish
+from generators.seqgan_eval import (
+    compare_story,
+    comparison_markdown,
+    format_oracle_report,
+    oracle_report,
+    publish,
+)
 from generators.seqgan_rerank import discriminator_reranker
 from generators.train.seqgan import (
     AdversarialConfig,
@@ -161,6 +167,15 @@ def test_a_tiny_oracle_run_lowers_nll_oracle(tmp_path):
     assert (folder / "model.safetensors").exists()
     assert (folder / "discriminator.safetensors").exists()
     assert (tmp_path / "loss_curve.png").stat().st_size > 1000
+    report = oracle_report(tmp_path, tempered_samples=2000)
+    assert report["target_met"] and report["start_from"] == "best"
+    tempered = {row["temperature"]: row for row in report["tempered_mle"]}
+    assert tempered[1.0]["nll_oracle"] == pytest.approx(report["nll_oracle_mle"], abs=0.05)
+    # Sharper sampling alone lowers NLL-oracle (the yardstick for SeqGAN's gain) and costs
+    # likelihood of held-out data.
+    assert tempered[0.8]["nll_oracle"] < tempered[1.0]["nll_oracle"]
+    assert tempered[0.8]["nll_test"] > tempered[1.0]["nll_test"]
+    assert "T=0.8" in format_oracle_report(report)
 
 
 @pytest.fixture(scope="module")
