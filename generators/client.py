@@ -79,6 +79,9 @@ class InProcessGenerator:
         self.prompt_budget = prompt_budget
         self.timeout_s = timeout_s
         self.rerankers = {**(latent.rerankers() if latent else {}), **(rerankers or {})}
+        from generators.seqgan_rerank import DiscriminatorRerankers
+
+        self.discriminators = DiscriminatorRerankers(registry)
         self._lock = threading.Lock()
         self._closed = False
 
@@ -108,6 +111,7 @@ class InProcessGenerator:
         if self._closed:
             raise GeneratorUnavailable("the generator is closed")
         served = self.registry.get(request.model)
+        self.discriminators.rerankers(request, served)
         started = time.perf_counter()
         try:
             return await asyncio.wait_for(
@@ -149,7 +153,11 @@ class InProcessGenerator:
                     candidates, self.moderator, request.moderation_level
                 )
                 if kept:
-                    ranked = pipeline.rerank(request, kept, self.rerankers)
+                    rerankers = {
+                        **self.rerankers,
+                        **self.discriminators.rerankers(request, served),
+                    }
+                    ranked = pipeline.rerank(request, kept, rerankers)
                     break
             done = time.perf_counter()
         timings = Timings(

@@ -35,5 +35,9 @@ class NoSentenceModel(UnknownModel):
     """Sentence vectors were asked of a generator that serves no sentence VAE."""
 
 
+class NoDiscriminator(InvalidGenerationRequest):
+    """`rerank="discriminator"` was asked for a model that no loaded discriminator can read."""
+
+
 class CheckpointError(Exception):
     """A checkpoint folder is missing a file, has a mismatched file, or is corrupt."""

@@ -24,6 +24,7 @@ from generators.errors import (
     GeneratorTimeout,
     GeneratorUnavailable,
     InvalidGenerationRequest,
+    NoDiscriminator,
     NoSentenceModel,
     UnknownModel,
 )
@@ -279,6 +280,8 @@ class HttpGenerator:
             raise NoSentenceModel(detail)
         if status == 404 and code == "unknown_model":
             raise UnknownModel(detail)
+        if status == 422 and code == "no_discriminator":
+            raise NoDiscriminator(detail)
         if 400 <= status < 500:
             raise InvalidGenerationRequest(detail)
         raise GeneratorUnavailable(f"{replica.url} failed ({status}): {detail}")

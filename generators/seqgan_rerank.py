@@ -8,10 +8,14 @@ measurement in `generators.seqgan_eval` judges the discriminator alone.
 
 from __future__ import annotations
 
+import threading
+
 import torch
 
+from generators.errors import NoDiscriminator
 from generators.models.seqgan import Discriminator
 from generators.pipeline import Reranker
+from generators.registry import ModelRegistry, ServedModel
 from generators.schemas import Candidate, GenerateRequest
 from generators.text.sentences import split_sentences
 from generators.text.tokenizer import TextTokenizer
@@ -56,3 +60,46 @@ def discriminator_reranker(discriminator: Discriminator, tokenizer: TextTokenize
         return score_texts(discriminator, tokenizer, [c.text for c in candidates])
 
     return rerank
+
+
+class DiscriminatorRerankers:
+    """`rerank="discriminator"` for each served model: the discriminator saved with it (a SeqGAN
+    checkpoint), or else that of another loaded checkpoint reading the very same tokenizer (the
+    SeqGAN sentence model shares the default model's), so the main model's candidates can be
+    judged too. Without one the request is refused before any generation, not silently
+    reranked some other way."""
+
+    def __init__(self, registry: ModelRegistry):
+        self.registry = registry
+        self._lock = threading.Lock()
+        self._found: dict[str, Reranker | None] = {}
+
+    def rerankers(self, request: GenerateRequest, served: ServedModel) -> dict[str, Reranker]:
+        """`{"discriminator": ...}` when the request asks for it; raises NoDiscriminator when
+        it cannot be served."""
+        if request.params.rerank != "discriminator":
+            return {}
+        return {"discriminator": self.require(served)}
+
+    def require(self, served: ServedModel) -> Reranker:
+        with self._lock:
+            if served.id not in self._found:
+                self._found[served.id] = self._find(served)
+            found = self._found[served.id]
+        if found is None:
+            raise NoDiscriminator(
+                f"rerank 'discriminator' needs a SeqGAN checkpoint loaded beside model "
+                f"{served.id!r} with the same tokenizer; none is"
+            )
+        return found
+
+    def _find(self, served: ServedModel) -> Reranker | None:
+        own = served.checkpoint.extras.get("discriminator")
+        if isinstance(own, Discriminator):
+            return discriminator_reranker(own, served.tokenizer)
+        wanted = served.tokenizer.to_json()
+        for other in self.registry.models.values():
+            theirs = other.checkpoint.extras.get("discriminator")
+            if isinstance(theirs, Discriminator) and other.tokenizer.to_json() == wanted:
+                return discriminator_reranker(theirs, served.tokenizer)
+        return None

@@ -27,6 +27,7 @@ from generators.schemas import (
     StoryContext,
     Timings,
 )
+from generators.seqgan_rerank import DiscriminatorRerankers
 from generators.service.jobs import Job
 from generators.service.metrics import ServiceMetrics
 from generators.service.scheduler import Scheduler
@@ -72,6 +73,7 @@ class GenerationService:
         self.max_regenerations = max_regenerations
         self.latent = latent
         self.rerankers = latent.rerankers() if latent else {}
+        self.discriminators = DiscriminatorRerankers(registry)
 
     def check(self, request: GenerateRequest) -> ServedModel:
         """Everything that can be refused before queueing: unknown model, oversized context."""
@@ -82,6 +84,7 @@ class GenerationService:
                 f"context has {size} characters; this service accepts at most "
                 f"{self.max_context_chars}"
             )
+        self.discriminators.rerankers(request, served)
         return served
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
@@ -105,7 +108,7 @@ class GenerationService:
             sequences = await self._run(job)
             queued_s += job.queued_s
             generating_s += job.generating_s
-            ranked = await asyncio.to_thread(self._judge, prepared, sequences)
+            ranked = await asyncio.to_thread(self._judge, prepared, served, sequences)
             if ranked:
                 break
         else:
@@ -152,14 +155,17 @@ class GenerationService:
                 self.scheduler.cancel(job)
 
     def _judge(
-        self, prepared: pipeline.PreparedRequest, sequences: list[Sequence]
+        self, prepared: pipeline.PreparedRequest, served: ServedModel, sequences: list[Sequence]
     ) -> list[Candidate]:
         request = prepared.request
         candidates = pipeline.to_candidates(prepared, sequences)
         kept = pipeline.moderate_candidates(candidates, self.moderator, request.moderation_level)
         for candidate in candidates:
             self.metrics.verdicts.labels("generated", candidate.moderation.verdict).inc()
-        return pipeline.rerank(request, kept, self.rerankers) if kept else []
+        if not kept:
+            return []
+        rerankers = {**self.rerankers, **self.discriminators.rerankers(request, served)}
+        return pipeline.rerank(request, kept, rerankers)
 
     async def moderate(self, text: str, level: str) -> ModerationVerdict:
         verdict = await asyncio.to_thread(self.moderator.check, text, level)

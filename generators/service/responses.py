@@ -16,6 +16,7 @@ from generators.errors import (
     GeneratorTimeout,
     GeneratorUnavailable,
     InvalidGenerationRequest,
+    NoDiscriminator,
     NoSentenceModel,
     UnknownModel,
 )
@@ -34,6 +35,7 @@ _STATUS: list[tuple[type[GeneratorError], int, str]] = [
     (NoSentenceModel, 404, "no_sentence_model"),
     (UnknownModel, 404, "unknown_model"),
     (ContextTooLarge, 413, "context_too_large"),
+    (NoDiscriminator, 422, "no_discriminator"),
     (InvalidGenerationRequest, 422, "invalid_request"),
     (GeneratorOverloaded, 503, "overloaded"),
     (GeneratorTimeout, 504, "timeout"),
