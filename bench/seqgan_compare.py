@@ -2,8 +2,11 @@
 discriminator as a reranker. Reads finished runs; trains the story comparison's reference LSTM
 first if the run folder lacks it (resumable).
 
-    python bench/seqgan_compare.py --oracle runs/seqgan-oracle --story runs/seqgan-story \
-        [--publish generators/checkpoints/seqgan]
+    python bench/seqgan_compare.py --oracle runs/seqgan-oracle [runs/seqgan-oracle-nb ...] \
+        --story runs/seqgan-story [--publish generators/checkpoints/seqgan] [--recompute]
+
+A story run's comparison is computed once and kept in its `comparison.json`; `--recompute`
+computes it again.
 """
 
 from __future__ import annotations
@@ -30,21 +33,27 @@ from generators.seqgan_eval import (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--oracle", type=Path, help="a finished oracle run folder")
+    parser.add_argument("--oracle", type=Path, nargs="+", help="finished oracle run folders")
     parser.add_argument("--story", type=Path, help="a finished story run folder")
     parser.add_argument("--config", type=Path, help="story config (default: the run's own)")
     parser.add_argument("--publish", type=Path, help="write the servable checkpoint here")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--recompute", action="store_true", help="ignore comparison.json")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     torch.set_num_threads(args.threads)
-    oracle = None
-    if args.oracle:
-        oracle = oracle_report(args.oracle)
-        print(format_oracle_report(oracle))
-        (args.oracle / "oracle_report.json").write_text(json.dumps(oracle, indent=2) + "\n")
+    oracles = []
+    for run in args.oracle or []:
+        report = oracle_report(run)
+        oracles.append(report)
+        print(f"{run}:\n{format_oracle_report(report)}\n")
+        (run / "oracle_report.json").write_text(json.dumps(report, indent=2) + "\n")
     if args.story:
-        result = compare_story(args.story, args.config)
+        kept = args.story / "comparison.json"
+        if kept.exists() and not args.recompute:
+            result = json.loads(kept.read_text())
+        else:
+            result = compare_story(args.story, args.config)
         print()
         print(f"{'model':7} {'T':>4} {'BLEU-4':>7} {'selfBLEU':>8} {'NLLref':>7} {'NLLval':>7}")
         for p in result["points"]:
@@ -63,7 +72,7 @@ def main() -> None:
         print("SeqGAN default:", result["decision"]["seqgan_default"])
         print(f"plot: {args.story / 'quality_diversity.png'}")
         if args.publish:
-            folder = publish(args.story, args.publish, comparison_markdown(result, oracle))
+            folder = publish(args.story, args.publish, comparison_markdown(result, oracles))
             size = sum(f.stat().st_size for f in folder.iterdir())
             print(f"published {folder} ({size / 1e6:.1f} MB)")
 

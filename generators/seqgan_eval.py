@@ -84,7 +84,15 @@ def oracle_report(run_dir: Path, tempered_samples: int = 10000) -> dict[str, Any
                 "nll_test": mean_nll(generator, data.validation, data.spec, temperature),
             }
         )
+    adversarial = config.get("adversarial", {})
     return {
+        "run": run_dir.name,
+        "policy_gradient": {
+            "baseline": adversarial.get("baseline", "mean"),
+            "batch_size": adversarial.get("batch_size"),
+            "num_rollouts": adversarial.get("num_rollouts"),
+            "g_lr": adversarial.get("g_lr"),
+        },
         "nll_oracle_mle": mle,
         "nll_oracle_seqgan": seqgan,
         "improvement": mle - seqgan,
@@ -436,7 +444,7 @@ def default_decision(points: list[QDPoint], gaps: dict[str, list[dict]]) -> dict
     }
 
 
-def comparison_markdown(result: dict[str, Any], oracle: dict[str, Any] | None = None) -> str:
+def comparison_markdown(result: dict[str, Any], oracles: Sequence[dict[str, Any]] = ()) -> str:
     """The card section: tables, the verdict and the honest sentence."""
     points = [QDPoint(**p) for p in result["points"]]
     lines = [
@@ -490,9 +498,16 @@ def comparison_markdown(result: dict[str, Any], oracle: dict[str, Any] | None = 
             f"random {r['nll_random']:.3f} (tokens {r['tokens_chosen']:.1f} vs "
             f"{r['tokens_candidates']:.1f})"
         )
-    if oracle:
+    if oracles:
         lines.append("\n## Synthetic oracle (the paper's experiment)\n")
-        lines.append("```\n" + format_oracle_report(oracle) + "\n```")
+    for report in oracles:
+        pg = report.get("policy_gradient", {})
+        lines.append(
+            f"Run `{report.get('run', 'oracle')}`: baseline {pg.get('baseline', 'mean')}, "
+            f"{pg.get('batch_size')} sequences x {pg.get('num_rollouts')} rollouts per g-step, "
+            f"Adam at {pg.get('g_lr')}, {report['rounds']} rounds.\n"
+        )
+        lines.append("```\n" + format_oracle_report(report) + "\n```\n")
     return "\n".join(lines) + "\n"
 
 
