@@ -12,7 +12,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from generators.checkpoint import load_checkpoint
-from generators.models.seqgan import Discriminator, policy_gradient_loss
+from generators.models.lstm import LSTMLanguageModel
+from generators.models.seqgan import Discriminator
 from generators.registry import ModelRegistry
 from generators.schemas import Candidate, GenerateRequest, GenerationParams
 from generators.seqgan_eval import (
@@ -25,6 +26,9 @@ from generators.seqgan_eval import (
 from generators.seqgan_rerank import discriminator_reranker
 from generators.train.seqgan import (
     AdversarialConfig,
+    AdversarialRun,
+    discriminator_config,
+    generator_config,
     oracle_data,
     pretrain_generator,
     train_seqgan,
@@ -292,11 +296,25 @@ def test_adversarial_training_can_start_from_the_end_of_pretraining(tmp_path):
     assert not any(torch.equal(value, marked[name]) for name, value in best.state_dict().items())
 
 
-def test_policy_gradient_without_baseline_uses_the_raw_rewards(tmp_path):
-    """`baseline = "none"` is the original code's REINFORCE: every sampled token is pushed up
-    in proportion to its reward, so the loss is minus the reward-weighted log-probabilities."""
-    log_probs = torch.log(torch.tensor([[0.5, 0.25], [0.2, 0.1]]))
-    rewards = torch.tensor([[0.9, 0.8], [0.3, 0.2]])
-    mask = torch.ones_like(rewards)
-    expected = -(rewards * log_probs).sum() / 2
-    assert torch.isclose(policy_gradient_loss(log_probs, rewards, 0.0, mask), expected)
+def test_without_a_baseline_every_sampled_token_is_pushed_up(tmp_path):
+    """`baseline = "none"` is the original code's REINFORCE: all rewards are positive, so the
+    g-step's loss, -sum(reward * log p) / batch, is positive; with the batch-mean baseline the
+    advantages are centred and the loss is much smaller in size."""
+    config = copy.deepcopy(TINY_ORACLE)
+    data = oracle_data(config, tmp_path)
+    losses = {}
+    for baseline in ("none", "mean"):
+        torch.manual_seed(0)
+        cfg = AdversarialConfig.from_dict(
+            {**config["adversarial"], "baseline": baseline, "batch_size": 64}
+        )
+        run = AdversarialRun(
+            LSTMLanguageModel(generator_config(config, data)),
+            Discriminator(discriminator_config(config, data)),
+            data,
+            cfg,
+            tmp_path / baseline,
+        )
+        losses[baseline] = run.g_step()["pg_loss"]
+    assert losses["none"] > 1.0
+    assert abs(losses["mean"]) < losses["none"] / 5
