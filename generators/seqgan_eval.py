@@ -56,6 +56,8 @@ REFERENCE_ROLE = (
 
 
 TEMPERED_MLE = (1.0, 0.95, 0.9, 0.85, 0.8)
+REPLICATE_SEED = 23
+"""A second, independent draw of samples for both generators: the size of the noise."""
 """Temperatures at which the oracle report samples the MLE generator (Caccia et al.'s check)."""
 
 
@@ -73,6 +75,14 @@ def oracle_report(run_dir: Path, tempered_samples: int = 10000) -> dict[str, Any
     generator = load_generator(run_dir / "mle" / "best")
     if start == "last":
         generator.load_state_dict(load_file(str(run_dir / "mle" / "last" / "model.safetensors")))
+    seqgan_model = load_generator(run_dir / "seqgan")
+    replicate = {"seed": REPLICATE_SEED, "samples": tempered_samples}
+    for name, model in (("mle", generator), ("seqgan", seqgan_model)):
+        replicate[name] = _nll_oracle_with_se(data, model, tempered_samples, REPLICATE_SEED)
+    difference = replicate["mle"]["mean"] - replicate["seqgan"]["mean"]
+    spread = math.hypot(replicate["mle"]["se"], replicate["seqgan"]["se"])
+    replicate["improvement"] = difference
+    replicate["improvement_se"] = spread
     tempered = []
     for temperature in TEMPERED_MLE:
         rng = torch.Generator().manual_seed(17)
@@ -104,8 +114,18 @@ def oracle_report(run_dir: Path, tempered_samples: int = 10000) -> dict[str, Any
         "rounds": summary["rounds"],
         "start_from": start,
         "tempered_mle": tempered,
+        "replicate": replicate,
         "target_met": seqgan < mle,
     }
+
+
+def _nll_oracle_with_se(data, model: nn.Module, samples: int, seed: int) -> dict[str, float]:
+    """NLL-oracle of fresh samples, with the standard error of its mean over sequences."""
+    sampled = sample_sequences(model, samples, data.spec, 1.0, torch.Generator().manual_seed(seed))
+    sums, counts = row_nll(data.oracle, sampled, data.spec)
+    per_sequence = (sums[0] / counts.clamp_min(1.0)).tolist()
+    mean, se = _mean_se(per_sequence)
+    return {"mean": mean, "se": se}
 
 
 def format_oracle_report(report: dict[str, Any]) -> str:
@@ -121,6 +141,14 @@ def format_oracle_report(report: dict[str, Any]) -> str:
         f"{report['nll_test_mle']:.3f} -> {report['nll_test_seqgan']:.3f}",
         f"target (adversarial < MLE): {'met' if report['target_met'] else 'NOT met'}",
     ]
+    if report.get("replicate"):
+        rep = report["replicate"]
+        lines.append(
+            f"replicate ({rep['samples']} fresh samples each, seed {rep['seed']}): MLE "
+            f"{rep['mle']['mean']:.3f} +- {rep['mle']['se']:.3f}, SeqGAN "
+            f"{rep['seqgan']['mean']:.3f} +- {rep['seqgan']['se']:.3f}; improvement "
+            f"{rep['improvement']:.3f} +- {rep['improvement_se']:.3f}"
+        )
     if report.get("tempered_mle"):
         lines.append("the MLE generator at lower temperatures (no adversarial training):")
         lines += [
