@@ -111,7 +111,7 @@ class InProcessGenerator:
         if self._closed:
             raise GeneratorUnavailable("the generator is closed")
         served = self.registry.get(request.model)
-        self.discriminators.rerankers(request, served)
+        self.discriminators.check(request, served)
         started = time.perf_counter()
         try:
             return await asyncio.wait_for(

@@ -74,6 +74,12 @@ class DiscriminatorRerankers:
         self._lock = threading.Lock()
         self._found: dict[str, Reranker | None] = {}
 
+    def check(self, request: GenerateRequest, served: ServedModel) -> None:
+        """Refuse (NoDiscriminator) a request that asks for a reranker it cannot have; called
+        before any generation."""
+        if request.params.rerank == "discriminator":
+            self.require(served)
+
     def rerankers(self, request: GenerateRequest, served: ServedModel) -> dict[str, Reranker]:
         """`{"discriminator": ...}` when the request asks for it; raises NoDiscriminator when
         it cannot be served."""

@@ -84,7 +84,7 @@ class GenerationService:
                 f"context has {size} characters; this service accepts at most "
                 f"{self.max_context_chars}"
             )
-        self.discriminators.rerankers(request, served)
+        self.discriminators.check(request, served)
         return served
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
