@@ -156,3 +156,37 @@ def test_stop_rule_paragraph_cuts_at_separator(tiny_checkpoint):
     TokenTables(tok)
     check_stop(seq, tok)
     assert seq.finished and seq.text == "The cat sat down." and seq.stop_reason == "paragraph"
+
+
+def full_sort_filter(logits: torch.Tensor, top_k: torch.Tensor, top_p: torch.Tensor):
+    """The definition of the filter: sort each whole row, cut by rank and by nucleus mass."""
+    sorted_logits, sorted_idx = logits.sort(dim=-1, descending=True)
+    vocab = logits.size(-1)
+    ranks = torch.arange(vocab).unsqueeze(0)
+    k = torch.where(top_k > 0, top_k, torch.full_like(top_k, vocab)).unsqueeze(1)
+    probs = sorted_logits.softmax(dim=-1)
+    nucleus = torch.where(top_p >= 1.0, float("inf"), top_p).unsqueeze(1)
+    remove = (ranks >= k) | ((probs.cumsum(dim=-1) - probs) >= nucleus)
+    remove[:, 0] = False
+    remove = torch.zeros_like(remove).scatter(1, sorted_idx, remove)
+    return logits.masked_fill(remove, float("-inf"))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ranked_nucleus_equals_a_full_sort(seed):
+    """Peaked rows settle in the first widths, flat ones (wide nuclei) fall through to the
+    whole vocabulary; every row must come out as a full sort would cut it."""
+    generator = torch.Generator().manual_seed(seed)
+    rows, vocab = 48, 3000
+    scale = torch.rand(rows, 1, generator=generator) * 12
+    logits = torch.randn(rows, vocab, generator=generator) * scale
+    logits[:, :5] = float("-inf")
+    top_k = torch.randint(0, 700, (rows,), generator=generator)
+    top_k[::3] = 0
+    top_p = torch.rand(rows, generator=generator).clamp_min(0.05)
+    top_p[::7] = 1.0
+    got = torch.isfinite(filter_top_k_top_p(logits, top_k, top_p))
+    want = torch.isfinite(full_sort_filter(logits, top_k, top_p))
+    assert torch.equal(got, want)
+    kept = got.sum(dim=1)
+    assert int(kept.min()) < 64 < 512 < int(kept.max())  # every width was exercised
