@@ -4,10 +4,11 @@
    importance-weighted NLL next to the LSTM language model's NLL on the same sentences.
 2. Style matching: two writers (children's-story sentences and horror_gothic sentences; each
    writer's vector = mean latent of 50 of their sentences). Every prompt (the opening of a
-   validation document of any prose genre) is continued by the LSTM into n candidates and
-   judged once per writer: a trial succeeds when the chosen candidate's latent is closer to that
-   writer's vector than to the other's. The unranked choice (the first candidate) is the same
-   for both writers, so it succeeds in exactly one of each pair: 50% by construction.
+   validation document of any prose genre) is continued as the service does it for that
+   writer: n LSTM candidates plus n style-led ones (generators/style_lead.py), style-reranked;
+   a trial succeeds when the chosen candidate's latent is closer to that writer's vector than
+   to the other's. The unranked choice (the first LSTM candidate) is the same for both writers,
+   so it succeeds in exactly one of each pair: 50% by construction.
 3. Twists: distance in latent space between the story's recent sentences (their centroid) and
    the best twist candidate, next to the best ordinary continuation of the same story; and how
    often each mentions a character in play.
@@ -37,13 +38,15 @@ from generators.pipeline import prepare, rerank, to_candidates  # noqa: E402
 from generators.registry import ModelRegistry  # noqa: E402
 from generators.sampling import sample  # noqa: E402
 from generators.schemas import (  # noqa: E402
+    Candidate,
     CharacterSheet,
     GenerateRequest,
     GenerationParams,
     StoryContext,
     TurnContext,
 )
-from generators.style import STYLE_WEIGHT, StyleEncoder, latent_distance, style_reranker  # noqa: E402
+from generators.style import STYLE_WEIGHT, latent_distance, style_reranker  # noqa: E402
+from generators.style_lead import StyleLead  # noqa: E402
 from generators.text.corpus import Document, load_documents  # noqa: E402
 from generators.text.markup import split_paragraphs  # noqa: E402
 from generators.text.names import mentioned_names  # noqa: E402
@@ -101,7 +104,7 @@ def quartiles(values: list[float]) -> dict[str, float]:
 
 
 def style_trials(
-    encoder: StyleEncoder,
+    lead: StyleLead,
     served,
     docs: list[Document],
     prompts: int,
@@ -110,9 +113,12 @@ def style_trials(
     writer_sentences: int = 50,
     weights: tuple[float, ...] = (STYLE_WEIGHT,),
 ) -> dict[str, Any]:
-    """Style matching at each reranker weight, on the same candidates: the share of trials won
-    and the mean log-prob per token of the chosen candidate (what the weight costs in fluency).
-    The first weight's figures are also reported under the plain keys."""
+    """Style matching at each reranker weight, as served: the model's n candidates plus n
+    style-led ones per writer, reranked. Reports the share of trials won, the mean log-prob per
+    token of the chosen candidate (what the weight costs in fluency), how often the choice was
+    style-led, and the same share when only the model's own candidates are reranked. The first
+    weight's figures are also reported under the plain keys."""
+    encoder = lead.planner.encoder
     rng = random.Random(seed)
     children = [d for d in docs if d.genre == "children"]
     gothic = [d for d in docs if d.genre == "horror_gothic"]
@@ -124,6 +130,8 @@ def style_trials(
     prose = [d for d in docs if d.genre in PROSE and opening(d)]
     rerankers = {weight: {"style": style_reranker(encoder, weight)} for weight in weights}
     wins = dict.fromkeys(weights, 0)
+    own_wins = dict.fromkeys(weights, 0)
+    led_chosen = dict.fromkeys(weights, 0)
     fluency: dict[float, list[float]] = {weight: [] for weight in weights}
     unranked_fluency: list[float] = []
     unranked_wins = trials = 0
@@ -144,43 +152,59 @@ def style_trials(
             n=n,
             seed=prepared.seeds[0],
         )
-        candidates = [c for c in to_candidates(prepared, sequences) if c.text.strip()]
-        if len(candidates) < 2:
+        own = [c for c in to_candidates(prepared, sequences) if c.text.strip()]
+        if len(own) < 2:
             continue
-        first = candidates[0]
-        logprob = {c.text: c.score for c in candidates}
+        first = own[0]
         for vector_latent, candidate in zip(
-            encoder.encode([c.text for c in candidates]), candidates, strict=True
+            encoder.encode([c.text for c in own]), own, strict=True
         ):
             candidate.latent = vector_latent
+        first_right = {}
         for name, vector in writers.items():
             other = writers["horror_gothic" if name == "children" else "children"]
             styled = request.model_copy(deep=True)
             styled.context.style_vector = vector
-            for weight in weights:
-                best = rerank(styled, [c.model_copy() for c in candidates], rerankers[weight])[0]
-                wins[weight] += latent_distance(best.latent, vector) < latent_distance(
-                    best.latent, other
+            led = lead.candidates(styled, served)
+            pool = [*own, *led]
+            logprob = {id(c): c.score for c in pool}
+
+            def right(candidate: Candidate, vector=vector, other=other) -> bool:
+                return latent_distance(candidate.latent, vector) < latent_distance(
+                    candidate.latent, other
                 )
-                fluency[weight].append(logprob[best.text])
-            unranked_wins += latent_distance(first.latent, vector) < latent_distance(
-                first.latent, other
-            )
+
+            for weight in weights:
+                for candidates, tally in ((pool, wins), (own, own_wins)):
+                    copies = [c.model_copy() for c in candidates]
+                    source = {id(copy): id(c) for copy, c in zip(copies, candidates, strict=True)}
+                    best = rerank(styled, copies, rerankers[weight])[0]
+                    tally[weight] += right(best)
+                    if candidates is pool:
+                        fluency[weight].append(logprob[source[id(best)]])
+                        led_chosen[weight] += source[id(best)] not in {id(c) for c in own}
+            first_right[name] = right(first)
             unranked_fluency.append(first.score)
             trials += 1
+        unranked_wins += sum(first_right.values())
     share = {weight: wins[weight] / max(trials, 1) for weight in weights}
     return {
         "style_trials": trials,
         "style_candidates": n,
         "style_weight": weights[0],
         "style_ranked_right_share": share[weights[0]],
+        "style_own_only_right_share": own_wins[weights[0]] / max(trials, 1),
+        "style_led_chosen_share": led_chosen[weights[0]] / max(trials, 1),
         "style_unranked_right_share": unranked_wins / max(trials, 1),
         "style_writer_distance": latent_distance(writers["children"], writers["horror_gothic"]),
         "style_unranked_logprob": statistics.fmean(unranked_fluency),
+        "style_chosen_logprob": statistics.fmean(fluency[weights[0]]),
         "style_sweep": [
             {
                 "weight": weight,
                 "right_share": share[weight],
+                "own_only_right_share": own_wins[weight] / max(trials, 1),
+                "led_chosen_share": led_chosen[weight] / max(trials, 1),
                 "chosen_logprob": statistics.fmean(fluency[weight]),
             }
             for weight in weights
@@ -335,11 +359,11 @@ def main() -> None:
             {k: v for k, v in result.items() if k not in ("checkpoint", "lm_checkpoint")}
         )
         print(json.dumps(figures, indent=1), flush=True)
-    encoder = StyleEncoder(args.vae)
+    planner = TwistPlanner(args.vae)
     if "style" not in args.skip:
         figures.update(
             style_trials(
-                encoder,
+                StyleLead(planner),
                 lm,
                 docs,
                 args.style_prompts,
@@ -350,7 +374,6 @@ def main() -> None:
         )
         print(json.dumps(figures, indent=1), flush=True)
     if "twist" not in args.skip:
-        planner = TwistPlanner(encoder.checkpoint)
         figures.update(
             twist_trials(
                 planner,

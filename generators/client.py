@@ -152,12 +152,14 @@ class InProcessGenerator:
                 kept = pipeline.moderate_candidates(
                     candidates, self.moderator, request.moderation_level
                 )
+                if self.latent is not None and self.latent.leads_style(request, served):
+                    kept += self.latent.style_led(request, served, attempt)
                 if kept:
                     rerankers = {
                         **self.rerankers,
                         **self.discriminators.rerankers(request, served),
                     }
-                    ranked = pipeline.rerank(request, kept, rerankers)
+                    ranked = pipeline.rerank(request, kept, rerankers)[: request.params.n]
                     break
             done = time.perf_counter()
         timings = Timings(

@@ -1,4 +1,5 @@
-"""What the sentence VAE adds to serving: plot twists, the `style` reranker and sentence vectors.
+"""What the sentence VAE adds to serving: plot twists, style-led candidates and the `style`
+reranker, and sentence vectors.
 
 One `LatentTools` per process, shared by the in-process generator and the HTTP service. Its VAE
 stays on the CPU in float32 (4.6M parameters: encoding a turn takes milliseconds). It is only
@@ -23,6 +24,7 @@ from generators.schemas import (
     ModelInfo,
 )
 from generators.style import StyleEncoder, style_reranker
+from generators.style_lead import StyleLead
 from generators.text.sentences import split_sentences
 from generators.twist import TwistPlanner
 
@@ -39,6 +41,7 @@ class LatentTools:
         self.model_id = loaded.model_id
         self.encoder = StyleEncoder(loaded)
         self.planner = TwistPlanner(loaded, moderator)
+        self.lead = StyleLead(self.planner)
         self._compatible: dict[str, bool] = {}
 
     @property
@@ -82,6 +85,17 @@ class LatentTools:
         own ranking even when the request asks for `rerank="style"`: pulling a twist towards
         the writer's usual sentences would work against the surprise it is chosen for."""
         return self.planner.plan(request, served, attempt=attempt)
+
+    def leads_style(self, request: GenerateRequest, served: ServedModel) -> bool:
+        """Whether this request gets style-led candidates beside the model's own."""
+        return self.lead.applies(request) and self.plans_twists_for(served)
+
+    def style_led(
+        self, request: GenerateRequest, served: ServedModel, attempt: int
+    ) -> list[Candidate]:
+        """Moderated candidates that open with a sentence from the writer's part of latent
+        space (see generators/style_lead.py); new latents for each attempt and reroll."""
+        return self.lead.candidates(request, served, attempt)
 
     def embed(self, request: EmbedRequest) -> EmbedResponse:
         """The posterior mean of every sentence of every text (a text without one gets [])."""

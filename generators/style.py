@@ -2,8 +2,8 @@
 
 A text's style vector is the mean posterior mean of its sentences, so a writer's profile can be
 kept as a running mean of turn vectors (weighted by sentence count) by storage; this module only
-computes vectors and statistics. The reranker prefers candidates whose vector is near the
-request's `style_vector` while keeping the language model's fluency in the score.
+computes vectors and statistics. The reranker prefers candidates whose vector leans the way the
+request's `style_vector` does, while keeping the language model's fluency in the score.
 """
 
 from __future__ import annotations
@@ -20,16 +20,11 @@ from generators.pipeline import Reranker
 from generators.schemas import Candidate, GenerateRequest
 from generators.text.sentences import split_sentences
 
-STYLE_WEIGHT = 1.0
-"""Style reranker mix: score = mean token log-prob (nats) - STYLE_WEIGHT * latent distance.
-
-A candidate one latent unit (one prior standard deviation) farther from the style vector must be
-1 nat per token more fluent to win. Chosen on the validation split with bench/vae_targets.py
-(`--style-weights`, 120 trials of 8 candidates, the VAE at step 500): the right writer's share
-was 58%, 63%, 63%, 64% and 66% at weights 0.5, 1, 2, 4 and 8 (50% unranked), and the chosen
-candidate's mean log-prob -2.31, -2.44, -2.57, -2.60 and -2.65 (-2.58 unranked): past 1 the gain
-in style is small and the loss in fluency is not. The fully trained, bundled VAE gives 52%, 54%,
-56% and 55% at 0.5, 1, 2 and 4: its card says why."""
+STYLE_WEIGHT = 2.0
+"""Style reranker mix: score = mean token log-prob (nats) + STYLE_WEIGHT * style lean, where the
+lean is how far the candidate's latent reaches along the writer's style vector (see
+`style_lean`). Chosen on the validation split with bench/vae_targets.py (`--style-weights`):
+the card of the bundled VAE has the sweep."""
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z]+)*")
 
@@ -135,9 +130,23 @@ def latent_distance(a: Sequence[float], b: Sequence[float]) -> float:
     return math.dist(a, b)
 
 
+def style_lean(latent: Sequence[float], style_vector: Sequence[float]) -> float:
+    """How far `latent` reaches in the direction of `style_vector`, in prior standard deviations.
+
+    A writer's style vector is a mean over many sentences, so it lies close to the prior's mean
+    (the average sentence, at the origin) and its direction is what sets the writer apart. A
+    single sentence's latent is far noisier, so distance to the style vector mostly rewards
+    bland sentences near the origin; the projection rewards sentences that differ from the
+    average the way this writer does. 0 for a zero style vector."""
+    norm = math.sqrt(sum(v * v for v in style_vector))
+    if norm == 0.0:
+        return 0.0
+    return sum(a * b for a, b in zip(latent, style_vector, strict=True)) / norm
+
+
 def style_reranker(encoder: StyleEncoder, weight: float = STYLE_WEIGHT) -> Reranker:
-    """The `style` reranker: fluency minus `weight` times the distance of each candidate's latent
-    to `request.context.style_vector` (see STYLE_WEIGHT). Candidates without a latent get one
+    """The `style` reranker: fluency plus `weight` times each candidate's lean towards
+    `request.context.style_vector` (see STYLE_WEIGHT). Candidates without a latent get one
     (it is kept on the candidate, so responses carry it). Without a style vector of the right
     size the scores are the candidates' own (mean log-probability), unchanged."""
 
@@ -151,6 +160,6 @@ def style_reranker(encoder: StyleEncoder, weight: float = STYLE_WEIGHT) -> Reran
                 missing, encoder.encode([c.text for c in missing]), strict=True
             ):
                 candidate.latent = [round(v, 5) for v in vector]
-        return [c.score - weight * latent_distance(c.latent, target) for c in candidates]
+        return [c.score + weight * style_lean(c.latent, target) for c in candidates]
 
     return rerank

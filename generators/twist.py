@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 from generators.checkpoint import LoadedCheckpoint, load_checkpoint
 from generators.pipeline import moderate_candidates, sampling_settings
-from generators.prompts import build_prompt, render_output
+from generators.prompts import Prompt, build_prompt, render_output
 from generators.sampling import sample
 from generators.schemas import Candidate, GenerateRequest, StoryContext
 from generators.style import StyleEncoder, latent_distance
@@ -168,6 +168,50 @@ def continuation_logprobs(
     return totals
 
 
+def led_candidates(
+    served,
+    prompt: Prompt,
+    kind: str,
+    genre: str,
+    sentences: Sequence[str],
+    request: GenerateRequest,
+    seed: int,
+) -> list[Candidate]:
+    """Each sentence continued by the language model after `prompt` (unmoderated), scored by
+    the mean token log-prob of the whole text, sentence included, given the prompt."""
+    if not sentences:
+        return []
+    base_settings = sampling_settings(request)
+    ids_of = [served.tokenizer.encode(s) for s in sentences]
+    prefix_lp = continuation_logprobs(served.model, prompt.ids, ids_of)
+    candidates = []
+    for index, (sentence, ids) in enumerate(zip(sentences, ids_of, strict=True)):
+        settings = replace(
+            base_settings,
+            max_tokens=max(8, base_settings.max_tokens - len(ids)),
+            min_tokens=min(base_settings.min_tokens, 4),
+        )
+        (seq,) = sample(
+            served.model,
+            served.tables,
+            prompt.ids + ids,
+            settings,
+            prompt.stop,
+            n=1,
+            seed=seed + index,
+            prefix_text=sentence,
+        )
+        tokens = len(ids) + len(seq.tokens)
+        candidates.append(
+            Candidate(
+                text=render_output(kind, seq.text or sentence, genre),
+                score=round((prefix_lp[index] + seq.logprob) / max(tokens, 1), 4),
+                tokens=tokens,
+            )
+        )
+    return candidates
+
+
 class TwistPlanner:
     """Writes `twist` candidates for a request from a worker thread (torch, no event loop)."""
 
@@ -202,6 +246,13 @@ class TwistPlanner:
             self.settings.low_norm_share,
             generator,
         )
+        return self.decode_sentences(z, context, generator)
+
+    def decode_sentences(
+        self, z: torch.Tensor, context: StoryContext, generator: torch.Generator
+    ) -> list[str]:
+        """One sampled sentence per latent (empty ones dropped), names the story has never used
+        recast to its characters in play."""
         banned = sorted(self.tokenizer.special_ids - {self.tokenizer.eos_id})
         decoded = self.model.decode(
             z.to(self.model.embedding.weight.device),
@@ -237,7 +288,6 @@ class TwistPlanner:
         twists = self.twist_sentences(context, count, seed)
         prompt = build_prompt(served.tokenizer, "twist", context, self.settings.prompt_budget)
         base_settings = sampling_settings(request)
-        texts, token_counts, logprob_sums = [], [], []
         own = sample(
             served.model,
             served.tables,
@@ -248,35 +298,15 @@ class TwistPlanner:
             seed=seed + count,
             prefix_text=prompt.prefix_text,
         )
-        for seq in own:
-            texts.append(render_output("twist", seq.text, context.genre))
-            token_counts.append(len(seq.tokens))
-            logprob_sums.append(seq.logprob)
-        twist_ids = [served.tokenizer.encode(t) for t in twists]
-        prefix_lp = continuation_logprobs(served.model, prompt.ids, twist_ids) if twists else []
-        for index, (twist, ids) in enumerate(zip(twists, twist_ids, strict=True)):
-            settings = replace(
-                base_settings,
-                max_tokens=max(8, base_settings.max_tokens - len(ids)),
-                min_tokens=min(base_settings.min_tokens, 4),
-            )
-            (seq,) = sample(
-                served.model,
-                served.tables,
-                prompt.ids + ids,
-                settings,
-                prompt.stop,
-                n=1,
-                seed=seed + index,
-                prefix_text=twist,
-            )
-            texts.append(render_output("twist", seq.text or twist, context.genre))
-            token_counts.append(len(ids) + len(seq.tokens))
-            logprob_sums.append(prefix_lp[index] + seq.logprob)
         candidates = [
-            Candidate(text=text, score=round(lp / max(tokens, 1), 4), tokens=tokens)
-            for text, tokens, lp in zip(texts, token_counts, logprob_sums, strict=True)
+            Candidate(
+                text=render_output("twist", seq.text, context.genre),
+                score=round(seq.mean_logprob, 4),
+                tokens=len(seq.tokens),
+            )
+            for seq in own
         ]
+        candidates += led_candidates(served, prompt, "twist", context.genre, twists, request, seed)
         return moderate_candidates(candidates, self.moderator, request.moderation_level)
 
     def rank(

@@ -105,10 +105,17 @@ class GenerationService:
                 pipeline.prepare, request, served.tokenizer, self.prompt_budget, attempt
             )
             job = Job(prepared, served, loop, loop.create_future(), priority=attempt > 0)
-            sequences = await self._run(job)
+            led = self._style_led(request, served, attempt)
+            try:
+                sequences = await self._run(job)
+            except BaseException:
+                if led is not None:
+                    led.cancel()
+                raise
             queued_s += job.queued_s
             generating_s += job.generating_s
-            ranked = await asyncio.to_thread(self._judge, prepared, served, sequences)
+            extra = await led if led is not None else []
+            ranked = await asyncio.to_thread(self._judge, prepared, served, sequences, extra)
             if ranked:
                 break
         else:
@@ -137,6 +144,20 @@ class GenerationService:
             self.metrics.verdicts.labels("generated", candidate.moderation.verdict).inc()
         return ranked
 
+    def _style_led(
+        self, request: GenerateRequest, served: ServedModel, attempt: int
+    ) -> asyncio.Task[list[Candidate]] | None:
+        """Style-led candidates, written on a thread of their own while the batch writes the
+        model's own (both only read the model); None when the request gets none."""
+        if self.latent is None or not self.latent.leads_style(request, served):
+            return None
+        task = asyncio.create_task(
+            asyncio.to_thread(self.latent.style_led, request, served, attempt)
+        )
+        # A request that fails or is cancelled first never awaits it: retrieve its outcome.
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return task
+
     async def embed(self, request: EmbedRequest) -> EmbedResponse:
         return await asyncio.to_thread(require_latent(self.latent).embed, request)
 
@@ -155,17 +176,24 @@ class GenerationService:
                 self.scheduler.cancel(job)
 
     def _judge(
-        self, prepared: pipeline.PreparedRequest, served: ServedModel, sequences: list[Sequence]
+        self,
+        prepared: pipeline.PreparedRequest,
+        served: ServedModel,
+        sequences: list[Sequence],
+        extra: list[Candidate],
     ) -> list[Candidate]:
+        """Moderate the batch's candidates, add the already moderated `extra` (style-led) ones,
+        and keep the request's n best."""
         request = prepared.request
         candidates = pipeline.to_candidates(prepared, sequences)
         kept = pipeline.moderate_candidates(candidates, self.moderator, request.moderation_level)
-        for candidate in candidates:
+        for candidate in [*candidates, *extra]:
             self.metrics.verdicts.labels("generated", candidate.moderation.verdict).inc()
+        kept += extra
         if not kept:
             return []
         rerankers = {**self.rerankers, **self.discriminators.rerankers(request, served)}
-        return pipeline.rerank(request, kept, rerankers)
+        return pipeline.rerank(request, kept, rerankers)[: request.params.n]
 
     async def moderate(self, text: str, level: str) -> ModerationVerdict:
         verdict = await asyncio.to_thread(self.moderator.check, text, level)

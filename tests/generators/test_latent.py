@@ -4,7 +4,6 @@ through the in-process generator, the HTTP service and the HTTP client."""
 from __future__ import annotations
 
 import asyncio
-import math
 
 import httpx
 import pytest
@@ -17,7 +16,7 @@ from generators.latent import LatentTools, load_latent
 from generators.moderation import Moderator
 from generators.registry import ModelRegistry
 from generators.schemas import EmbedRequest, GenerateRequest
-from generators.style import STYLE_WEIGHT
+from generators.style import STYLE_WEIGHT, style_lean
 from generators.text.sentences import split_sentences
 
 STORY = {
@@ -109,35 +108,73 @@ def test_models_list_the_vae(generator, tools):
     assert families == {"tiny": "lstm", tools.model_id: "vae"}
 
 
-def test_style_rerank_scores_fluency_minus_distance_to_the_writer(generator, tools):
-    """rerank="style" reaches the VAE: each score is the mean log-prob minus STYLE_WEIGHT times
-    the distance to the writer's vector, and the candidate at distance 0 gains the most."""
-    request = GenerateRequest.model_validate(
-        {"kind": "continue", "context": STORY, "params": {"n": 4, "seed": 2, "max_tokens": 20}}
-    )
-    plain = asyncio.run(generator.generate(request))
-    fluency = {c.text: c.score for c in plain.candidates}
-    target_text = plain.candidates[-1].text
-    vector = tools.encoder.encode([target_text])[0]
-    styled = request.model_copy(
+def styled(request: GenerateRequest, vector: list[float]) -> GenerateRequest:
+    return request.model_copy(
         update={
             "context": request.context.model_copy(update={"style_vector": vector}),
             "params": request.params.model_copy(update={"rerank": "style"}),
         }
     )
-    ranked = asyncio.run(generator.generate(styled))
-    assert set(fluency) == {c.text for c in ranked.candidates}
-    for candidate in ranked.candidates:
-        distance = math.dist(candidate.latent, vector)
-        assert candidate.score == pytest.approx(
-            fluency[candidate.text] - STYLE_WEIGHT * distance, abs=2e-3
-        )
-    assert [c.score for c in ranked.candidates] == sorted(
-        (c.score for c in ranked.candidates), reverse=True
+
+
+def continuation(seed: int = 2, kind: str = "continue") -> GenerateRequest:
+    return GenerateRequest.model_validate(
+        {"kind": kind, "context": STORY, "params": {"n": 4, "seed": seed, "max_tokens": 20}}
     )
-    penalties = {c.text: fluency[c.text] - c.score for c in ranked.candidates}
-    assert penalties[target_text] == pytest.approx(0.0, abs=2e-3)
-    assert min(penalties.values()) == penalties[target_text]
+
+
+def test_style_led_candidates_open_near_the_writer_and_differ_on_reroll(generator, tools):
+    """The lead decodes one opening per candidate from around the style vector and lets the
+    language model go on; a reroll (new seed) or another attempt draws new latents."""
+    served = generator.registry.get(None)
+    vector = tools.encoder.encode([TURN])[0]
+    request = styled(continuation(), vector)
+    assert tools.leads_style(request, served)
+    led = tools.style_led(request, served, 0)
+    assert 1 <= len(led) <= request.params.n
+    assert all(c.moderation is not None and c.moderation.verdict != "block" for c in led)
+    assert all(c.score < 0 and c.text.strip() for c in led)
+    assert [c.text for c in tools.style_led(request, served, 0)] == [c.text for c in led]
+    again = {c.text for c in tools.style_led(request, served, 1)}
+    reroll = {c.text for c in tools.style_led(styled(continuation(seed=3), vector), served, 0)}
+    assert again != {c.text for c in led} and reroll != {c.text for c in led}
+
+
+def test_only_styled_continuations_are_led(generator, tools):
+    served = generator.registry.get(None)
+    vector = tools.encoder.encode([TURN])[0]
+    assert not tools.leads_style(continuation(), served)  # no style vector
+    assert not tools.leads_style(styled(continuation(), vector[:-1]), served)  # wrong size
+    dialogue = styled(continuation(kind="dialogue"), vector)
+    dialogue.context.speaker = "Zorbo"
+    assert not tools.leads_style(dialogue, served)
+
+
+def test_style_rerank_chooses_among_the_models_and_the_led_candidates(generator, tools):
+    """rerank="style" reaches the VAE: the n answered are the best of the model's own
+    candidates and the style-led ones, each scored as mean log-prob plus STYLE_WEIGHT times its
+    lean towards the writer's vector."""
+    request = continuation()
+    plain = asyncio.run(generator.generate(request))
+    vector = tools.encoder.encode([TURN])[0]
+    served = generator.registry.get(None)
+    led = tools.style_led(styled(request, vector), served, 0)
+    fluency = {c.text: c.score for c in [*plain.candidates, *led]}
+    ranked = asyncio.run(generator.generate(styled(request, vector)))
+    assert len(ranked.candidates) == request.params.n
+    for candidate in ranked.candidates:
+        assert candidate.text in fluency
+        assert candidate.score == pytest.approx(
+            fluency[candidate.text] + STYLE_WEIGHT * style_lean(candidate.latent, vector),
+            abs=2e-3,
+        )
+    scores = [c.score for c in ranked.candidates]
+    assert scores == sorted(scores, reverse=True)
+    everyone = [
+        fluency[text] + STYLE_WEIGHT * style_lean(tools.encoder.encode([text])[0], vector)
+        for text in fluency
+    ]
+    assert scores == pytest.approx(sorted(everyone, reverse=True)[: len(scores)], abs=2e-3)
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +193,13 @@ def test_the_service_embeds_and_plans_twists(service, tools):
         answer = http.post("/v1/generate", json=twist().model_dump(mode="json"))
         assert answer.status_code == 200, answer.text
         assert all(len(c["latent"]) == tools.latent_dim for c in answer.json()["candidates"])
+        vector = tools.encoder.encode([TURN])[0]
+        styled_request = styled(continuation(), vector).model_dump(mode="json")
+        answer = http.post("/v1/generate", json=styled_request)
+        assert answer.status_code == 200, answer.text
+        candidates = answer.json()["candidates"]
+        assert len(candidates) == 4
+        assert all(len(c["latent"]) == tools.latent_dim for c in candidates)
         families = {m["family"] for m in http.get("/v1/models").json()}
         assert families == {"lstm", "vae"}
         assert "talewright_twist_seconds_count 1.0" in http.get("/metrics").text

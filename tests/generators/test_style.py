@@ -9,7 +9,7 @@ import torch
 from vae_testing import tiny_vae_run
 
 from generators.schemas import Candidate, GenerateRequest, GenerationParams, StoryContext
-from generators.style import STYLE_WEIGHT, StyleEncoder, style_reranker, text_stats
+from generators.style import STYLE_WEIGHT, StyleEncoder, style_lean, style_reranker, text_stats
 from generators.text.sentences import split_sentences
 
 TURN = (
@@ -66,23 +66,32 @@ def request_with(style: list[float] | None) -> GenerateRequest:
     )
 
 
-def test_style_reranker_prefers_the_candidate_closest_to_the_style(encoder):
+def test_style_lean_is_the_projection_on_the_style_direction():
+    assert style_lean([3.0, 4.0], [2.0, 0.0]) == pytest.approx(3.0)
+    assert style_lean([3.0, 4.0], [0.0, -5.0]) == pytest.approx(-4.0)
+    assert style_lean([3.0, 4.0], [0.0, 0.0]) == 0.0
+
+
+def test_style_reranker_prefers_the_candidate_leaning_towards_the_style(encoder):
     rerank = style_reranker(encoder)
     dim = encoder.latent_dim
-    target = [1.0] * dim
+    target = [0.3] * dim
     near = Candidate(text="near", score=-3.0, latent=[0.9] * dim)
     far = Candidate(text="far", score=-3.0, latent=[-1.0] * dim)
-    scores = rerank(request_with(target), [far, near])
-    assert scores[1] > scores[0]
-    assert scores[1] == pytest.approx(-3.0 - STYLE_WEIGHT * math.dist(near.latent, target))
+    # A bland candidate at the prior's mode is nearest the target but does not lean its way.
+    bland = Candidate(text="bland", score=-3.0, latent=[0.0] * dim)
+    scores = rerank(request_with(target), [far, near, bland])
+    assert scores[1] > scores[2] > scores[0]
+    assert math.dist(bland.latent, target) < math.dist(near.latent, target)
+    assert scores[1] == pytest.approx(-3.0 + STYLE_WEIGHT * 0.9 * math.sqrt(dim))
 
 
 def test_fluency_still_counts_in_the_style_score(encoder):
     rerank = style_reranker(encoder)
     dim = encoder.latent_dim
-    target = [0.0] * dim
-    fluent = Candidate(text="a", score=-2.0, latent=[0.01] * dim)
-    garbled = Candidate(text="b", score=-9.0, latent=[0.0] * dim)
+    target = [1.0] * dim
+    fluent = Candidate(text="a", score=-2.0, latent=[0.1] * dim)
+    garbled = Candidate(text="b", score=-9.0, latent=[0.2] * dim)
     scores = rerank(request_with(target), [fluent, garbled])
     assert scores[0] > scores[1]
 
@@ -95,8 +104,11 @@ def test_style_reranker_fills_latents_from_text(encoder):
     scores = rerank(request_with(target), candidates)
     assert candidates[1].latent == pytest.approx(target, abs=1e-4)
     assert candidates[0].latent is not None
-    assert scores[1] == pytest.approx(-3.0, abs=1e-3)
-    assert scores[1] > scores[0]
+    norm = math.sqrt(sum(v * v for v in target))
+    assert scores[1] == pytest.approx(-3.0 + STYLE_WEIGHT * norm, abs=1e-3)
+    assert scores[0] == pytest.approx(
+        -3.0 + STYLE_WEIGHT * style_lean(candidates[0].latent, target), abs=1e-3
+    )
 
 
 def test_without_a_style_vector_scores_are_unchanged(encoder):
