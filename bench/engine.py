@@ -1,7 +1,8 @@
 """Story engine throughput and context-load latency, on a real SQLite file in a temp folder.
 
 1. Accepted turns per second through `StoryEngine`: human turns (`write`: clean, moderate,
-   store, move on) and model turns with an instant generator (`ai_turn` then `keep`).
+   store, move on) and model turns with an instant generator (`ai_turn` then `keep`, and
+   `ai_turn` after `ai_turn`, where each keeps the pending turn before it).
 2. Context-load time with 100,000 stored turns: what `ai_turn` reads and builds before it calls
    the generator (the last 50 turns, the pending alternative, the story's characters, the
    requester's style profile and preferences, and the validated GenerateRequest), p50/p95.
@@ -82,8 +83,12 @@ async def rate(count: int, step: Callable[[int], Awaitable[object]]) -> Rate:
     return Rate(count / wall, cpu / count * 1e3)
 
 
-async def turns_per_second(engine: StoryEngine, writes: int, model_turns: int) -> tuple[Rate, Rate]:
-    """Human and model turns; every counted turn ends accepted."""
+async def turns_per_second(
+    engine: StoryEngine, writes: int, model_turns: int
+) -> tuple[Rate, Rate, Rate]:
+    """Human turns, model turns kept with Keep, and model turns asked one after another (each
+    `/story continue` keeps the pending turn before it, as a table of writers uses it); every
+    counted turn ends accepted."""
     await engine.start(1, 1, 1, "Ann", "Throughput", "fantasy_adventure", premise="A door")
 
     async def write(number: int) -> None:
@@ -93,7 +98,14 @@ async def turns_per_second(engine: StoryEngine, writes: int, model_turns: int) -
         result = await engine.ai_turn(1, 1)
         await engine.keep(result.turn.id, 1)
 
-    return await rate(writes, write), await rate(model_turns, model_turn)
+    async def continued(number: int) -> None:
+        await engine.ai_turn(1, 1)
+
+    return (
+        await rate(writes, write),
+        await rate(model_turns, model_turn),
+        await rate(model_turns, continued),
+    )
 
 
 async def context_loads(
@@ -135,7 +147,7 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as folder:
         async with await open_storage(Path(folder) / "throughput.db") as storage:
             engine = StoryEngine(storage, InstantGenerator(), moderator, options)
-            human, model = await turns_per_second(engine, args.writes, args.model_turns)
+            human, model, chained = await turns_per_second(engine, args.writes, args.model_turns)
         async with await open_storage(Path(folder) / "context.db") as storage:
             started = time.perf_counter()
             owners = await fill(storage, args.turns, args.stories, rng)
@@ -158,6 +170,7 @@ async def main(args: argparse.Namespace) -> None:
     print(f"accepted turns per second through StoryEngine (SQLite file, moderation: {moderation}):")
     print(human.line("write (human turns)"))
     print(model.line("ai_turn + keep (instant)"))
+    print(chained.line("ai_turn, keeping the last"))
     print(
         f"context load (50 turns + pending + characters + style + request) with "
         f"{args.turns:,} stored turns in {args.stories} stories (filled in {fill_s:.1f} s), "

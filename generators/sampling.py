@@ -275,7 +275,7 @@ def trim_to_sentence(text: str) -> str:
 def prefill(model, prompt: list[int], device) -> tuple[torch.Tensor, State]:
     """Read a prompt once; return the logits for the next token and the state after it."""
     ids = torch.tensor([prompt], dtype=torch.long, device=device)
-    logits, state = model.run(ids)
+    logits, state = model.run(ids, last_only=True)
     return logits[:, -1, :], state
 
 

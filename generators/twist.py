@@ -149,7 +149,7 @@ def continuation_logprobs(
 ) -> list[float]:
     """Summed log-prob of each token list after `prompt` under an LSTM-family model."""
     device = next(model.parameters()).device
-    logits, state = model.run(torch.tensor([prompt], device=device))
+    logits, state = model.run(torch.tensor([prompt], device=device), last_only=True)
     first = F.log_softmax(logits[0, -1].float(), dim=-1)
     width = max(len(c) for c in continuations)
     batch = torch.zeros(len(continuations), width, dtype=torch.long)

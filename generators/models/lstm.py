@@ -70,12 +70,20 @@ class LSTMLanguageModel(nn.Module):
             torch.zeros(shape, device=device, dtype=weight.dtype),
         )
 
-    def run(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
-        """Read `ids` (batch, time) from `state`; return logits (batch, time, vocab), new state."""
+    def run(
+        self, ids: torch.Tensor, state: State | None = None, last_only: bool = False
+    ) -> tuple[torch.Tensor, State]:
+        """Read `ids` (batch, time) from `state`; return logits (batch, time, vocab), new state.
+
+        last_only: logits of the last position alone (batch, 1, vocab). Reading a prompt needs
+        no more, and the vocabulary projection of every position would cost more than the LSTM.
+        """
         x = self.embedding(ids)
         if self.training and self.config.embed_dropout > 0:
             x = F.dropout(x, self.config.embed_dropout)
         out, new_state = self.lstm(x, state)
+        if last_only:
+            out = out[:, -1:]
         out = self.proj(self.drop(out))
         logits = F.linear(out, self.embedding.weight, self.output_bias)
         return logits, new_state

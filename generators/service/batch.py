@@ -46,7 +46,7 @@ class LiveBatch:
         start = 0
         for end in sorted({len(p) for p in prompts}):
             ids = torch.tensor([prompts[i][start:end] for i in reading], device=self.device)
-            out, state = self.served.model.run(ids, state)
+            out, state = self.served.model.run(ids, state, last_only=True)
             for row, i in enumerate(reading):
                 if len(prompts[i]) == end:
                     read.append((jobs[i], out[row, -1], (state[0][:, row], state[1][:, row])))

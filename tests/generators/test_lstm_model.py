@@ -33,6 +33,16 @@ def test_state_continues_exactly():
     torch.testing.assert_close(torch.cat([first, second], dim=1), whole, atol=1e-5, rtol=1e-5)
 
 
+def test_last_only_projects_the_last_position_alone():
+    model = make_model()
+    ids = torch.randint(0, 50, (2, 10))
+    whole, state = model.run(ids)
+    last, last_state = model.run(ids, last_only=True)
+    assert last.shape == (2, 1, 50)
+    torch.testing.assert_close(last, whole[:, -1:], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(last_state, state)
+
+
 def test_output_projection_is_tied_to_embedding():
     model = make_model()
     names = [name for name, _ in model.named_parameters()]

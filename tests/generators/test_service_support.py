@@ -44,8 +44,8 @@ class WrappedModel:
     def __init__(self, model):
         self.inner = model
 
-    def run(self, ids, state=None):
-        return self.inner.run(ids, state)
+    def run(self, ids, state=None, last_only=False):
+        return self.inner.run(ids, state, last_only)
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
@@ -58,9 +58,9 @@ class SlowModel(WrappedModel):
         super().__init__(model)
         self.delay_s = delay_s
 
-    def run(self, ids, state=None):
+    def run(self, ids, state=None, last_only=False):
         time.sleep(self.delay_s)
-        return super().run(ids, state)
+        return super().run(ids, state, last_only)
 
 
 class GatedModel(WrappedModel):
@@ -71,10 +71,10 @@ class GatedModel(WrappedModel):
         self.gate = threading.Event()
         self.entered = threading.Event()
 
-    def run(self, ids, state=None):
+    def run(self, ids, state=None, last_only=False):
         self.entered.set()
         self.gate.wait(30)
-        return super().run(ids, state)
+        return super().run(ids, state, last_only)
 
 
 def tiny_registry(*checkpoints: Path, wrap=None) -> ModelRegistry:
