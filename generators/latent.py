@@ -59,7 +59,7 @@ class LatentTools:
         )
 
     def rerankers(self) -> dict[str, Reranker]:
-        """`rerank="style"`: fluency minus distance to the request's style vector."""
+        """`rerank="style"`: fluency plus the lean towards the request's style vector."""
         return {"style": style_reranker(self.encoder)}
 
     def plans_twists_for(self, served: ServedModel) -> bool:

@@ -9,7 +9,7 @@ through a repository method, which returns the stored result.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 ModerationLevel = Literal["family", "teen", "mature"]
 StoryMode = Literal["free", "round_robin"]
@@ -115,6 +115,29 @@ class Participant:
     @property
     def active(self) -> bool:
         return self.left_at is None
+
+
+class ContextTurn(NamedTuple):
+    """What a model reads of a turn, and no more: every AI turn reads the latest 50, and a full
+    `Turn` (two JSON columns, twenty fields) costs ten times as much to build."""
+
+    slot: int
+    author_kind: AuthorKind
+    author_name: str
+    character_name: str | None
+    kind: TurnKind
+    text: str
+
+    @classmethod
+    def of(cls, turn: Turn) -> ContextTurn:
+        return cls(
+            turn.slot,
+            turn.author_kind,
+            turn.author_name,
+            turn.character_name,
+            turn.kind,
+            turn.text,
+        )
 
 
 @dataclass(frozen=True, slots=True)

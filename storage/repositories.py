@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from storage.models import (
     Character,
+    ContextTurn,
     FeedbackKind,
     GuildSettings,
     ModerationEvent,
@@ -171,6 +172,11 @@ class TurnRepository(Protocol):
 
     async def recent_accepted(self, story_id: int, limit: int = 50) -> list[Turn]:
         """The newest `limit` accepted, visible turns, in story order (oldest first)."""
+        ...
+
+    async def recent_context(self, story_id: int, limit: int = 50) -> list[ContextTurn]:
+        """The same turns as `recent_accepted`, as the model reads them (the context query of
+        every AI turn)."""
         ...
 
     async def page(

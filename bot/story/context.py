@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from generators.schemas import CharacterSheet, StoryContext, TurnContext
-from storage.models import Character, Story, Turn
+from storage.models import Character, ContextTurn, Story
 
 MAX_CONTEXT_TURNS = 200
 MAX_CONTEXT_CHARACTERS = 25
@@ -25,7 +25,7 @@ def character_sheet(character: Character) -> CharacterSheet:
     )
 
 
-def turn_context(turn: Turn) -> TurnContext:
+def turn_context(turn: ContextTurn) -> TurnContext:
     """A turn as the model sees it; a long text keeps its end, which the next turn follows."""
     author = turn.author_name if turn.author_kind == "user" else ""
     return TurnContext(
@@ -38,7 +38,7 @@ def turn_context(turn: Turn) -> TurnContext:
 
 def build_context(
     story: Story,
-    turns: Sequence[Turn],
+    turns: Sequence[ContextTurn],
     characters: Sequence[Character],
     *,
     speaker: str | None = None,

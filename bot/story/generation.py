@@ -23,7 +23,7 @@ from bot.story.text import optional_text
 from bot.story.views import FALLBACK_PARAM
 from generators.errors import GeneratorTimeout
 from generators.schemas import GenerateRequest, GenerateResponse, GenerationParams
-from storage.models import Character, Story, Turn, TurnDraft, TurnKind
+from storage.models import Character, ContextTurn, Story, Turn, TurnDraft, TurnKind
 
 AI_KINDS = ("continue", "dialogue", "twist", "poem")
 """What people may ask for; `opening` is asked by `start`."""
@@ -147,14 +147,15 @@ class Generation(EngineCore):
         story_id: int,
         before_slot: int | None = None,
         pending: Sequence[Turn] | None = None,
-    ) -> list[Turn]:
+    ) -> list[ContextTurn]:
         """The latest turns the model should follow: accepted ones and the current pending
         alternatives (which will be kept when the story moves on), before `before_slot`."""
         limit = self.options.context_turns
-        accepted = await self.storage.turns.recent_accepted(story_id, limit)
+        accepted = await self.storage.turns.recent_context(story_id, limit)
         if pending is None:
             pending = await self._pending_current(story_id)
-        turns = sorted([*accepted, *pending], key=lambda turn: turn.slot)
+        current = [ContextTurn.of(turn) for turn in pending]
+        turns = sorted([*accepted, *current], key=lambda turn: turn.slot)
         if before_slot is not None:
             turns = [turn for turn in turns if turn.slot < before_slot]
         return turns[-limit:]

@@ -1,11 +1,12 @@
 """The hook through which the engine learns how each person writes.
 
 The engine calls `observe` for every accepted human turn and asks `vector` when a story has
-style matching on; the vector goes to the generator with `rerank="style"`, so the candidate
-closest to the writer's own style wins. `StoredStyle` keeps readable statistics from the first
-turn and, given the generator as a `SentenceEmbedder` (one that serves a sentence VAE), adds the
-latent mean of every sentence to the writer's vector: a running mean over all their sentences,
-so the order turns arrive in does not matter.
+style matching on; the vector goes to the generator with `rerank="style"`, which adds
+candidates that open in the writer's part of the VAE's latent space and prefers, among all, the
+fluent ones that lean the way the writer's own style does. `StoredStyle` keeps readable
+statistics from the first turn and, given the generator as a `SentenceEmbedder` (one that
+serves a sentence VAE), adds the latent mean of every sentence to the writer's vector: a
+running mean over all their sentences, so the order turns arrive in does not matter.
 """
 
 from __future__ import annotations

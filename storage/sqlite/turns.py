@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 from storage.errors import NotFound
-from storage.models import AuthorKind, Turn, TurnDraft, TurnKind, require_choice
+from storage.models import AuthorKind, ContextTurn, Turn, TurnDraft, TurnKind, require_choice
 from storage.sqlite.codec import from_json, to_json
 from storage.sqlite.database import Database
 from storage.sqlite.query import fetch_all, fetch_one, fetch_value
@@ -47,7 +47,14 @@ RECENT_ACCEPTED = (
     "SELECT * FROM turns WHERE story_id = ? AND state = 'accepted' AND hidden = 0 "
     "ORDER BY slot DESC LIMIT ?"
 )
-"""The context query of every AI turn: it walks the (story_id, state, slot) index backwards."""
+"""Recent turns in full: it walks the (story_id, state, slot) index backwards."""
+
+RECENT_CONTEXT = (
+    "SELECT slot, author_kind, author_name, character_name, kind, text FROM turns "
+    "WHERE story_id = ? AND state = 'accepted' AND hidden = 0 ORDER BY slot DESC LIMIT ?"
+)
+"""The context query of every AI turn: the same walk, reading only what the model sees (in
+ContextTurn's field order)."""
 
 
 class SqliteTurnRepository:
@@ -137,6 +144,11 @@ class SqliteTurnRepository:
         async with self._db.read() as conn:
             rows = await fetch_all(conn, RECENT_ACCEPTED, (story_id, limit))
         return [_turn(row) for row in reversed(rows)]
+
+    async def recent_context(self, story_id: int, limit: int = 50) -> list[ContextTurn]:
+        async with self._db.read() as conn:
+            rows = await fetch_all(conn, RECENT_CONTEXT, (story_id, limit))
+        return [ContextTurn(*row) for row in reversed(rows)]
 
     async def page(
         self, story_id: int, offset: int = 0, limit: int = 20, *, include_hidden: bool = False

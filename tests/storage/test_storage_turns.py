@@ -6,7 +6,7 @@ import pytest
 from storage_testing import FakeClock, model_turn, user_turn
 
 from storage.errors import NotFound
-from storage.models import Story, TurnDraft
+from storage.models import ContextTurn, Story, TurnDraft
 from storage.sqlite import SqliteStorage
 from storage.sqlite.turns import RECENT_ACCEPTED
 
@@ -118,6 +118,9 @@ async def test_recent_accepted_is_newest_n_in_story_order_without_hidden(
         guild_id=10, channel_id=21, owner_id=30, title="Other", genre="mystery"
     )
     assert await storage.turns.recent_accepted(other.id) == []
+    context = await storage.turns.recent_context(story.id, limit=3)
+    assert context == [ContextTurn.of(turn) for turn in recent]
+    assert await storage.turns.recent_context(other.id) == []
 
 
 async def test_page_and_count(storage: SqliteStorage, story: Story) -> None:
