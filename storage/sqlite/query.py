@@ -32,6 +32,12 @@ async def fetch_value(conn: aiosqlite.Connection, sql: str, params: Params = ())
 
 
 async def execute(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
-    """Run a write; returns how many rows it changed."""
-    async with conn.execute(sql, params) as cursor:
-        return cursor.rowcount
+    """Run a write; returns how many rows it changed.
+
+    One round trip: the change count is the connection's running total before and after (the
+    caller has the connection to itself, and the schema has no triggers, whose changes the
+    total would include), where a cursor's rowcount would need a second trip to close it.
+    """
+    before = conn.total_changes
+    await conn.execute_fetchall(sql, params)
+    return conn.total_changes - before

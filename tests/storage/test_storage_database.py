@@ -11,6 +11,7 @@ from storage.errors import SchemaTooNew, StorageError
 from storage.sqlite import SqliteStorage, open_storage
 from storage.sqlite.database import Database
 from storage.sqlite.migrate import Migration, bundled_migrations, migrate, statements
+from storage.sqlite.query import execute, fetch_value
 
 LATEST = len(bundled_migrations())
 
@@ -76,6 +77,21 @@ async def test_connection_uses_wal_foreign_keys_and_busy_timeout(db_path: Path) 
         assert await pragma(storage, "journal_mode") == "wal"
         assert await pragma(storage, "foreign_keys") == 1
         assert await pragma(storage, "busy_timeout") == 250
+
+
+async def test_execute_counts_changed_rows_and_the_schema_has_no_triggers(db_path: Path) -> None:
+    """`execute` counts changes from the connection's running total, which would include rows a
+    trigger changes: the schema must stay without triggers for its counts to hold."""
+    async with await open_storage(db_path) as storage, storage.database.read() as conn:
+        triggers = await fetch_value(
+            conn, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+        )
+        assert triggers == 0
+        await execute(conn, "CREATE TEMP TABLE t (x INTEGER PRIMARY KEY)")
+        assert await execute(conn, "INSERT INTO t VALUES (1), (2), (3)") == 3
+        assert await execute(conn, "UPDATE t SET x = x + 10 WHERE x > 1") == 2
+        assert await execute(conn, "INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING") == 0
+        assert await execute(conn, "DELETE FROM t") == 3
 
 
 async def test_memory_database_works_for_quick_checks() -> None:
