@@ -18,7 +18,9 @@ def read_metrics(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def plot_metrics(metrics_path: Path, out_path: Path, monitor: str) -> Path:
+def plot_metrics(
+    metrics_path: Path, out_path: Path, monitor: str, loss_unit: str = "nats/token"
+) -> Path:
     """Training loss per step and every validation metric that shares the monitor's scale."""
     rows = read_metrics(metrics_path)
     train = [r for r in rows if r.get("kind") == "train"]
@@ -26,7 +28,7 @@ def plot_metrics(metrics_path: Path, out_path: Path, monitor: str) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     if train:
         axes[0].plot([r["step"] for r in train], [r["loss"] for r in train], lw=0.8)
-    axes[0].set_title("training loss (nats/token)")
+    axes[0].set_title(f"training loss ({loss_unit})")
     axes[0].set_xlabel("step")
     axes[0].grid(alpha=0.3)
     keys = sorted({k for r in valid for k in r if k not in ("kind", "step", "time")})

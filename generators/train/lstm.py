@@ -32,6 +32,7 @@ class LSTMTask:
     """Truncated BPTT over parallel token streams, carrying the recurrent state between windows."""
 
     monitor = "val_bpc"
+    loss_unit = "nats/token"
 
     def __init__(
         self,

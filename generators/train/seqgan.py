@@ -180,6 +180,7 @@ class SentenceTask:
     """Teacher-forced MLE on fixed-length sequences, for the generic Trainer."""
 
     monitor = "val_nll"
+    loss_unit = "nats/token"
 
     def __init__(
         self,

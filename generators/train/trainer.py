@@ -73,6 +73,8 @@ class TrainingTask(Protocol):
         ...
 
     monitor: str
+    loss_unit: str
+    """What one unit of the training loss is (the loss curve's label), e.g. "nats/token"."""
 
     def state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         """Data position as JSON-able values and tensors (e.g. a carried recurrent state)."""
@@ -293,7 +295,12 @@ class Trainer:
     def plot_curves(self) -> Path:
         from generators.train.curves import plot_metrics
 
-        return plot_metrics(self.metrics_path, self.out_dir / "loss_curve.png", self.task.monitor)
+        return plot_metrics(
+            self.metrics_path,
+            self.out_dir / "loss_curve.png",
+            self.task.monitor,
+            self.task.loss_unit,
+        )
 
     def _seed_everything(self) -> None:
         seed = self.config.seed

@@ -73,6 +73,7 @@ class VAETask:
     """Length-bucketed sentence batches in a seeded order per epoch; resumes at the exact batch."""
 
     monitor = "val_elbo"
+    loss_unit = "nats/sentence"
 
     def __init__(
         self,
