@@ -314,7 +314,54 @@ def sample(
     ]
     logits = last_logits.expand(n, -1)
     state = (state[0].expand(-1, n, -1).contiguous(), state[1].expand(-1, n, -1).contiguous())
-    live = list(range(n))
+    return decode(model, tables, sequences, logits, state)
+
+
+@torch.no_grad()
+def sample_after(
+    model,
+    tables: TokenTables,
+    prompt: list[int],
+    openings: list[list[int]],
+    settings: list[SamplingSettings],
+    stop: StopRule,
+    seeds: list[int],
+    prefix_texts: list[str],
+) -> list[Sequence]:
+    """One candidate per opening, each continuing `prompt` + its opening: the prompt is read
+    once, each opening from the prompt's state, then all are decoded as one batch (the latent-
+    led candidates of twists and style). Row i has `settings[i]`, `seeds[i]` and
+    `prefix_texts[i]`, so it writes what it would alone."""
+    device = next(model.parameters()).device
+    prompt_logits, prompt_state = prefill(model, prompt, device)
+    rows, hs, cs = [], [], []
+    for ids in openings:
+        if ids:
+            out, (h, c) = model.run(
+                torch.tensor([ids], dtype=torch.long, device=device), prompt_state, last_only=True
+            )
+            rows.append(out[:, -1, :])
+        else:
+            rows.append(prompt_logits)
+            h, c = prompt_state
+        hs.append(h)
+        cs.append(c)
+    sequences = [
+        Sequence(prompt + ids, rule, stop, torch.Generator().manual_seed(seed), prefix)
+        for ids, rule, seed, prefix in zip(openings, settings, seeds, prefix_texts, strict=True)
+    ]
+    if not sequences:
+        return []
+    state = (torch.cat(hs, dim=1), torch.cat(cs, dim=1))
+    return decode(model, tables, sequences, torch.cat(rows), state)
+
+
+def decode(
+    model, tables: TokenTables, sequences: list[Sequence], logits: torch.Tensor, state: State
+) -> list[Sequence]:
+    """Advance every sequence (one row of `logits` and `state` each) until all have finished."""
+    device = logits.device
+    live = list(range(len(sequences)))
     while live:
         active = [sequences[i] for i in live]
         chosen = decode_step(model, active, logits, tables)

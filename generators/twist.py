@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from generators.checkpoint import LoadedCheckpoint, load_checkpoint
 from generators.pipeline import moderate_candidates, sampling_settings
 from generators.prompts import Prompt, build_prompt, render_output
-from generators.sampling import sample
+from generators.sampling import sample, sample_after
 from generators.schemas import Candidate, GenerateRequest, StoryContext
 from generators.style import StyleEncoder, latent_distance
 from generators.text.names import mentioned_names
@@ -184,28 +184,30 @@ def led_candidates(
     base_settings = sampling_settings(request)
     ids_of = [served.tokenizer.encode(s) for s in sentences]
     prefix_lp = continuation_logprobs(served.model, prompt.ids, ids_of)
+    written = sample_after(
+        served.model,
+        served.tables,
+        prompt.ids,
+        ids_of,
+        [
+            replace(
+                base_settings,
+                max_tokens=max(8, base_settings.max_tokens - len(ids)),
+                min_tokens=min(base_settings.min_tokens, 4),
+            )
+            for ids in ids_of
+        ],
+        prompt.stop,
+        [seed + index for index in range(len(sentences))],
+        list(sentences),
+    )
     candidates = []
-    for index, (sentence, ids) in enumerate(zip(sentences, ids_of, strict=True)):
-        settings = replace(
-            base_settings,
-            max_tokens=max(8, base_settings.max_tokens - len(ids)),
-            min_tokens=min(base_settings.min_tokens, 4),
-        )
-        (seq,) = sample(
-            served.model,
-            served.tables,
-            prompt.ids + ids,
-            settings,
-            prompt.stop,
-            n=1,
-            seed=seed + index,
-            prefix_text=sentence,
-        )
+    for sentence, ids, lp, seq in zip(sentences, ids_of, prefix_lp, written, strict=True):
         tokens = len(ids) + len(seq.tokens)
         candidates.append(
             Candidate(
                 text=render_output(kind, seq.text or sentence, genre),
-                score=round((prefix_lp[index] + seq.logprob) / max(tokens, 1), 4),
+                score=round((lp + seq.logprob) / max(tokens, 1), 4),
                 tokens=tokens,
             )
         )

@@ -16,6 +16,8 @@ from generators.sampling import (
     StopRule,
     closing_quote_end,
     filter_top_k_top_p,
+    sample,
+    sample_after,
     trim_to_sentence,
 )
 from generators.schemas import GenerateRequest
@@ -190,3 +192,31 @@ def test_ranked_nucleus_equals_a_full_sort(seed):
     assert torch.equal(got, want)
     kept = got.sum(dim=1)
     assert int(kept.min()) < 64 < 512 < int(kept.max())  # every width was exercised
+
+
+def test_sample_after_writes_what_each_opening_would_alone(generator):
+    """The latent-led candidates share one decoding batch: each row must still write what one
+    `sample` call after the prompt and its opening writes with the same seed and settings."""
+    served = generator.registry.get(None)
+    tokenizer = served.tokenizer
+    prompt = tokenizer.encode("Once upon a time, there was a cat. ")
+    openings = [tokenizer.encode(t) for t in ("The cat ran.", "Then a big dog came", "")]
+    settings = [
+        SamplingSettings(max_tokens=12 + i, min_tokens=2, temperature=0.9 + i / 10)
+        for i in range(3)
+    ]
+    stop = StopRule()
+    prefixes = ["The cat ran.", "Then a big dog came", ""]
+    together = sample_after(
+        served.model, served.tables, prompt, openings, settings, stop, [5, 6, 7], prefixes
+    )
+    for ids, rule, seed, prefix, row in zip(
+        openings, settings, [5, 6, 7], prefixes, together, strict=True
+    ):
+        (alone,) = sample(
+            served.model, served.tables, prompt + ids, rule, stop, 1, seed, prefix_text=prefix
+        )
+        assert row.tokens == alone.tokens
+        assert row.text == alone.text
+        assert row.logprob == pytest.approx(alone.logprob, abs=1e-4)
+    assert sample_after(served.model, served.tables, prompt, [], [], stop, [], []) == []
