@@ -187,9 +187,11 @@ def test_ranked_nucleus_equals_a_full_sort(seed):
     top_k[::3] = 0
     top_p = torch.rand(rows, generator=generator).clamp_min(0.05)
     top_p[::7] = 1.0
-    got = torch.isfinite(filter_top_k_top_p(logits, top_k, top_p))
+    filtered = filter_top_k_top_p(logits, top_k, top_p)
+    got = torch.isfinite(filtered)
     want = torch.isfinite(full_sort_filter(logits, top_k, top_p))
     assert torch.equal(got, want)
+    assert torch.equal(filtered[got], logits[got])
     kept = got.sum(dim=1)
     assert int(kept.min()) < 64 < 512 < int(kept.max())  # every width was exercised
 
