@@ -94,8 +94,15 @@ class LatentTools:
         self, request: GenerateRequest, served: ServedModel, attempt: int
     ) -> list[Candidate]:
         """Moderated candidates that open with a sentence from the writer's part of latent
-        space (see generators/style_lead.py); new latents for each attempt and reroll."""
-        return self.lead.candidates(request, served, attempt)
+        space (see generators/style_lead.py); new latents for each attempt and reroll.
+
+        They only add to the model's own candidates, so if writing them fails the request is
+        still answered, from those alone (and the failure is logged)."""
+        try:
+            return self.lead.candidates(request, served, attempt)
+        except Exception:
+            log.exception("style-led candidates failed; answering with the model's own")
+            return []
 
     def embed(self, request: EmbedRequest) -> EmbedResponse:
         """The posterior mean of every sentence of every text (a text without one gets [])."""

@@ -235,3 +235,16 @@ def test_an_embed_does_not_wait_behind_a_twist(tiny_checkpoint, tools):
         assert len(embedded.vectors[0]) == len(split_sentences(TURN))
 
     asyncio.run(scenario())
+
+
+def test_a_failing_style_lead_leaves_the_models_own_candidates(generator, tools, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("decoder exploded")
+
+    monkeypatch.setattr(tools.lead, "candidates", broken)
+    vector = tools.encoder.encode([TURN])[0]
+    request = continuation()
+    plain = asyncio.run(generator.generate(request))
+    answer = asyncio.run(generator.generate(styled(request, vector)))
+    assert {c.text for c in answer.candidates} == {c.text for c in plain.candidates}
+    assert not answer.fallback
