@@ -46,7 +46,7 @@ from generators.schemas import (  # noqa: E402
     TurnContext,
 )
 from generators.style import STYLE_WEIGHT, latent_distance, style_reranker  # noqa: E402
-from generators.style_lead import StyleLead  # noqa: E402
+from generators.style_lead import STYLE_SPREAD, StyleLead  # noqa: E402
 from generators.text.corpus import Document, load_documents  # noqa: E402
 from generators.text.markup import split_paragraphs  # noqa: E402
 from generators.text.names import mentioned_names  # noqa: E402
@@ -192,6 +192,7 @@ def style_trials(
         "style_trials": trials,
         "style_candidates": n,
         "style_weight": weights[0],
+        "style_spread": lead.spread,
         "style_ranked_right_share": share[weights[0]],
         "style_own_only_right_share": own_wins[weights[0]] / max(trials, 1),
         "style_led_chosen_share": led_chosen[weights[0]] / max(trials, 1),
@@ -338,6 +339,12 @@ def main() -> None:
         default=[STYLE_WEIGHT],
         help="reranker weights to compare (the first is the one reported as the target)",
     )
+    parser.add_argument(
+        "--style-spread",
+        type=float,
+        default=STYLE_SPREAD,
+        help="noise around the writer's vector for style-led openings (prior standard deviations)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip", nargs="*", default=[], choices=["likelihood", "style", "twist"])
     parser.add_argument("--json", type=Path)
@@ -363,7 +370,7 @@ def main() -> None:
     if "style" not in args.skip:
         figures.update(
             style_trials(
-                StyleLead(planner),
+                StyleLead(planner, args.style_spread),
                 lm,
                 docs,
                 args.style_prompts,
