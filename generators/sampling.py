@@ -57,6 +57,8 @@ class Sequence:
     prefix_text: str = ""
     tokens: list[int] = field(default_factory=list)
     logprob: float = 0.0
+    opening_logprob: float = 0.0
+    """Summed model log-prob of the opening a `sample_after` row was made to start with."""
     finished: bool = False
     stop_reason: str = ""
     text: str = ""
@@ -335,17 +337,21 @@ def sample_after(
     """One candidate per opening, each continuing `prompt` + its opening: the prompt is read
     once, each opening from the prompt's state, then all are decoded as one batch (the latent-
     led candidates of twists and style). Row i has `settings[i]`, `seeds[i]` and
-    `prefix_texts[i]`, so it writes what it would alone."""
+    `prefix_texts[i]`, so it writes what it would alone; its `opening_logprob` is what the
+    model gives its opening after the prompt (read on the way, not in a second pass)."""
     device = next(model.parameters()).device
     prompt_logits, prompt_state = prefill(model, prompt, device)
-    rows, hs, cs = [], [], []
+    first = F.log_softmax(prompt_logits[0].float(), dim=-1)
+    rows, hs, cs, opening_logprobs = [], [], [], []
     for ids in openings:
         if ids:
-            out, (h, c) = model.run(
-                torch.tensor([ids], dtype=torch.long, device=device), prompt_state, last_only=True
-            )
+            tensor = torch.tensor([ids], dtype=torch.long, device=device)
+            out, (h, c) = model.run(tensor, prompt_state)
+            later = F.log_softmax(out[0, :-1].float(), dim=-1).gather(1, tensor[0, 1:, None])
+            opening_logprobs.append(float(first[ids[0]]) + float(later.sum()))
             rows.append(out[:, -1, :])
         else:
+            opening_logprobs.append(0.0)
             rows.append(prompt_logits)
             h, c = prompt_state
         hs.append(h)
@@ -354,6 +360,8 @@ def sample_after(
         Sequence(prompt + ids, rule, stop, torch.Generator().manual_seed(seed), prefix)
         for ids, rule, seed, prefix in zip(openings, settings, seeds, prefix_texts, strict=True)
     ]
+    for sequence, opening_logprob in zip(sequences, opening_logprobs, strict=True):
+        sequence.opening_logprob = opening_logprob
     if not sequences:
         return []
     state = (torch.cat(hs, dim=1), torch.cat(cs, dim=1))

@@ -29,7 +29,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from generators.checkpoint import LoadedCheckpoint, load_checkpoint
 from generators.pipeline import moderate_candidates, sampling_settings
@@ -143,31 +142,6 @@ def choose_latents(
     return pool[distance.argsort(descending=True)[:count]]
 
 
-@torch.no_grad()
-def continuation_logprobs(
-    model, prompt: list[int], continuations: Sequence[Sequence[int]]
-) -> list[float]:
-    """Summed log-prob of each token list after `prompt` under an LSTM-family model."""
-    device = next(model.parameters()).device
-    logits, state = model.run(torch.tensor([prompt], device=device), last_only=True)
-    first = F.log_softmax(logits[0, -1].float(), dim=-1)
-    width = max(len(c) for c in continuations)
-    batch = torch.zeros(len(continuations), width, dtype=torch.long)
-    for row, ids in enumerate(continuations):
-        batch[row, : len(ids)] = torch.tensor(list(ids))
-    n = len(continuations)
-    state = (state[0].expand(-1, n, -1).contiguous(), state[1].expand(-1, n, -1).contiguous())
-    step_logits, _ = model.run(batch.to(device), state)
-    logp = F.log_softmax(step_logits.float(), dim=-1)
-    totals = []
-    for row, ids in enumerate(continuations):
-        total = float(first[ids[0]]) if ids else 0.0
-        for t in range(1, len(ids)):
-            total += float(logp[row, t - 1, ids[t]])
-        totals.append(total)
-    return totals
-
-
 def led_candidates(
     served,
     prompt: Prompt,
@@ -183,7 +157,6 @@ def led_candidates(
         return []
     base_settings = sampling_settings(request)
     ids_of = [served.tokenizer.encode(s) for s in sentences]
-    prefix_lp = continuation_logprobs(served.model, prompt.ids, ids_of)
     written = sample_after(
         served.model,
         served.tables,
@@ -202,12 +175,12 @@ def led_candidates(
         list(sentences),
     )
     candidates = []
-    for sentence, ids, lp, seq in zip(sentences, ids_of, prefix_lp, written, strict=True):
+    for sentence, ids, seq in zip(sentences, ids_of, written, strict=True):
         tokens = len(ids) + len(seq.tokens)
         candidates.append(
             Candidate(
                 text=render_output(kind, seq.text or sentence, genre),
-                score=round((lp + seq.logprob) / max(tokens, 1), 4),
+                score=round((seq.opening_logprob + seq.logprob) / max(tokens, 1), 4),
                 tokens=tokens,
             )
         )
