@@ -223,7 +223,8 @@ def test_sample_after_writes_what_each_opening_would_alone(generator):
         assert row.logprob == pytest.approx(alone.logprob, abs=1e-4)
         # The opening's own log-prob after the prompt, as one reading of prompt + opening says.
         whole = torch.tensor([prompt + ids])
-        logits, _ = served.model.run(whole)
+        with torch.no_grad():
+            logits, _ = served.model.run(whole)
         logp = torch.log_softmax(logits[0, :-1].float(), dim=-1)
         targets = whole[0, 1:]
         expected = logp[len(prompt) - 1 :].gather(1, targets[len(prompt) - 1 :, None]).sum()
