@@ -8,7 +8,6 @@ from storage_testing import FakeClock, model_turn, user_turn
 from storage.errors import NotFound
 from storage.models import ContextTurn, Story, TurnDraft
 from storage.sqlite import SqliteStorage
-from storage.sqlite.turns import RECENT_ACCEPTED
 
 
 async def test_user_turns_are_accepted_and_model_turns_pending(
@@ -155,13 +154,3 @@ async def test_undo_last_discards_the_last_visible_accepted_turn(
     again = await storage.turns.undo_last(story.id)
     assert again is not None and again.id == first.id
     assert await storage.turns.undo_last(story.id) is None
-
-
-async def test_recent_accepted_reads_the_index_without_sorting(storage: SqliteStorage) -> None:
-    async with storage.database.read() as conn:
-        plan = " ".join(
-            row["detail"]
-            for row in await conn.execute_fetchall(f"EXPLAIN QUERY PLAN {RECENT_ACCEPTED}", (1, 50))
-        )
-    assert "USING INDEX turns_by_state (story_id=? AND state=?)" in plan
-    assert "TEMP B-TREE" not in plan
