@@ -42,7 +42,12 @@ class StrictModel(BaseModel):
 
 
 class TurnContext(StrictModel):
-    """One earlier turn of the story as the model sees it."""
+    """One earlier turn of the story as the model sees it.
+
+    Frozen: the engine reuses one instance for a turn across the requests that include it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     author: str = Field(default="", max_length=100)
     text: str = Field(max_length=4000)
