@@ -2,7 +2,8 @@
 
 1. Accepted turns per second through `StoryEngine`: human turns (`write`: clean, moderate,
    store, move on) and model turns with an instant generator (`ai_turn` then `keep`, and
-   `ai_turn` after `ai_turn`, where each keeps the pending turn before it).
+   `ai_turn` after `ai_turn`, where each keeps the pending turn before it); one story at a time,
+   then in many stories at once (`--stories-at-once`), as one bot serves many channels.
 2. Context-load time with 100,000 stored turns: what `ai_turn` reads and builds before it calls
    the generator (the last 50 turns, the pending alternative, the story's characters, the
    requester's style profile and preferences, and the validated GenerateRequest), p50/p95.
@@ -11,6 +12,7 @@ Goals: >= 1,000 accepted turns/s, and a context load at p95 <= 5 ms. Prints numb
 nothing. Moderation uses the word lists (`--classifier` adds the trained classifier).
 
     .venv/bin/python bench/engine.py [--turns 100000] [--writes 2000] [--loads 500] [--cpu 0]
+        [--stories-at-once 16]
 """
 
 from __future__ import annotations
@@ -108,6 +110,34 @@ async def turns_per_second(
     )
 
 
+async def concurrent_turns(engine: StoryEngine, stories: int, turns: int) -> tuple[Rate, Rate]:
+    """Human turns and model turns (each keeping the one before) in `stories` channels at once,
+    as a bot serves a server: one story's database work overlaps another's Python."""
+    channels = range(1_000, 1_000 + stories)
+    for channel in channels:
+        await engine.start(1, channel, 1, "Ann", "Busy", "fantasy_adventure", premise="A door")
+    per_story = max(1, turns // stories)
+
+    async def everywhere(step: Callable[[int, int], Awaitable[object]]) -> Rate:
+        async def play(channel: int) -> None:
+            for number in range(per_story):
+                await step(channel, number)
+
+        wall, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(play(channel) for channel in channels))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        count = per_story * stories
+        return Rate(count / wall, cpu / count * 1e3)
+
+    async def write(channel: int, number: int) -> None:
+        await engine.write(channel, 1, "Ann", f"Turn {number}: {LINE}")
+
+    async def continued(channel: int, number: int) -> None:
+        await engine.ai_turn(channel, 1)
+
+    return await everywhere(write), await everywhere(continued)
+
+
 async def context_loads(
     engine: StoryEngine, owners: dict[int, int], loads: int, rng: random.Random
 ) -> tuple[list[float], list[float]]:
@@ -148,6 +178,9 @@ async def main(args: argparse.Namespace) -> None:
         async with await open_storage(Path(folder) / "throughput.db") as storage:
             engine = StoryEngine(storage, InstantGenerator(), moderator, options)
             human, model, chained = await turns_per_second(engine, args.writes, args.model_turns)
+            busy_human, busy_model = await concurrent_turns(
+                engine, args.stories_at_once, args.model_turns * 2
+            )
         async with await open_storage(Path(folder) / "context.db") as storage:
             started = time.perf_counter()
             owners = await fill(storage, args.turns, args.stories, rng)
@@ -176,6 +209,9 @@ async def main(args: argparse.Namespace) -> None:
     print(human.line("write (human turns)"))
     print(model.line("ai_turn + keep (instant)"))
     print(chained.line("ai_turn, keeping the last"))
+    print(f"  the same in {args.stories_at_once} stories at once (one bot serving many channels):")
+    print(busy_human.line("write (human turns)"))
+    print(busy_model.line("ai_turn, keeping the last"))
     print(
         f"context load (50 turns + pending + characters + style + request) with "
         f"{args.turns:,} stored turns in {args.stories} stories (filled in {fill_s:.1f} s), "
@@ -197,6 +233,7 @@ if __name__ == "__main__":
     parser.add_argument("--writes", type=int, default=2_000)
     parser.add_argument("--model-turns", type=int, default=500)
     parser.add_argument("--loads", type=int, default=500)
+    parser.add_argument("--stories-at-once", type=int, default=16)
     parser.add_argument("--classifier", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(

@@ -238,6 +238,19 @@ class StyleProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelInputs:
+    """What a model turn reads of a story, read together in one snapshot."""
+
+    pending: list[Turn]
+    """Alternatives waiting for Keep, by slot then alternative (hidden ones included)."""
+    context: list[ContextTurn]
+    """The latest accepted, visible turns, oldest first."""
+    characters: list[Character]
+    style: StyleProfile | None
+    """The requester's profile; None when they have none."""
+
+
+@dataclass(frozen=True, slots=True)
 class Feedback:
     """One user's reaction to one turn; a user gives each kind at most once per turn."""
 

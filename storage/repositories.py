@@ -19,6 +19,7 @@ from storage.models import (
     ContextTurn,
     FeedbackKind,
     GuildSettings,
+    ModelInputs,
     ModerationEvent,
     ModerationKind,
     ModerationSource,
@@ -152,6 +153,13 @@ class StoryRepository(Protocol):
 class TurnRepository(Protocol):
     async def add(self, story_id: int, draft: TurnDraft) -> Turn:
         """A turn in the next slot: a user's turn is accepted at once, a model's is pending."""
+        ...
+
+    async def keep_and_add(
+        self, story_id: int, draft: TurnDraft, keep: Sequence[int], by: int
+    ) -> tuple[list[Turn], Turn]:
+        """Accept the turns `keep` (as `accept` does, by `by`), then `add` the draft, in one
+        transaction: all of it is written or none. Returns the kept turns and the new one."""
         ...
 
     async def add_alternative(self, story_id: int, slot: int, draft: TurnDraft) -> Turn:
@@ -357,6 +365,12 @@ class Storage(Protocol):
     styles: StyleRepository
     feedback: FeedbackRepository
     moderation: ModerationRepository
+
+    async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
+        """What a model turn reads of the story, for `user_id`, in one consistent snapshot:
+        the pending alternatives, the latest `context_turns` accepted turns (as
+        `turns.recent_context`), the story's characters and the user's style profile."""
+        ...
 
     async def forget_user(self, user_id: int) -> dict[str, int]:
         """Delete the user's style profile and feedback in every guild, in one transaction;

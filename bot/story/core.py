@@ -49,6 +49,16 @@ def current_alternative(alternatives: Sequence[Turn]) -> Turn:
     return max(alternatives, key=lambda turn: (turn.shown_seq, turn.alt_index))
 
 
+def current_pending(pending: Sequence[Turn]) -> list[Turn]:
+    """The current alternative of every pending slot, in story order; one a moderator hid is
+    never shown or kept."""
+    slots: dict[int, list[Turn]] = {}
+    for turn in pending:
+        if not turn.hidden:
+            slots.setdefault(turn.slot, []).append(turn)
+    return [current_alternative(slots[slot]) for slot in sorted(slots)]
+
+
 def display_name(user_id: int, user_name: str | None) -> str:
     """A name fit for bylines: one line, no control characters, at most 100 characters."""
     cleaned = " ".join("".join(c for c in (user_name or "") if c.isprintable() or c == " ").split())
@@ -174,18 +184,9 @@ class EngineCore:
 
     # --- pending turns ---------------------------------------------------------------------
 
-    async def _pending_slots(self, story_id: int) -> dict[int, list[Turn]]:
-        """Pending alternatives by slot; one a moderator hid is never shown or kept."""
-        slots: dict[int, list[Turn]] = {}
-        for turn in await self.storage.turns.pending_for_story(story_id):
-            if not turn.hidden:
-                slots.setdefault(turn.slot, []).append(turn)
-        return slots
-
     async def _pending_current(self, story_id: int) -> list[Turn]:
         """The current alternative of every slot waiting for Keep, in story order."""
-        slots = await self._pending_slots(story_id)
-        return [current_alternative(slots[slot]) for slot in sorted(slots)]
+        return current_pending(await self.storage.turns.pending_for_story(story_id))
 
     async def _pending_view(self, story: Story) -> TurnView | None:
         """The alternative waiting for Keep (the one shown last), if any."""

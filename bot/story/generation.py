@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.errors import InvalidInput
 from bot.story.context import build_context
-from bot.story.core import EngineCore, name_for
+from bot.story.core import EngineCore, current_pending, name_for
 from bot.story.failures import user_errors
 from bot.story.guard import GuildRules
 from bot.story.results import GenerationResult
@@ -23,7 +23,16 @@ from bot.story.text import optional_text
 from bot.story.views import FALLBACK_PARAM
 from generators.errors import GeneratorTimeout
 from generators.schemas import GenerateRequest, GenerateResponse, GenerationParams
-from storage.models import Character, ContextTurn, Story, Turn, TurnDraft, TurnKind
+from storage.models import (
+    Character,
+    ContextTurn,
+    ModelInputs,
+    Story,
+    StyleProfile,
+    Turn,
+    TurnDraft,
+    TurnKind,
+)
 
 AI_KINDS = ("continue", "dialogue", "twist", "poem")
 """What people may ask for; `opening` is asked by `start`."""
@@ -121,11 +130,16 @@ class Generation(EngineCore):
         """Generate the next slot, then keep what it moves past and store it pending (a new
         slot: the turn is its only alternative). The caller holds the story's lock, so the
         pending alternatives read once stay true until they are kept."""
-        pending = await self._pending_current(story.id)
-        generated = await self._generate(story, ask, rules, pending=pending)
-        kept = await self._keep_pending(story.id, ask.requester_id, pending)
-        turn = await self.storage.turns.add(story.id, self._draft(ask, generated))
-        return turn, kept, generated
+        inputs = await self._model_inputs(story.id, ask.requester_id)
+        pending = current_pending(inputs.pending)
+        generated = await self._generate(story, ask, rules, inputs=inputs, pending=pending)
+        kept, turn = await self.storage.turns.keep_and_add(
+            story.id, self._draft(ask, generated), [p.id for p in pending], ask.requester_id
+        )
+        return turn, kept[-1] if kept else None, generated
+
+    async def _model_inputs(self, story_id: int, user_id: int) -> ModelInputs:
+        return await self.storage.model_inputs(story_id, user_id, self.options.context_turns)
 
     def _draft(self, ask: Ask, generated: Generated) -> TurnDraft:
         return TurnDraft(
@@ -142,27 +156,21 @@ class Generation(EngineCore):
             moderation=generated.moderation,
         )
 
-    async def _context_turns(
-        self,
-        story_id: int,
-        before_slot: int | None = None,
-        pending: Sequence[Turn] | None = None,
+    def _context_turns(
+        self, inputs: ModelInputs, pending: Sequence[Turn], before_slot: int | None
     ) -> list[ContextTurn]:
         """The latest turns the model should follow: accepted ones and the current pending
         alternatives (which will be kept when the story moves on), before `before_slot`."""
-        limit = self.options.context_turns
-        accepted = await self.storage.turns.recent_context(story_id, limit)
-        if pending is None:
-            pending = await self._pending_current(story_id)
         current = [ContextTurn.of(turn) for turn in pending]
-        turns = sorted([*accepted, *current], key=lambda turn: turn.slot)
+        turns = sorted([*inputs.context, *current], key=lambda turn: turn.slot)
         if before_slot is not None:
             turns = [turn for turn in turns if turn.slot < before_slot]
-        return turns[-limit:]
+        return turns[-self.options.context_turns :]
 
-    async def _style_for(self, story: Story, user_id: int) -> tuple[list[float] | None, dict]:
+    async def _style_for(
+        self, story: Story, user_id: int, profile: StyleProfile | None
+    ) -> tuple[list[float] | None, dict]:
         """The requester's style vector (when the story matches styles) and preferences."""
-        profile = await self.storage.styles.get(user_id)
         preferences = dict(profile.preferences) if profile else {}
         vector = None
         if story.style_matching:
@@ -179,12 +187,19 @@ class Generation(EngineCore):
         rules: GuildRules,
         before_slot: int | None,
         pending: Sequence[Turn] | None = None,
+        inputs: ModelInputs | None = None,
     ) -> GenerateRequest:
-        turns = await self._context_turns(story.id, before_slot, pending)
-        characters = await self.storage.characters.list_for_story(story.id)
+        """The request for the next turn (or for `before_slot`), from `inputs` when the caller
+        read them, with `pending` as the current alternatives when it chose them."""
+        if inputs is None:
+            inputs = await self._model_inputs(story.id, ask.requester_id)
+        if pending is None:
+            pending = current_pending(inputs.pending)
+        turns = self._context_turns(inputs, pending, before_slot)
+        characters = list(inputs.characters)
         if ask.speaker is not None and all(c.id != ask.speaker.id for c in characters):
             characters.append(ask.speaker)
-        vector, preferences = await self._style_for(story, ask.requester_id)
+        vector, preferences = await self._style_for(story, ask.requester_id, inputs.style)
         options = self.options
         scale = LENGTH_SCALE.get(str(preferences.get("length", "medium")), 1.0)
         context = build_context(
@@ -219,7 +234,8 @@ class Generation(EngineCore):
     async def _ask_generator(self, request: GenerateRequest) -> GenerateResponse:
         timeout = self.options.generation_timeout_s
         try:
-            return await asyncio.wait_for(self.generator.generate(request), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.generator.generate(request)
         except TimeoutError as exc:
             raise GeneratorTimeout(f"no answer within {timeout:g} s") from exc
 
@@ -231,9 +247,10 @@ class Generation(EngineCore):
         *,
         before_slot: int | None = None,
         pending: Sequence[Turn] | None = None,
+        inputs: ModelInputs | None = None,
     ) -> Generated:
         """The best candidate that passes the guild's rules; asked twice, then a safe line."""
-        request = await self._request(story, ask, rules, before_slot, pending)
+        request = await self._request(story, ask, rules, before_slot, pending, inputs)
         params = {"kind": ask.kind, **request.params.model_dump(exclude_none=True)}
         params.update(ask.extra_params)
         if ask.theme:

@@ -248,7 +248,8 @@ class Play(Generation):
                 participants = await self._participants(story.id)
             if character is not None:
                 await self.storage.characters.link(story.id, character.id, user_id)
-            turn = await self.storage.turns.add(
+            pending = await self._pending_current(story.id)
+            kept_turns, turn = await self.storage.turns.keep_and_add(
                 story.id,
                 TurnDraft(
                     author_kind="user",
@@ -260,8 +261,10 @@ class Play(Generation):
                     character_name=character.name if character else None,
                     moderation=None if checked.verdict.verdict == "allow" else checked.record(),
                 ),
+                [p.id for p in pending],
+                user_id,
             )
-            kept = await self._keep_pending(story.id, user_id)
+            kept = kept_turns[-1] if kept_turns else None
             if writer is not None:
                 story = await self._advance(story, participants, writer.seat)
         await self._observe(user_id, checked.text, story.genre, turn.character_name)

@@ -185,14 +185,16 @@ class SqliteCharacterRepository:
         return deleted > 0
 
     async def list_for_story(self, story_id: int) -> list[Character]:
-        async with self._db.read() as conn:
-            rows = await fetch_all(
-                conn,
-                "SELECT c.* FROM story_characters AS sc JOIN characters AS c "
-                "ON c.id = sc.character_id WHERE sc.story_id = ? ORDER BY sc.added_at, c.id",
-                (story_id,),
-            )
-        return [_character(row) for row in rows]
+        return await self._db.run(lambda conn: read_for_story(conn, story_id))
+
+
+def read_for_story(conn: sqlite3.Connection, story_id: int) -> list[Character]:
+    rows = conn.execute(
+        "SELECT c.* FROM story_characters AS sc JOIN characters AS c "
+        "ON c.id = sc.character_id WHERE sc.story_id = ? ORDER BY sc.added_at, c.id",
+        (story_id,),
+    ).fetchall()
+    return [_character(row) for row in rows]
 
 
 def _checked_key(name: str) -> str:

@@ -33,9 +33,7 @@ class SqliteStyleRepository:
         self._db = database
 
     async def get(self, user_id: int) -> StyleProfile | None:
-        async with self._db.read() as conn:
-            row = await _select(conn, user_id)
-        return None if row is None else _profile(row)
+        return await self._db.run(lambda conn: read_profile(conn, user_id))
 
     async def add_vectors(
         self,
@@ -95,8 +93,16 @@ def _checked_width(vectors: Sequence[Sequence[float]]) -> int:
     return widths.pop() if widths else 0
 
 
+_SELECT = "SELECT * FROM style_profiles WHERE user_id = ?"
+
+
+def read_profile(conn: sqlite3.Connection, user_id: int) -> StyleProfile | None:
+    rows = conn.execute(_SELECT, (user_id,)).fetchall()
+    return _profile(rows[0]) if rows else None
+
+
 async def _select(conn: aiosqlite.Connection, user_id: int) -> sqlite3.Row | None:
-    return await fetch_one(conn, "SELECT * FROM style_profiles WHERE user_id = ?", (user_id,))
+    return await fetch_one(conn, _SELECT, (user_id,))
 
 
 async def _upsert(

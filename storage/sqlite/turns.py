@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from storage.errors import NotFound
@@ -59,23 +60,39 @@ ContextTurn's field order)."""
 PENDING = "SELECT * FROM turns WHERE story_id = ? AND state = 'pending' ORDER BY slot, alt_index"
 """The pending alternatives, read before every turn: they walk the small turns_pending index."""
 
-_ACCEPT_WHERE = (
+_DISCARD_SIBLINGS = (
+    "UPDATE turns SET state = 'discarded' "
+    "WHERE (story_id, slot) = (SELECT story_id, slot FROM turns WHERE id = ?) "
+    "AND id <> ? AND state <> 'discarded'"
+)
+_ACCEPT = (
     "UPDATE turns SET accepted_by = CASE WHEN state = 'accepted' THEN accepted_by ELSE ? END, "
-    "state = 'accepted' WHERE id = ?"
+    "state = 'accepted' WHERE id = ? RETURNING *"
 )
-_ACCEPT = _ACCEPT_WHERE + " RETURNING *"
-_ACCEPT_ALONE = (
-    _ACCEPT_WHERE
-    + """
-    AND NOT EXISTS (SELECT 1 FROM turns AS sibling
-                    WHERE sibling.story_id = turns.story_id AND sibling.slot = turns.slot
-                    AND sibling.id <> turns.id AND sibling.state <> 'discarded')
-    RETURNING *
-"""
-)
-"""Accepting a turn that has no live alternative, the usual case, in one statement: one round
-trip to aiosqlite's thread instead of four. A turn with alternatives to discard takes the
-transaction, which discards them first."""
+
+
+def read_pending(conn: sqlite3.Connection, story_id: int) -> list[Turn]:
+    return [_turn(row) for row in conn.execute(PENDING, (story_id,)).fetchall()]
+
+
+def read_recent_context(conn: sqlite3.Connection, story_id: int, limit: int) -> list[ContextTurn]:
+    rows = conn.execute(RECENT_CONTEXT, (story_id, limit)).fetchall()
+    return [ContextTurn(*row) for row in reversed(rows)]
+
+
+def accept_turn(conn: sqlite3.Connection, turn_id: int, by: int) -> Turn:
+    """Accept one alternative and discard its siblings; the caller holds a transaction."""
+    # Siblings first: the slot may hold only one accepted turn at any moment.
+    conn.execute(_DISCARD_SIBLINGS, (turn_id, turn_id))
+    rows = conn.execute(_ACCEPT, (by, turn_id)).fetchall()
+    if not rows:
+        raise NotFound(f"Turn {turn_id} does not exist.")
+    return _turn(rows[0])
+
+
+def insert_slot(conn: sqlite3.Connection, values: dict[str, Any]) -> Turn:
+    """A new slot after the story's last (`values` from `SqliteTurnRepository._slot_values`)."""
+    return _turn(conn.execute(_INSERT_SLOT, values).fetchall()[0])
 
 
 class SqliteTurnRepository:
@@ -83,15 +100,27 @@ class SqliteTurnRepository:
         self._db = database
 
     async def add(self, story_id: int, draft: TurnDraft) -> Turn:
+        values = self._slot_values(story_id, draft)
+        return await self._db.run(lambda conn: insert_slot(conn, values))
+
+    async def keep_and_add(
+        self, story_id: int, draft: TurnDraft, keep: Sequence[int], by: int
+    ) -> tuple[list[Turn], Turn]:
+        values = self._slot_values(story_id, draft)
+
+        def work(conn: sqlite3.Connection) -> tuple[list[Turn], Turn]:
+            kept = [accept_turn(conn, turn_id, by) for turn_id in keep]
+            return kept, insert_slot(conn, values)
+
+        return await self._db.run_in_transaction(work)
+
+    def _slot_values(self, story_id: int, draft: TurnDraft) -> dict[str, Any]:
         _check(draft)
         by_user = draft.author_kind == "user"
         values = self._values(story_id, draft)
         values["state"] = "accepted" if by_user else "pending"
         values["accepted_by"] = draft.author_id if by_user else None
-        async with self._db.statement() as conn:
-            row = await fetch_one(conn, _INSERT_SLOT, values)
-        assert row is not None
-        return _turn(row)
+        return values
 
     async def add_alternative(self, story_id: int, slot: int, draft: TurnDraft) -> Turn:
         _check(draft)
@@ -130,22 +159,7 @@ class SqliteTurnRepository:
         return [_turn(row) for row in rows]
 
     async def accept(self, turn_id: int, by: int) -> Turn:
-        async with self._db.statement() as conn:
-            row = await fetch_one(conn, _ACCEPT_ALONE, (by, turn_id))
-        if row is not None:
-            return _turn(row)
-        async with self._db.transaction() as conn:
-            # Siblings first: the slot may hold only one accepted turn at any moment.
-            await conn.execute(
-                "UPDATE turns SET state = 'discarded' "
-                "WHERE (story_id, slot) = (SELECT story_id, slot FROM turns WHERE id = ?) "
-                "AND id <> ? AND state <> 'discarded'",
-                (turn_id, turn_id),
-            )
-            row = await fetch_one(conn, _ACCEPT, (by, turn_id))
-            if row is None:
-                raise NotFound(f"Turn {turn_id} does not exist.")
-        return _turn(row)
+        return await self._db.run_in_transaction(lambda conn: accept_turn(conn, turn_id, by))
 
     async def discard(self, turn_id: int) -> Turn:
         async with self._db.statement() as conn:
@@ -165,9 +179,7 @@ class SqliteTurnRepository:
         return [_turn(row) for row in reversed(rows)]
 
     async def recent_context(self, story_id: int, limit: int = 50) -> list[ContextTurn]:
-        async with self._db.read() as conn:
-            rows = await fetch_all(conn, RECENT_CONTEXT, (story_id, limit))
-        return [ContextTurn(*row) for row in reversed(rows)]
+        return await self._db.run(lambda conn: read_recent_context(conn, story_id, limit))
 
     async def page(
         self, story_id: int, offset: int = 0, limit: int = 20, *, include_hidden: bool = False
@@ -205,9 +217,7 @@ class SqliteTurnRepository:
             )
 
     async def pending_for_story(self, story_id: int) -> list[Turn]:
-        async with self._db.read() as conn:
-            rows = await fetch_all(conn, PENDING, (story_id,))
-        return [_turn(row) for row in rows]
+        return await self._db.run(lambda conn: read_pending(conn, story_id))
 
     async def undo_last(self, story_id: int) -> Turn | None:
         async with self._db.statement() as conn:

@@ -65,7 +65,8 @@ def make_job(served):
     def make(turn: str | None = None, **params) -> Job:
         request = GenerateRequest.model_validate(body(**params))
         if turn is not None:
-            request.context.turns[0].text = turn
+            first = request.context.turns[0].model_copy(update={"text": turn})
+            request.context.turns[0] = first
         prepared = pipeline.prepare(request, served.tokenizer, 384)
         return Job(prepared, served, loop, loop.create_future())
 
