@@ -17,7 +17,7 @@ from storage.sqlite.moderation import SqliteModerationRepository
 from storage.sqlite.query import execute
 from storage.sqlite.stories import SqliteStoryRepository
 from storage.sqlite.styles import SqliteStyleRepository, read_profile
-from storage.sqlite.turns import SqliteTurnRepository, read_pending, read_recent_context
+from storage.sqlite.turns import SqliteTurnRepository, read_pending
 
 
 class SqliteStorage:
@@ -37,7 +37,7 @@ class SqliteStorage:
         def read(conn: sqlite3.Connection) -> ModelInputs:
             return ModelInputs(
                 pending=read_pending(conn, story_id),
-                context=read_recent_context(conn, story_id, context_turns),
+                context=self.turns.context_cache.read(conn, story_id, context_turns),
                 characters=read_for_story(conn, story_id),
                 style=read_profile(conn, user_id),
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,12 +51,16 @@ RECENT_ACCEPTED = (
 )
 """Recent turns in full: it walks the accepted turns' (story_id, slot) index backwards."""
 
-RECENT_CONTEXT = (
-    "SELECT slot, author_kind, author_name, character_name, kind, text FROM turns "
-    "WHERE story_id = ? AND state = 'accepted' AND hidden = 0 ORDER BY slot DESC LIMIT ?"
+RECENT_IDS = (
+    "SELECT id FROM turns WHERE story_id = ? AND state = 'accepted' AND hidden = 0 "
+    "ORDER BY slot DESC LIMIT ?"
 )
-"""The context query of every AI turn: the same walk, reading only what the model sees (in
-ContextTurn's field order)."""
+"""The context query of every AI turn: the same walk, reading only the index."""
+
+_CONTEXT_COLUMNS = "id, slot, author_kind, author_name, character_name, kind, text"
+"""What the model sees of a turn, after its id, in ContextTurn's field order."""
+
+CONTEXT_CACHE_SIZE = 10_000
 
 PENDING = "SELECT * FROM turns WHERE story_id = ? AND state = 'pending' ORDER BY slot, alt_index"
 """The pending alternatives, read before every turn: they walk the small turns_pending index."""
@@ -75,9 +80,37 @@ def read_pending(conn: sqlite3.Connection, story_id: int) -> list[Turn]:
     return [_turn(row) for row in conn.execute(PENDING, (story_id,)).fetchall()]
 
 
-def read_recent_context(conn: sqlite3.Connection, story_id: int, limit: int) -> list[ContextTurn]:
-    rows = conn.execute(RECENT_CONTEXT, (story_id, limit)).fetchall()
-    return [ContextTurn(*row) for row in reversed(rows)]
+class ContextCache:
+    """What the model reads of each turn, by turn id, for the turns read lately.
+
+    A turn's slot, author, character, kind and text never change once it is written; only its
+    state, acceptance, visibility and shown order do (tests/storage/test_storage_turn_scaling.py
+    checks every UPDATE of turns). So each AI turn walks the index for the ids of the latest
+    visible turns, which sees every keep, undo and hide, and reads in full only the turns it has
+    not met: usually the one written since the last request, where reading all fifty cost a
+    tenth of a model turn. Used on the database thread only, so it needs no lock.
+    """
+
+    def __init__(self, size: int = CONTEXT_CACHE_SIZE) -> None:
+        self._size = size
+        self._turns: OrderedDict[int, ContextTurn] = OrderedDict()
+
+    def read(self, conn: sqlite3.Connection, story_id: int, limit: int) -> list[ContextTurn]:
+        """The latest `limit` accepted, visible turns of the story, oldest first."""
+        ids = [row[0] for row in conn.execute(RECENT_IDS, (story_id, limit)).fetchall()]
+        known = self._turns
+        found = {turn_id: known[turn_id] for turn_id in ids if turn_id in known}
+        if len(found) < len(ids):
+            missing = [turn_id for turn_id in ids if turn_id not in found]
+            marks = ", ".join("?" * len(missing))
+            rows = conn.execute(
+                f"SELECT {_CONTEXT_COLUMNS} FROM turns WHERE id IN ({marks})", missing
+            ).fetchall()
+            for turn_id, *fields in rows:
+                found[turn_id] = known[turn_id] = ContextTurn(*fields)
+            while len(known) > self._size:
+                known.popitem(last=False)
+        return [found[turn_id] for turn_id in reversed(ids)]
 
 
 def accept_turn(conn: sqlite3.Connection, turn_id: int, by: int) -> Turn:
@@ -98,6 +131,7 @@ def insert_slot(conn: sqlite3.Connection, values: dict[str, Any]) -> Turn:
 class SqliteTurnRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
+        self.context_cache = ContextCache()
 
     async def add(self, story_id: int, draft: TurnDraft) -> Turn:
         values = self._slot_values(story_id, draft)
@@ -179,7 +213,7 @@ class SqliteTurnRepository:
         return [_turn(row) for row in reversed(rows)]
 
     async def recent_context(self, story_id: int, limit: int = 50) -> list[ContextTurn]:
-        return await self._db.run(lambda conn: read_recent_context(conn, story_id, limit))
+        return await self._db.run(lambda conn: self.context_cache.read(conn, story_id, limit))
 
     async def page(
         self, story_id: int, offset: int = 0, limit: int = 20, *, include_hidden: bool = False

@@ -7,14 +7,17 @@ pending turns and keeping a turn read every turn of the story; these tests fail 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from storage_testing import model_turn, user_turn
 
-from storage.models import Story
+import storage.sqlite
+from storage.models import ContextTurn, Story
 from storage.sqlite import SqliteStorage
-from storage.sqlite.turns import PENDING, RECENT_ACCEPTED
+from storage.sqlite.turns import PENDING, RECENT_ACCEPTED, ContextCache
 
 SHORT, LONG = 100, 3_000
 STEP = 10
@@ -130,3 +133,54 @@ async def test_reads_walk_an_index_without_sorting(
         )
     assert f"USING INDEX {index} (story_id=?)" in plan
     assert "TEMP B-TREE" not in plan
+
+
+WRITTEN_ONCE_EXCEPT = {"state", "accepted_by", "hidden", "shown_seq"}
+"""The only columns of turns that change after a turn is written (ContextCache relies on it)."""
+
+
+def test_turns_change_only_state_acceptance_visibility_and_shown_order() -> None:
+    sources = sorted(Path(storage.sqlite.__file__).parent.glob("*.py"))
+    # Each source as one line, with adjacent string literals ("..." "...") joined.
+    texts = [" ".join(source.read_text().split()).replace('" "', "") for source in sources]
+    updates = [
+        assignments
+        for text in texts
+        for assignments in re.findall(r"UPDATE turns SET (.+?) WHERE", text)
+    ]
+    assert len(updates) >= 7
+    for assignments in updates:
+        columns = set(re.findall(r"(\w+) = ", assignments))
+        assert columns and columns <= WRITTEN_ONCE_EXCEPT, assignments
+
+
+async def test_context_follows_keeps_undos_and_hides(storage: SqliteStorage, story: Story) -> None:
+    """Whatever was read before, the context is what the database holds now."""
+
+    async def context() -> list[str]:
+        return [turn.text for turn in await storage.turns.recent_context(story.id, 3)]
+
+    written = [await storage.turns.add(story.id, user_turn(f"Turn {n}.")) for n in range(4)]
+    assert await context() == ["Turn 1.", "Turn 2.", "Turn 3."]
+    await storage.turns.set_hidden(written[2].id)
+    assert await context() == ["Turn 0.", "Turn 1.", "Turn 3."]
+    await storage.turns.undo_last(story.id)
+    assert await context() == ["Turn 0.", "Turn 1."]
+    asked = await storage.turns.add(story.id, model_turn("Asked."))
+    assert await context() == ["Turn 0.", "Turn 1."]
+    await storage.turns.accept(asked.id, 30)
+    assert await context() == ["Turn 0.", "Turn 1.", "Asked."]
+    await storage.turns.set_hidden(written[2].id, hidden=False)
+    assert await context() == ["Turn 1.", "Turn 2.", "Asked."]
+
+
+async def test_a_small_context_cache_still_reads_every_turn(
+    storage: SqliteStorage, story: Story
+) -> None:
+    storage.turns.context_cache = ContextCache(size=2)
+    for number in range(6):
+        await storage.turns.add(story.id, user_turn(f"Turn {number}.", character_name="Mira"))
+    expected = [ContextTurn.of(turn) for turn in await storage.turns.recent_accepted(story.id, 4)]
+    assert await storage.turns.recent_context(story.id, 4) == expected
+    assert await storage.turns.recent_context(story.id, 4) == expected
+    assert (await storage.model_inputs(story.id, 30, 4)).context == expected
