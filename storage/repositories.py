@@ -80,6 +80,13 @@ class StoryRepository(Protocol):
         """The story (active or paused) played in this channel or thread, if any."""
         ...
 
+    async def get_active_with_participants(
+        self, channel_id: int
+    ) -> tuple[Story, list[Participant]] | None:
+        """`get_active_for_channel` and everyone who ever joined that story (as
+        `list_participants(include_left=True)`), read together: most actions need both."""
+        ...
+
     async def list_for_guild(
         self,
         guild_id: int,

@@ -107,6 +107,14 @@ class EngineCore:
         require_active(story)
         return story
 
+    async def _playable_story_with_people(self, channel_id: int) -> tuple[Story, list[Participant]]:
+        """The playable story here and everyone who ever joined it, in one read."""
+        found = await self.storage.stories.get_active_with_participants(channel_id)
+        if found is None:
+            raise NoActiveStory()
+        require_active(found[0])
+        return found
+
     async def _story(
         self,
         *,

@@ -96,8 +96,7 @@ class Generation(EngineCore):
         """
         if kind not in AI_KINDS:
             raise InvalidInput(f"Unknown kind of turn {kind!r}; use one of {', '.join(AI_KINDS)}.")
-        story = await self._playable_story(channel_id)
-        participants = await self._participants(story.id)
+        story, participants = await self._playable_story_with_people(channel_id)
         writer = self._require_writer(story, participants, user_id)
         names = {p.user_id: p.display_name for p in participants}
         rules = await self.guard.rules(story.guild_id)

@@ -226,7 +226,7 @@ class Play(Generation):
     ) -> WriteResult:
         """Add the user's turn: moderated, stored, then the story moves on past any pending
         model turn (keeping the alternative shown last) and, in round-robin, to the next seat."""
-        story = await self._playable_story(channel_id)
+        story, participants = await self._playable_story_with_people(channel_id)
         cleaned = clean_text(text, self.options.max_turn_chars)
         rules = await self.guard.rules(story.guild_id)
         checked = self.guard.check(cleaned.text, rules)
@@ -234,7 +234,6 @@ class Play(Generation):
             raise await self._refuse(
                 checked, rules, "user_input", "Your turn", story_id=story.id, user_id=user_id
             )
-        participants = await self._participants(story.id)
         writer = self._require_writer(story, participants, user_id)
         name = display_name(user_id, user_name)
         character = None
@@ -284,10 +283,9 @@ class Play(Generation):
         self, channel_id: int, user_id: int, *, is_moderator: bool = False
     ) -> SkipResult:
         """Round-robin: pass the turn on (the holder passing theirs, or the owner/a moderator)."""
-        story = await self._playable_story(channel_id)
+        story, participants = await self._playable_story_with_people(channel_id)
         if story.mode != "round_robin":
             raise InvalidInput("Only round-robin stories have turns to skip.")
-        participants = await self._participants(story.id)
         writer = current_writer(story, participants)
         if writer is None:
             raise InvalidInput("Nobody holds the turn; /story join to take it.")

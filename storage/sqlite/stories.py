@@ -40,6 +40,15 @@ _SETTINGS: dict[str, Any] = {
 }
 
 
+_OPEN_IN_CHANNEL = (
+    "SELECT * FROM stories WHERE coalesce(thread_id, channel_id) = ? AND status <> 'ended'"
+)
+_EVERY_PARTICIPANT = "SELECT * FROM participants WHERE story_id = ? ORDER BY seat"
+_ACTIVE_PARTICIPANTS = (
+    "SELECT * FROM participants WHERE story_id = ? AND left_at IS NULL ORDER BY seat"
+)
+
+
 class SqliteStoryRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -109,13 +118,21 @@ class SqliteStoryRepository:
 
     async def get_active_for_channel(self, channel_id: int) -> Story | None:
         async with self._db.read() as conn:
-            row = await fetch_one(
-                conn,
-                "SELECT * FROM stories "
-                "WHERE coalesce(thread_id, channel_id) = ? AND status <> 'ended'",
-                (channel_id,),
-            )
+            row = await fetch_one(conn, _OPEN_IN_CHANNEL, (channel_id,))
         return None if row is None else _story(row)
+
+    async def get_active_with_participants(
+        self, channel_id: int
+    ) -> tuple[Story, list[Participant]] | None:
+        def read(conn: sqlite3.Connection) -> tuple[Story, list[Participant]] | None:
+            rows = conn.execute(_OPEN_IN_CHANNEL, (channel_id,)).fetchall()
+            if not rows:
+                return None
+            story = _story(rows[0])
+            members = conn.execute(_EVERY_PARTICIPANT, (story.id,)).fetchall()
+            return story, [_participant(row) for row in members]
+
+        return await self._db.run_in_transaction(read, write=False)
 
     async def list_for_guild(
         self,
@@ -311,13 +328,9 @@ class SqliteStoryRepository:
     async def list_participants(
         self, story_id: int, *, include_left: bool = False
     ) -> list[Participant]:
-        active_only = "" if include_left else " AND left_at IS NULL"
+        sql = _EVERY_PARTICIPANT if include_left else _ACTIVE_PARTICIPANTS
         async with self._db.read() as conn:
-            rows = await fetch_all(
-                conn,
-                f"SELECT * FROM participants WHERE story_id = ?{active_only} ORDER BY seat",
-                (story_id,),
-            )
+            rows = await fetch_all(conn, sql, (story_id,))
         return [_participant(row) for row in rows]
 
     async def set_participant_character(

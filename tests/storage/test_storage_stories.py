@@ -96,6 +96,7 @@ async def test_active_for_channel_is_none_without_open_story(storage: SqliteStor
     created = await new_story(storage)
     await storage.stories.set_status(created.id, "ended")
     assert await storage.stories.get_active_for_channel(20) is None
+    assert await storage.stories.get_active_with_participants(20) is None
 
 
 async def test_listing_filters_by_status_and_paginates_newest_first(
@@ -231,6 +232,8 @@ async def test_participants_keep_seat_order_and_leavers(
     assert [p.user_id for p in everyone] == [1, 2, 3]
     left = await storage.stories.get_participant(story.id, 2)
     assert left is not None and left.left_at == clock.now and not left.active
+    found = await storage.stories.get_active_with_participants(story.place_id)
+    assert found == (story, everyone)
 
 
 async def test_joining_is_idempotent_and_rejoining_goes_last(
