@@ -2,8 +2,8 @@
 and store the result as a pending turn.
 
 Nothing changes until the generator has answered: the pending alternative that a new turn
-moves past is kept only after generation succeeds, so a model that is down or slow leaves the
-story exactly as it was.
+moves past is kept only after generation succeeds, in the transaction that stores the new turn,
+so a model that is down or slow leaves the story exactly as it was.
 """
 
 from __future__ import annotations

@@ -178,8 +178,8 @@ async def _on_thread(
     """Call `work` with the sqlite3 connection, on the thread that owns it.
 
     aiosqlite has no public call for this. `_execute` queues a function on its thread, and every
-    public method of aiosqlite is built on it (unchanged from 0.17 to 0.22; pyproject.toml
-    caps the version, and tests/storage/test_storage_database.py checks both names).
+    public method of aiosqlite is built on it (unchanged from 0.17 to 0.22). pyproject.toml
+    caps the version, and tests/storage/test_storage_one_trip.py runs work through it.
     """
     return await connection._execute(lambda: work(connection._conn))
 
