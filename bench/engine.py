@@ -48,12 +48,16 @@ LINE = "The lantern swung in the wind, and the door in the sea opened a little w
 
 
 class InstantGenerator:
-    """A Generator that answers at once with a fixed text."""
+    """A Generator that answers at once with a fixed text (built once: the rates measure the
+    engine, not the building of an answer)."""
 
-    async def generate(self, request: GenerateRequest) -> GenerateResponse:
-        return GenerateResponse(
+    def __init__(self) -> None:
+        self._answer = GenerateResponse(
             text=LINE, candidates=[Candidate(text=LINE, score=-1.0)], model="instant"
         )
+
+    async def generate(self, request: GenerateRequest) -> GenerateResponse:
+        return self._answer
 
     async def list_models(self) -> list[ModelInfo]:
         return []
