@@ -195,6 +195,7 @@ async def main(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     moderator = Moderator(use_classifier=args.classifier)
     options = EngineOptions()
+    loops = [reference_loop()]
     with tempfile.TemporaryDirectory() as folder:
         async with await open_storage(Path(folder) / "throughput.db") as storage:
             engine = StoryEngine(storage, InstantGenerator(), moderator, options)
@@ -202,6 +203,7 @@ async def main(args: argparse.Namespace) -> None:
             busy_human, busy_model = await concurrent_turns(
                 engine, args.stories_at_once, args.model_turns * 2
             )
+        loops.append(reference_loop())
         async with await open_storage(Path(folder) / "context.db") as storage:
             started = time.perf_counter()
             owners = await fill(storage, args.turns, args.stories, rng)
@@ -214,12 +216,16 @@ async def main(args: argparse.Namespace) -> None:
 
     moderation = "word lists + classifier" if args.classifier else "word lists"
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    loop_wall, loop_cpu = reference_loop()
+    loops.append(reference_loop())
+    timings = "; ".join(
+        f"{moment} {wall:.0f} ms wall, {cpu:.0f} ms CPU"
+        for moment, (wall, cpu) in zip(
+            ("before the rates", "after", "at the end"), loops, strict=True
+        )
+    )
     print(
         f"machine: {os.cpu_count()} cores, load average {load}; sum(range(10**6)) took "
-        f"{loop_wall:.0f} ms wall and {loop_cpu:.0f} ms CPU (about {REFERENCE_LOOP_MS:g} ms on "
-        f"a free current core): this process got about "
-        f"{min(1.0, loop_cpu / loop_wall):.0%} of a core"
+        f"{timings} (about {REFERENCE_LOOP_MS:g} ms on a free current core)"
     )
     cores = sorted(os.sched_getaffinity(0))
     pinned = f"pinned to core {cores[0]}" if len(cores) == 1 else f"on cores {cores}"
