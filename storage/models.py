@@ -238,6 +238,18 @@ class StyleProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class TurnScene:
+    """A turn with what every choice about it needs, read together in one snapshot."""
+
+    turn: Turn
+    alternatives: list[Turn]
+    """Every alternative of the turn's slot, the turn among them, in the order they were made."""
+    story: Story
+    participants: list[Participant]
+    """Everyone who ever joined the story, in seat order."""
+
+
+@dataclass(frozen=True, slots=True)
 class ModelInputs:
     """What a model turn reads of a story, read together in one snapshot."""
 

@@ -34,6 +34,7 @@ from storage.models import (
     TimeoutAction,
     Turn,
     TurnDraft,
+    TurnScene,
 )
 
 StatsUpdate = Mapping[str, Any] | Callable[[dict[str, Any], int], Mapping[str, Any]]
@@ -377,6 +378,16 @@ class Storage(Protocol):
         """What a model turn reads of the story, for `user_id`, in one consistent snapshot:
         the pending alternatives, the latest `context_turns` accepted turns (as
         `turns.recent_context`), the story's characters and the user's style profile."""
+        ...
+
+    async def turn_scene(self, turn_id: int) -> TurnScene | None:
+        """The turn, its slot's alternatives, its story and the story's participants, in one
+        consistent snapshot; None when there is no such turn."""
+        ...
+
+    async def keep_turn(self, turn_id: int, by: int) -> Turn:
+        """`turns.accept` the turn and record `by`'s "keep" feedback on it, in one
+        transaction."""
         ...
 
     async def forget_user(self, user_id: int) -> dict[str, int]:

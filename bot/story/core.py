@@ -36,7 +36,7 @@ from bot.story.views import story_info, turn_view
 from generators.client import Generator
 from generators.moderation import Moderator
 from storage.errors import Conflict, StorageError
-from storage.models import Character, ModerationSource, Participant, Story, Turn
+from storage.models import Character, ModerationSource, Participant, Story, Turn, TurnScene
 from storage.repositories import Storage
 
 log = logging.getLogger("talewright.engine")
@@ -131,6 +131,12 @@ class EngineCore:
         if story is None or (guild_id is not None and story.guild_id != guild_id):
             raise UnknownStory(f"There is no story with id {story_id} here.")
         return story
+
+    async def _turn_scene(self, turn_id: int) -> TurnScene:
+        scene = await self.storage.turn_scene(turn_id)
+        if scene is None:
+            raise UnknownTurn(f"There is no turn with id {turn_id}.")
+        return scene
 
     async def _turn(self, turn_id: int) -> tuple[Turn, Story]:
         turn = await self.storage.turns.get(turn_id)

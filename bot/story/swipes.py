@@ -43,13 +43,13 @@ class Swipes(Generation):
         is_moderator: bool = False,
     ) -> RerollResult:
         """Write another alternative for the slot of `turn_id` (or count a vote for one)."""
-        turn, story = await self._turn(turn_id)
+        scene = await self._turn_scene(turn_id)
+        turn, story, participants = scene.turn, scene.story, scene.participants
         require_active(story)
         if turn.state != "pending":
             raise InvalidInput(_SETTLED)
-        participants = await self._participants(story.id)
         names = {p.user_id: p.display_name for p in participants}
-        alternatives = await self.storage.turns.list_alternatives(story.id, turn.slot)
+        alternatives = scene.alternatives
         tally = None
         if story.reroll_policy == "vote" and not is_moderator:
             tally = await self._vote(participants, alternatives, user_id)
@@ -125,11 +125,11 @@ class Swipes(Generation):
         self, turn_id: int, user_id: int, step: int = 1, *, is_moderator: bool = False
     ) -> SwipeResult:
         """Show the alternative `step` places from `turn_id` (stopping at the ends)."""
-        turn, story = await self._turn(turn_id)
+        scene = await self._turn_scene(turn_id)
+        turn, story, alternatives = scene.turn, scene.story, scene.alternatives
         require_active(story)
         if turn.state != "pending":
             raise InvalidInput(_SETTLED)
-        alternatives = await self.storage.turns.list_alternatives(story.id, turn.slot)
         _may_choose(story, alternatives, user_id, is_moderator)
         index = [alt.id for alt in alternatives].index(turn.id)
         target = min(max(index + step, 0), len(alternatives) - 1)
@@ -139,9 +139,10 @@ class Swipes(Generation):
         if target == index and step:
             end = "last" if step > 0 else "first"
             notices = (f"This is the {end} alternative; /story reroll writes another.",)
+        names = {p.user_id: p.display_name for p in scene.participants}
         return SwipeResult(
-            story=await self._info(story),
-            turn=await self._view(shown),
+            story=await self._info(story, scene.participants),
+            turn=await self._view(shown, names, alternatives),
             moved=target != index,
             notices=notices,
         )
@@ -149,19 +150,17 @@ class Swipes(Generation):
     @user_errors
     async def keep(self, turn_id: int, user_id: int, *, is_moderator: bool = False) -> KeepResult:
         """Accept exactly this alternative; the slot's others are discarded."""
-        turn, story = await self._turn(turn_id)
+        scene = await self._turn_scene(turn_id)
+        turn, story, members = scene.turn, scene.story, scene.participants
         require_active(story)
         if turn.state == "discarded":
             raise InvalidInput("That alternative was discarded, so it cannot be kept.")
-        alternatives = await self.storage.turns.list_alternatives(story.id, turn.slot)
-        _may_choose(story, alternatives, user_id, is_moderator)
+        _may_choose(story, scene.alternatives, user_id, is_moderator)
         discarded = 0
         if turn.state == "pending":
             async with self.locks.hold(story.id):
-                turn = await self.storage.turns.accept(turn.id, user_id)
-                await self.storage.feedback.add(turn.id, user_id, "keep")
-            discarded = len(alternatives) - 1
-        members = await self._participants(story.id)
+                turn = await self.storage.keep_turn(turn.id, user_id)
+            discarded = len(scene.alternatives) - 1
         return KeepResult(
             story=await self._info(story, members),
             turn=await self._view(turn, {p.user_id: p.display_name for p in members}),

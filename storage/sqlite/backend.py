@@ -7,17 +7,17 @@ import sqlite3
 import time
 from types import TracebackType
 
-from storage.models import ModelInputs
+from storage.models import ModelInputs, Turn, TurnScene
 from storage.sqlite.characters import SqliteCharacterRepository, read_for_story
 from storage.sqlite.database import DEFAULT_BUSY_TIMEOUT_S, Clock, Database
-from storage.sqlite.feedback import SqliteFeedbackRepository
+from storage.sqlite.feedback import SqliteFeedbackRepository, record
 from storage.sqlite.guilds import SqliteGuildRepository
 from storage.sqlite.migrate import migrate
 from storage.sqlite.moderation import SqliteModerationRepository
 from storage.sqlite.query import execute
-from storage.sqlite.stories import SqliteStoryRepository
+from storage.sqlite.stories import SqliteStoryRepository, read_participants, read_story
 from storage.sqlite.styles import SqliteStyleRepository, read_profile
-from storage.sqlite.turns import SqliteTurnRepository, read_pending
+from storage.sqlite.turns import SqliteTurnRepository, accept_turn, read_pending, read_slot_of
 
 
 class SqliteStorage:
@@ -44,6 +44,27 @@ class SqliteStorage:
 
         # One round trip instead of four, which is most of a model turn's time in storage.
         return await self.database.run_in_transaction(read, write=False)
+
+    async def turn_scene(self, turn_id: int) -> TurnScene | None:
+        def read(conn: sqlite3.Connection) -> TurnScene | None:
+            alternatives = read_slot_of(conn, turn_id)
+            turn = next((alt for alt in alternatives if alt.id == turn_id), None)
+            story = None if turn is None else read_story(conn, turn.story_id)
+            if turn is None or story is None:
+                return None
+            return TurnScene(turn, alternatives, story, read_participants(conn, story.id))
+
+        return await self.database.run_in_transaction(read, write=False)
+
+    async def keep_turn(self, turn_id: int, by: int) -> Turn:
+        now = self.database.now()
+
+        def keep(conn: sqlite3.Connection) -> Turn:
+            kept = accept_turn(conn, turn_id, by)
+            record(conn, turn_id, by, "keep", now)
+            return kept
+
+        return await self.database.run_in_transaction(keep)
 
     async def forget_user(self, user_id: int) -> dict[str, int]:
         async with self.database.transaction() as conn:

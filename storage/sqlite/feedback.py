@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from storage.models import FeedbackKind, require_choice
 from storage.sqlite.database import Database
-from storage.sqlite.query import execute, fetch_all, fetch_value
+from storage.sqlite.query import fetch_all, fetch_value
 
 
 class SqliteFeedbackRepository:
@@ -12,15 +14,8 @@ class SqliteFeedbackRepository:
         self._db = database
 
     async def add(self, turn_id: int, user_id: int, kind: FeedbackKind) -> bool:
-        require_choice("kind", kind, FeedbackKind)
-        async with self._db.statement() as conn:
-            added = await execute(
-                conn,
-                "INSERT INTO feedback (turn_id, user_id, kind, created_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (turn_id, kind, user_id) DO NOTHING",
-                (turn_id, user_id, kind, self._db.now()),
-            )
-        return added > 0
+        now = self._db.now()
+        return await self._db.run(lambda conn: record(conn, turn_id, user_id, kind, now))
 
     async def count(self, turn_id: int, kind: FeedbackKind) -> int:
         async with self._db.read() as conn:
@@ -59,3 +54,16 @@ class SqliteFeedbackRepository:
                 (turn_id, user_id, kind, self._db.now()),
             )
         return not known
+
+
+def record(
+    conn: sqlite3.Connection, turn_id: int, user_id: int, kind: FeedbackKind, now: float
+) -> bool:
+    """Add one reaction unless the user already gave it; True when it is new."""
+    require_choice("kind", kind, FeedbackKind)
+    cursor = conn.execute(
+        "INSERT INTO feedback (turn_id, user_id, kind, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (turn_id, kind, user_id) DO NOTHING",
+        (turn_id, user_id, kind, now),
+    )
+    return cursor.rowcount > 0

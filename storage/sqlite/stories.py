@@ -112,9 +112,7 @@ class SqliteStoryRepository:
         return _story(row)
 
     async def get(self, story_id: int) -> Story | None:
-        async with self._db.read() as conn:
-            row = await fetch_one(conn, "SELECT * FROM stories WHERE id = ?", (story_id,))
-        return None if row is None else _story(row)
+        return await self._db.run(lambda conn: read_story(conn, story_id))
 
     async def get_active_for_channel(self, channel_id: int) -> Story | None:
         async with self._db.read() as conn:
@@ -129,8 +127,7 @@ class SqliteStoryRepository:
             if not rows:
                 return None
             story = _story(rows[0])
-            members = conn.execute(_EVERY_PARTICIPANT, (story.id,)).fetchall()
-            return story, [_participant(row) for row in members]
+            return story, read_participants(conn, story.id)
 
         return await self._db.run_in_transaction(read, write=False)
 
@@ -357,6 +354,16 @@ def _found(row: sqlite3.Row | None, story_id: int) -> sqlite3.Row:
     if row is None:
         raise NotFound(f"Story {story_id} does not exist.")
     return row
+
+
+def read_story(conn: sqlite3.Connection, story_id: int) -> Story | None:
+    rows = conn.execute("SELECT * FROM stories WHERE id = ?", (story_id,)).fetchall()
+    return _story(rows[0]) if rows else None
+
+
+def read_participants(conn: sqlite3.Connection, story_id: int) -> list[Participant]:
+    """Everyone who ever joined, in seat order."""
+    return [_participant(row) for row in conn.execute(_EVERY_PARTICIPANT, (story_id,)).fetchall()]
 
 
 def _story(row: sqlite3.Row) -> Story:

@@ -70,6 +70,10 @@ _DISCARD_SIBLINGS = (
     "WHERE (story_id, slot) = (SELECT story_id, slot FROM turns WHERE id = ?) "
     "AND id <> ? AND state <> 'discarded'"
 )
+_SLOT_OF = (
+    "SELECT * FROM turns "
+    "WHERE (story_id, slot) = (SELECT story_id, slot FROM turns WHERE id = ?) ORDER BY alt_index"
+)
 _ACCEPT = (
     "UPDATE turns SET accepted_by = CASE WHEN state = 'accepted' THEN accepted_by ELSE ? END, "
     "state = 'accepted' WHERE id = ? RETURNING *"
@@ -111,6 +115,11 @@ class ContextCache:
             while len(known) > self._size:
                 known.popitem(last=False)
         return [found[turn_id] for turn_id in reversed(ids)]
+
+
+def read_slot_of(conn: sqlite3.Connection, turn_id: int) -> list[Turn]:
+    """Every alternative of the slot that holds `turn_id` (none when there is no such turn)."""
+    return [_turn(row) for row in conn.execute(_SLOT_OF, (turn_id,)).fetchall()]
 
 
 def accept_turn(conn: sqlite3.Connection, turn_id: int, by: int) -> Turn:

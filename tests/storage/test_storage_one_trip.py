@@ -141,3 +141,41 @@ async def test_model_inputs_match_the_single_reads(storage: SqliteStorage, story
     assert inputs.characters == [mira]
     assert inputs.style == await storage.styles.get(30)
     assert (await storage.model_inputs(story.id, 31, 3)).style is None
+
+
+async def test_turn_scene_reads_the_turn_its_slot_story_and_people(
+    storage: SqliteStorage, story: Story
+) -> None:
+    await storage.stories.add_participant(story.id, 30, "Ann")
+    await storage.stories.add_participant(story.id, 31, "Ben")
+    await storage.stories.remove_participant(story.id, 31)
+    await storage.turns.add(story.id, user_turn("Opening."))
+    first = await storage.turns.add(story.id, model_turn("Draft A"))
+    second = await storage.turns.add_alternative(story.id, first.slot, model_turn("Draft B"))
+
+    scene = await storage.turn_scene(first.id)
+    assert scene is not None
+    assert scene.turn == first and scene.alternatives == [first, second]
+    assert scene.story == await storage.stories.get(story.id)
+    assert [p.user_id for p in scene.participants] == [30, 31]
+    assert scene.participants == await storage.stories.list_participants(
+        story.id, include_left=True
+    )
+    assert (await storage.turn_scene(second.id)).turn == second  # type: ignore[union-attr]
+    assert await storage.turn_scene(9999) is None
+
+
+async def test_keep_turn_accepts_and_counts_the_keep_together(
+    storage: SqliteStorage, story: Story
+) -> None:
+    first = await storage.turns.add(story.id, model_turn("Draft A"))
+    second = await storage.turns.add_alternative(story.id, first.slot, model_turn("Draft B"))
+    kept = await storage.keep_turn(second.id, 44)
+    assert (kept.state, kept.accepted_by) == ("accepted", 44)
+    assert (await storage.turns.get(first.id)).state == "discarded"  # type: ignore[union-attr]
+    assert await storage.feedback.voters(second.id, "keep") == [44]
+    await storage.keep_turn(second.id, 44)  # a second keep changes nothing
+    assert await storage.feedback.count(second.id, "keep") == 1
+    with pytest.raises(NotFound):
+        await storage.keep_turn(9999, 44)
+    assert await storage.feedback.count(9999, "keep") == 0
