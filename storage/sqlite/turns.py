@@ -61,6 +61,7 @@ _CONTEXT_COLUMNS = "id, slot, author_kind, author_name, character_name, kind, te
 """What the model sees of a turn, after its id, in ContextTurn's field order."""
 
 CONTEXT_CACHE_SIZE = 10_000
+"""Turns kept by ContextCache: the latest 50 of 200 stories; a few megabytes of text."""
 
 PENDING = "SELECT * FROM turns WHERE story_id = ? AND state = 'pending' ORDER BY slot, alt_index"
 """The pending alternatives, read before every turn: they walk the small turns_pending index."""
