@@ -47,6 +47,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     from generators.moderation import Moderator
     from generators.service import create_app
+    from generators.service.loading import PrecisionUnsupported, resolve_device, serving_autocast
+
+    try:
+        serving_autocast(section.precision, resolve_device(section.device))
+    except (PrecisionUnsupported, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
     moderator = Moderator(
         use_classifier=settings.moderation.use_classifier,

@@ -21,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from generators.context_size import MAX_CONTEXT_CHARS
 from generators.paths import DEFAULT_CHECKPOINT, VAE_CHECKPOINT
 from generators.schemas import ModerationLevel
 
@@ -87,14 +88,15 @@ class ServiceSection(Section):
     """The sentence VAE for twists and style vectors; none there: twists from the LM alone."""
     device: str = "auto"
     precision: Literal["fp32", "bf16", "auto"] = "fp32"
-    """CPU model steps in bfloat16 (`auto`: where the CPU has AMX or AVX-512 BF16); see
+    """CPU model steps in bfloat16 (`auto`: where the CPU has AMX or AVX-512 BF16 and a probe
+    step runs; `bf16` on a CPU that cannot run it refuses to start); see
     generators.service.loading.serving_autocast for why float32 is the default."""
     threads: int | None = Field(default=None, ge=1)
     batching: bool = True
     max_batch: int = Field(default=64, ge=1, le=4096)
     max_queue: int = Field(default=256, ge=1)
     request_deadline_s: float = Field(default=30.0, gt=0)
-    max_context_chars: int = Field(default=20000, ge=100)
+    max_context_chars: int = Field(default=MAX_CONTEXT_CHARS, ge=100)
     prompt_budget: int = Field(default=384, ge=32, le=4096)
     max_regenerations: int = Field(default=2, ge=0, le=10)
 

@@ -97,9 +97,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.threads:
             torch.set_num_threads(settings.threads)
-        models = registry or await asyncio.to_thread(
-            load_registry, settings.checkpoints, resolve_device(settings.device)
-        )
+        device = registry.device if registry else resolve_device(settings.device)
+        autocast = serving_autocast(settings.precision, device)  # refuse before loading models
+        models = registry or await asyncio.to_thread(load_registry, settings.checkpoints, device)
         checker = moderator if moderator is not None else Moderator()
         await asyncio.to_thread(checker.check, "Once upon a time.", "teen")  # load lazy parts now
         tools = latent or await asyncio.to_thread(load_latent, settings.vae_checkpoint, checker)
@@ -109,7 +109,7 @@ def create_app(
             max_batch=settings.max_batch,
             max_queue=settings.max_queue,
             batching=settings.batching,
-            autocast=serving_autocast(settings.precision, models.device),
+            autocast=autocast,
         )
         metrics.watch(lambda: scheduler.queue_depth, lambda: scheduler.live_rows)
         scheduler.start()

@@ -112,12 +112,14 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def cpu_supports_bf16() -> bool:
-    """AMX or AVX-512 BF16 make bfloat16 matmuls faster than float32 on a CPU; otherwise slower."""
+def cpu_supports_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """AMX or AVX-512 BF16 make bfloat16 matmuls faster than float32 on a CPU; otherwise slower
+    (and oneDNN's LSTM may refuse bfloat16 altogether: see generators.service.loading)."""
     try:
-        flags = Path("/proc/cpuinfo").read_text()
+        text = cpuinfo.read_text()
     except OSError:
         return False
+    flags = set(text.split())
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 

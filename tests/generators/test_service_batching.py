@@ -17,7 +17,7 @@ from generators.schemas import GenerateRequest, ModerationVerdict
 from generators.service import batch as batch_module
 from generators.service.batch import LiveBatch, rewind
 from generators.service.jobs import Job
-from generators.service.loading import serving_autocast
+from generators.service.loading import PrecisionUnsupported, bf16_lstm_works, serving_autocast
 
 POISON_TEMPERATURE = 1.234
 
@@ -209,10 +209,22 @@ def test_batching_off_runs_one_request_at_a_time(tiny_checkpoint, batching):
 
 
 def test_bfloat16_steps_serve_the_same_contract(tiny_checkpoint):
-    """`precision = "bf16"` runs the worker's steps under bfloat16 autocast on the CPU."""
-    assert serving_autocast("fp32", torch.device("cpu")) is None
-    assert serving_autocast("bf16", torch.device("cpu")) is torch.bfloat16
+    """`precision = "bf16"` runs the worker's steps under bfloat16 autocast on a CPU that can;
+    on one that cannot (AVX2 only: oneDNN has no bfloat16 LSTM there) the service refuses to
+    start and says which setting to change, instead of failing every request."""
+    cpu = torch.device("cpu")
+    assert serving_autocast("fp32", cpu) is None
     assert serving_autocast("bf16", torch.device("cuda")) is None  # float16 weights there
+    if not bf16_lstm_works():
+        with pytest.raises(PrecisionUnsupported, match='precision = "fp32" or "auto"'):
+            serving_autocast("bf16", cpu)
+        with (
+            pytest.raises(RuntimeError, match="failed to start"),
+            running_service(tiny_checkpoint, precision="bf16"),
+        ):
+            pass
+        return
+    assert serving_autocast("bf16", cpu) is torch.bfloat16
     with (
         running_service(tiny_checkpoint, precision="bf16") as server,
         httpx.Client(base_url=server.url, timeout=60) as http,
