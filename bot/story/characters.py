@@ -9,6 +9,7 @@ then written in that character's voice.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -175,8 +176,9 @@ class Characters(EngineCore):
 
     @user_errors
     async def character_import(self, guild_id: int, user_id: int, data: bytes) -> CharacterResult:
-        """Create a character from a Character Card (V1 or V2; JSON or PNG)."""
-        card = read_card(data)
+        """Create a character from a Character Card (V1 or V2; JSON or PNG), read on a worker
+        thread so a large card never stalls other stories."""
+        card = await asyncio.to_thread(read_card, data)
         fields, notices = await self._checked_sheet(
             guild_id,
             user_id,
@@ -207,9 +209,8 @@ class Characters(EngineCore):
         character = await self._find_character(guild_id, name, user_id)
         stem = "".join(c if c.isalnum() else "_" for c in character.name).strip("_") or "character"
         if file_format == "png":
-            return CardFile(
-                character_view(character), f"{stem}.png", "image/png", card_png_bytes(character)
-            )
+            png = await asyncio.to_thread(card_png_bytes, character)
+            return CardFile(character_view(character), f"{stem}.png", "image/png", png)
         return CardFile(
             character_view(character),
             f"{stem}.json",

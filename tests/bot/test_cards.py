@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
 import struct
+import threading
+import tracemalloc
 import zlib
 
 import pytest
@@ -15,7 +18,12 @@ from PIL.PngImagePlugin import PngInfo
 
 from bot.errors import InvalidInput, ModerationBlocked
 from bot.story import StoryEngine
-from bot.story.cards import MAX_CARD_FILE_BYTES, read_card
+from bot.story.cards import (
+    MAX_CARD_BASE64_BYTES,
+    MAX_CARD_FILE_BYTES,
+    MAX_PNG_CHUNKS,
+    read_card,
+)
 
 V2_CARD = {
     "spec": "chara_card_v2",
@@ -199,3 +207,105 @@ async def test_dialogue_uses_the_imported_sheet(
         "Grew up on a lighthouse island.",
     )
     assert result.turn.character_name == "Captain Mira"
+
+
+# --- hostile cards ------------------------------------------------------------------------
+
+BOMB_INFLATED_BYTES = 64 * 1024 * 1024
+
+
+def zlib_bomb(inflated_bytes: int) -> bytes:
+    """A zlib stream of `inflated_bytes` of "A" (valid base64) at level 9, built a megabyte at a
+    time so the test itself stays small: about 1,000:1."""
+    deflater = zlib.compressobj(9)
+    block = b"A" * (1024 * 1024)
+    parts = [deflater.compress(block) for _ in range(inflated_bytes // len(block))]
+    return b"".join([*parts, deflater.flush()])
+
+
+def itxt_png_raw(keyword: str, compressed_text: bytes) -> bytes:
+    body = keyword.encode() + b"\0\1\0\0\0" + compressed_text
+    chunk = struct.pack(">I", len(body)) + b"iTXt" + body
+    chunk += struct.pack(">I", zlib.crc32(b"iTXt" + body))
+    plain = png_with({})
+    return plain[:33] + chunk + plain[33:]
+
+
+def test_a_decompression_bomb_is_refused_without_inflating_it() -> None:
+    bomb = itxt_png_raw("chara", zlib_bomb(BOMB_INFLATED_BYTES))
+    assert len(bomb) < MAX_CARD_FILE_BYTES // 16
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidInput, match="too large"):
+            read_card(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * MAX_CARD_BASE64_BYTES, f"peak {peak:,} bytes"
+
+
+async def test_the_engine_refuses_a_bomb_clearly(engine: StoryEngine) -> None:
+    bomb = itxt_png_raw("chara", zlib_bomb(8 * 1024 * 1024))
+    with pytest.raises(InvalidInput, match="That card is too large"):
+        await engine.character_import(GUILD, ANN, bomb)
+    assert (await engine.character_list(GUILD)).characters == ()
+
+
+def test_a_truncated_compressed_card_is_damaged() -> None:
+    whole = zlib.compress(base64.b64encode(json_bytes(V1_CARD)))
+    with pytest.raises(InvalidInput, match="cut short"):
+        read_card(itxt_png_raw("chara", whole[: len(whole) // 2]))
+
+
+def test_base64_over_the_limit_is_refused_before_decoding() -> None:
+    data = png_with({"chara": "A" * (MAX_CARD_BASE64_BYTES + 4)})
+    with pytest.raises(InvalidInput, match="too large"):
+        read_card(data)
+
+
+def test_the_chunk_walk_is_bounded() -> None:
+    plain = png_with({})
+    empty = struct.pack(">I", 0) + b"zzZz" + struct.pack(">I", zlib.crc32(b"zzZz"))
+    card = png_card(V1_CARD)
+    text_chunks = card[33 : card.index(b"IDAT") - 4]
+    padded = plain[:33] + empty * MAX_PNG_CHUNKS + text_chunks + plain[33:]
+    with pytest.raises(InvalidInput, match="no character card"):
+        read_card(padded)
+    assert read_card(plain[:33] + empty * 100 + text_chunks + plain[33:]).name == "Old Tom"
+
+
+async def test_an_import_does_not_hold_the_event_loop(
+    engine: StoryEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card is read on a worker thread: the loop keeps serving while it is parsed."""
+    parsing, release, parsed = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_read(data: bytes):
+        parsing.set()
+        release.wait(10)  # on the loop (the bug), nothing can set it
+        parsed.set()
+        return read_card(data)
+
+    monkeypatch.setattr("bot.story.characters.read_card", slow_read)
+    task = asyncio.create_task(engine.character_import(GUILD, ANN, json_bytes(V1_CARD)))
+    assert await asyncio.to_thread(parsing.wait, 30)
+    loop_ran_during_the_parse = not parsed.is_set()
+    release.set()
+    assert (await task).character.name == "Old Tom"
+    assert loop_ran_during_the_parse
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"name": "X", "deep": ' + "[" * 5000 + "]" * 5000 + "}", "nested more than 64"),
+        ('{"name": "X", "deep": ' + "[" * 65 + "]" * 65 + "}", "nested more than 64"),
+        ('{"name": "X", "n": ' + "9" * 5000 + "}", "number too long"),
+    ],
+)
+async def test_hostile_json_is_refused_clearly(
+    engine: StoryEngine, text: str, message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=f"That card is not valid: .*{message}"):
+        await engine.character_import(GUILD, ANN, text.encode())
+    assert (await engine.character_list(GUILD)).characters == ()
