@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.commands_backup import add_backup_command
 from bot.commands_bot import add_bot_command
 from bot.commands_generators import add_generator_commands
 from bot.commands_serve import add_serve_command
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_command(sub)
     add_play_command(sub)
     add_bot_command(sub)
+    add_backup_command(sub)
     return parser
 
 

@@ -28,6 +28,7 @@ from storage.errors import (
     NotFound,
     StorageError,
 )
+from storage.sqlite.backup import create_private
 
 Clock = Callable[[], float]
 T = TypeVar("T")
@@ -52,9 +53,12 @@ class Database:
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
         clock: Clock = time.time,
     ) -> Database:
-        """Connect and set up WAL, foreign keys and the busy timeout."""
+        """Connect and set up WAL, foreign keys and the busy timeout; a new database file is
+        readable by its owner only (see backup.create_private)."""
         location = os.fspath(path)
         _check_location(location)
+        if location not in ("", ":memory:") and not location.startswith("file:"):
+            create_private(location)
         try:
             connection = await aiosqlite.connect(
                 location, timeout=busy_timeout_s, isolation_level=None

@@ -3,12 +3,16 @@
 Migration N is `migrations/NNNN_name.sql`; `PRAGMA user_version` records the last one applied.
 All pending migrations and the new version are applied in one transaction, so a failure leaves
 the database exactly as it was, and a database from a newer version of the code is refused
-rather than written with a schema that could lose its data.
+rather than written with a schema that could lose its data. Before a database that holds a
+schema is migrated, a copy of it is taken to `<db>.pre-<version>.bak`: a migration that
+commits can still be wrong about the data, and then the copy is the way back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import os
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from storage.errors import SchemaTooNew
+from storage.sqlite.backup import backup, pre_migration_path
 from storage.sqlite.database import Database
 from storage.sqlite.query import fetch_value
 
@@ -81,6 +86,8 @@ async def migrate(database: Database, migrations: Sequence[Migration] | None = N
         raise _too_new(database, current, latest)
     if current == latest:
         return current
+    if current > 0:
+        await asyncio.to_thread(_back_up_before, database.path, latest)
     async with database.transaction() as conn:
         # Another process may have migrated while this one waited for the write lock.
         current = int(await fetch_value(conn, "PRAGMA user_version"))
@@ -92,6 +99,12 @@ async def migrate(database: Database, migrations: Sequence[Migration] | None = N
                     await conn.execute(statement)
         await conn.execute(f"PRAGMA user_version = {latest:d}")
     return latest
+
+
+def _back_up_before(path: str, version: int) -> None:
+    """Copy the database file before migrating it to `version` (a memory database has none)."""
+    if os.path.isfile(path):
+        backup(path, pre_migration_path(path, version))
 
 
 def _too_new(database: Database, found: int, latest: int) -> SchemaTooNew:
