@@ -1,8 +1,10 @@
 """Reading stories: overview, list, pages, recap and Markdown export.
 
-Ended stories stay readable by id. Turns hidden by a moderator are left out. The alternative
-waiting for Keep is included as the story reads now, marked as not kept yet: it is what the
-story keeps if it moves on, and a reader asking "where are we" expects to see it.
+Ended stories stay readable by id, by those who can see the place they were played in (the
+front end's `CanView`; see access.py): a story found by id that the caller cannot see is
+answered as unknown, and lists leave it out. Turns hidden by a moderator are left out. The
+alternative waiting for Keep is included as the story reads now, marked as not kept yet: it is
+what the story keeps if it moves on, and a reader asking "where are we" expects to see it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, UnknownStory
+from bot.story.access import CanView, can_read
 from bot.story.core import EngineCore
 from bot.story.export import export_filename, to_markdown
 from bot.story.failures import user_errors
@@ -24,10 +27,12 @@ from bot.story.results import (
     TurnView,
 )
 from bot.story.text import first_sentence
-from storage.models import StoryStatus
+from storage.models import Story, StoryStatus
 
 MAX_PAGE_SIZE = 50
 EXPORT_CHUNK = 500
+LIST_SCAN = 200
+"""How many of a guild's newest stories a list looks through for ones the caller can see."""
 
 
 class Reading(EngineCore):
@@ -47,11 +52,12 @@ class Reading(EngineCore):
         *,
         statuses: Collection[StoryStatus] | None = None,
         limit: int = 25,
+        can_view: CanView | None = None,
     ) -> StoryList:
-        """The guild's stories, newest first, each with its status."""
-        stories = await self.storage.stories.list_for_guild(
-            guild_id, statuses=statuses, limit=limit
-        )
+        """The guild's stories the caller can see, newest first, each with its status."""
+        scan = limit if can_view is None else max(limit, LIST_SCAN)
+        found = await self.storage.stories.list_for_guild(guild_id, statuses=statuses, limit=scan)
+        stories = [story for story in found if can_read(story, can_view)][:limit]
         return StoryList(guild_id=guild_id, stories=tuple([await self._info(s) for s in stories]))
 
     @user_errors
@@ -63,11 +69,12 @@ class Reading(EngineCore):
         guild_id: int | None = None,
         page: int | None = None,
         page_size: int = 10,
+        can_view: CanView | None = None,
     ) -> StoryPage:
         """One page of the story (1-based; the last page when `page` is None)."""
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise InvalidInput(f"A page holds 1 to {MAX_PAGE_SIZE} turns.")
-        story = await self._story(channel_id=channel_id, story_id=story_id, guild_id=guild_id)
+        story = await self._readable(channel_id, story_id, guild_id, can_view)
         total = await self.storage.turns.count_accepted(story.id)
         pages = max(1, math.ceil(total / page_size))
         number = pages if page is None else page
@@ -94,12 +101,13 @@ class Reading(EngineCore):
         story_id: int | None = None,
         guild_id: int | None = None,
         turns: int | None = None,
+        can_view: CanView | None = None,
     ) -> Recap:
         """The last `turns` turns condensed to their first sentence, with bylines."""
         count = turns or self.options.recap_turns
         if not 1 <= count <= MAX_PAGE_SIZE:
             raise InvalidInput(f"A recap covers 1 to {MAX_PAGE_SIZE} turns.")
-        story = await self._story(channel_id=channel_id, story_id=story_id, guild_id=guild_id)
+        story = await self._readable(channel_id, story_id, guild_id, can_view)
         names = await self._names(story.id)
         recent = [
             await self._view(t, names)
@@ -121,9 +129,10 @@ class Reading(EngineCore):
         channel_id: int | None = None,
         story_id: int | None = None,
         guild_id: int | None = None,
+        can_view: CanView | None = None,
     ) -> ExportResult:
         """The whole story as Markdown, each turn with its byline."""
-        story = await self._story(channel_id=channel_id, story_id=story_id, guild_id=guild_id)
+        story = await self._readable(channel_id, story_id, guild_id, can_view)
         names = await self._names(story.id)
         views: list[TurnView] = []
         while True:
@@ -137,3 +146,18 @@ class Reading(EngineCore):
             markdown=to_markdown(info, views, await self._pending_view(story)),
             filename=export_filename(story.title, story.id),
         )
+
+    async def _readable(
+        self,
+        channel_id: int | None,
+        story_id: int | None,
+        guild_id: int | None,
+        can_view: CanView | None,
+    ) -> Story:
+        """The story asked for, if the caller can see where it is played; one they cannot
+        see is answered like one that does not exist, so ids do not reveal private stories.
+        The story played where the caller asks is always theirs to read."""
+        story = await self._story(channel_id=channel_id, story_id=story_id, guild_id=guild_id)
+        if story_id is not None and not can_read(story, can_view):
+            raise UnknownStory(f"There is no story with id {story_id} here.")
+        return story

@@ -8,18 +8,22 @@ members present must vote within the vote window. Votes are recorded against the
 alternative, so each new alternative starts a fresh count; a vote lasts for the window, and
 voting again renews it. Choosing between alternatives (swipe, keep) is for whoever asked for
 the turn, the story's owner and moderators.
+
+A button names its turn by id alone, so the front end passes where it was pressed (`guild_id`,
+`place_id`): a turn of a story in another guild, channel or thread is answered as unknown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.errors import InvalidInput, NotParticipant, PermissionDenied
+from bot.errors import InvalidInput, NotParticipant, PermissionDenied, UnknownTurn
+from bot.story.access import played_in
 from bot.story.core import current_alternative, name_for, require_active, require_owner
 from bot.story.failures import user_errors
 from bot.story.generation import REQUEST_KIND, Ask, Generation, fallback_notice
 from bot.story.results import KeepResult, RerollResult, SwipeResult, TurnView, VoteTally
-from storage.models import Participant, Story, Turn
+from storage.models import Participant, Story, Turn, TurnScene
 
 _SETTLED = (
     "That turn was already kept or removed, so it has no alternatives to choose from; "
@@ -41,9 +45,11 @@ class Swipes(Generation):
         *,
         user_name: str | None = None,
         is_moderator: bool = False,
+        guild_id: int | None = None,
+        place_id: int | None = None,
     ) -> RerollResult:
         """Write another alternative for the slot of `turn_id` (or count a vote for one)."""
-        scene = await self._turn_scene(turn_id)
+        scene = await self._scene_at(turn_id, guild_id, place_id)
         turn, story, participants = scene.turn, scene.story, scene.participants
         require_active(story)
         if turn.state != "pending":
@@ -122,10 +128,17 @@ class Swipes(Generation):
 
     @user_errors
     async def swipe(
-        self, turn_id: int, user_id: int, step: int = 1, *, is_moderator: bool = False
+        self,
+        turn_id: int,
+        user_id: int,
+        step: int = 1,
+        *,
+        is_moderator: bool = False,
+        guild_id: int | None = None,
+        place_id: int | None = None,
     ) -> SwipeResult:
         """Show the alternative `step` places from `turn_id` (stopping at the ends)."""
-        scene = await self._turn_scene(turn_id)
+        scene = await self._scene_at(turn_id, guild_id, place_id)
         turn, story, alternatives = scene.turn, scene.story, scene.alternatives
         require_active(story)
         if turn.state != "pending":
@@ -148,9 +161,17 @@ class Swipes(Generation):
         )
 
     @user_errors
-    async def keep(self, turn_id: int, user_id: int, *, is_moderator: bool = False) -> KeepResult:
+    async def keep(
+        self,
+        turn_id: int,
+        user_id: int,
+        *,
+        is_moderator: bool = False,
+        guild_id: int | None = None,
+        place_id: int | None = None,
+    ) -> KeepResult:
         """Accept exactly this alternative; the slot's others are discarded."""
-        scene = await self._turn_scene(turn_id)
+        scene = await self._scene_at(turn_id, guild_id, place_id)
         turn, story, members = scene.turn, scene.story, scene.participants
         require_active(story)
         if turn.state == "discarded":
@@ -166,6 +187,19 @@ class Swipes(Generation):
             turn=await self._view(turn, {p.user_id: p.display_name for p in members}),
             discarded=discarded,
         )
+
+    async def _scene_at(
+        self, turn_id: int, guild_id: int | None, place_id: int | None
+    ) -> TurnScene:
+        """The turn's scene, if its story is in `guild_id` and played at `place_id` (each
+        checked when given); otherwise the turn is unknown here."""
+        scene = await self._turn_scene(turn_id)
+        story = scene.story
+        if (guild_id is not None and story.guild_id != guild_id) or (
+            place_id is not None and not played_in(story, place_id)
+        ):
+            raise UnknownTurn(f"There is no turn with id {turn_id} in this story.")
+        return scene
 
 
 def _may_choose(
