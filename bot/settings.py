@@ -54,6 +54,10 @@ class BotSection(Section):
     reroll_vote_window_s: float = Field(default=60.0, gt=0)
     deadline_poll_s: float = Field(default=5.0, gt=0)
     recap_turns: int = Field(default=8, ge=1, le=50)
+    max_characters_per_user: int = Field(default=50, ge=1, le=10_000)
+    """Characters one member may keep in one guild."""
+    card_imports_per_window: int = Field(default=10, ge=1)
+    card_import_window_s: float = Field(default=600.0, gt=0)
 
 
 class StorageSection(Section):
@@ -78,6 +82,8 @@ class GeneratorSection(Section):
     top_p: float = Field(default=0.95, gt=0, le=1.0)
     repetition_penalty: float = Field(default=1.1, ge=1.0, le=2.0)
     prompt_budget: int = Field(default=384, ge=32, le=4096)
+    api_key: SecretStr | None = Field(default=None, description="the service's bearer key")
+    api_key_file: Path | None = Field(default=None, description="read api_key from this file")
 
 
 class ServiceSection(Section):
@@ -99,6 +105,13 @@ class ServiceSection(Section):
     max_context_chars: int = Field(default=MAX_CONTEXT_CHARS, ge=100)
     prompt_budget: int = Field(default=384, ge=32, le=4096)
     max_regenerations: int = Field(default=2, ge=0, le=10)
+    api_key: SecretStr | None = None
+    """Bearer key every request must send (TALEWRIGHT_SERVICE__API_KEY); none: the service is
+    open, which it refuses beyond loopback unless `allow_unauthenticated_remote`."""
+    api_key_file: Path | None = Field(default=None, description="read api_key from this file")
+    protect_probes: bool = Field(default=False, description="/healthz, /readyz, /metrics too")
+    allow_unauthenticated_remote: bool = False
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
 
 
 class ModerationSection(Section):
@@ -174,7 +187,7 @@ def describe_errors(exc: ValidationError, toml_file: Path | None) -> str:
     for error in exc.errors():
         key = ".".join(str(p) for p in error["loc"])
         value = error.get("input")
-        shown = "**********" if "token" in key else repr(value)
+        shown = "**********" if "token" in key or "api_key" in key else repr(value)
         if error["type"] == "extra_forbidden":
             lines.append(f"  {key}: unknown setting")
         else:

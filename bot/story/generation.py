@@ -213,6 +213,7 @@ class Generation(EngineCore):
                 for key, value in preferences.items()
                 if isinstance(value, str | int | float) and not isinstance(value, bool)
             },
+            max_chars=options.context_chars,
         )
         params = GenerationParams(
             max_tokens=max(8, min(512, round(options.max_tokens * scale))),

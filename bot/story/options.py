@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from generators.context_size import MAX_CONTEXT_CHARS
 from storage.models import ModerationLevel
 
 if TYPE_CHECKING:
@@ -28,7 +29,13 @@ class EngineOptions:
     generation_timeout_s: float = 60.0
     reroll_vote_window_s: float = 60.0
     context_turns: int = 50
+    context_chars: int = MAX_CONTEXT_CHARS
+    """The most story text one request carries (the generation service refuses more)."""
     recap_turns: int = 8
+    max_characters_per_user: int = 50
+    card_imports_per_window: int = 10
+    """Character card imports one member may start per `card_import_window_s`, in a guild."""
+    card_import_window_s: float = 600.0
     default_moderation_level: ModerationLevel = "teen"
 
     @classmethod
@@ -45,5 +52,9 @@ class EngineOptions:
             generation_timeout_s=generator.timeout_s,
             reroll_vote_window_s=settings.bot.reroll_vote_window_s,
             recap_turns=settings.bot.recap_turns,
+            max_characters_per_user=settings.bot.max_characters_per_user,
+            card_imports_per_window=settings.bot.card_imports_per_window,
+            card_import_window_s=settings.bot.card_import_window_s,
+            context_chars=min(MAX_CONTEXT_CHARS, settings.service.max_context_chars),
             default_moderation_level=settings.moderation.default_level,
         )

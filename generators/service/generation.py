@@ -12,6 +12,7 @@ import asyncio
 import time
 
 from generators import pipeline
+from generators.context_size import MAX_CONTEXT_CHARS, context_chars
 from generators.errors import InvalidGenerationRequest
 from generators.latent import LatentTools, require_latent
 from generators.registry import ModelRegistry, ServedModel
@@ -24,7 +25,6 @@ from generators.schemas import (
     GenerateResponse,
     ModelInfo,
     ModerationVerdict,
-    StoryContext,
     Timings,
 )
 from generators.seqgan_rerank import DiscriminatorRerankers
@@ -37,20 +37,6 @@ class ContextTooLarge(InvalidGenerationRequest):
     """The story context is longer than the service accepts; an HTTP 413."""
 
 
-def context_chars(context: StoryContext) -> int:
-    """Characters of free text in a context: title, premise, theme, turns, character sheets."""
-    sheets = sum(
-        len(c.name)
-        + len(c.description)
-        + len(c.personality)
-        + len(c.speech_style)
-        + len(c.backstory)
-        for c in context.characters
-    )
-    turns = sum(len(t.text) for t in context.turns)
-    return len(context.title) + len(context.premise) + len(context.theme or "") + turns + sheets
-
-
 class GenerationService:
     def __init__(
         self,
@@ -59,7 +45,7 @@ class GenerationService:
         metrics: ServiceMetrics,
         moderator,
         *,
-        max_context_chars: int = 20000,
+        max_context_chars: int = MAX_CONTEXT_CHARS,
         prompt_budget: int = 384,
         max_regenerations: int = 2,
         latent: LatentTools | None = None,
