@@ -28,6 +28,12 @@ class Conflict(StorageError):
     default_message = "That would duplicate something that must be unique."
 
 
+class LimitReached(Conflict):
+    """The write would take an owner past the most records of that kind they may keep."""
+
+    default_message = "That would go over the limit on how many of those you may keep."
+
+
 class DatabaseLocked(StorageError):
     """Another program held the database for longer than the busy timeout; nothing was saved."""
 

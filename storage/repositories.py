@@ -241,8 +241,10 @@ class CharacterRepository(Protocol):
         first_message: str = "",
         tags: Sequence[str] = (),
         card_json: str | None = None,
+        max_per_owner: int | None = None,
     ) -> Character:
-        """Conflict if the owner already has a character of that name (ignoring case) here."""
+        """Conflict if the owner already has a character of that name (ignoring case) here;
+        LimitReached, with nothing written, if they already have `max_per_owner` here."""
         ...
 
     async def get(self, character_id: int) -> Character | None: ...

@@ -10,13 +10,22 @@ then written in that character's voice.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from bot.errors import DuplicateCharacter, InvalidInput, PermissionDenied, UnknownCharacter
-from bot.story.cards import card_json_bytes, card_png_bytes, read_card
+from bot.story.card_checks import check_card_texts
+from bot.story.cards import (
+    ImportedCard,
+    card_json_bytes,
+    card_png_bytes,
+    read_card,
+    replace_texts,
+)
 from bot.story.core import EngineCore
 from bot.story.failures import user_errors
+from bot.story.ratelimit import WindowLimit
 from bot.story.results import (
     CardFile,
     CastResult,
@@ -26,7 +35,7 @@ from bot.story.results import (
 )
 from bot.story.text import clean_text, optional_text
 from bot.story.views import character_view
-from storage.errors import Conflict
+from storage.errors import Conflict, LimitReached
 from storage.models import Character
 
 NAME_CHARS = 100
@@ -43,6 +52,12 @@ EDITABLE = frozenset({"name", "tags", *FIELD_CHARS})
 
 
 class Characters(EngineCore):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._card_imports = WindowLimit(
+            self.options.card_imports_per_window, self.options.card_import_window_s, self.clock
+        )
+
     @user_errors
     async def character_create(
         self,
@@ -177,7 +192,15 @@ class Characters(EngineCore):
     @user_errors
     async def character_import(self, guild_id: int, user_id: int, data: bytes) -> CharacterResult:
         """Create a character from a Character Card (V1 or V2; JSON or PNG), read on a worker
-        thread so a large card never stalls other stories."""
+        thread so a large card never stalls other stories. Every string the card stores is
+        moderated (see card_checks); a member may start `card_imports_per_window` imports per
+        window."""
+        wait = self._card_imports.take((guild_id, user_id))
+        if wait > 0:
+            raise InvalidInput(
+                f"You have imported {self.options.card_imports_per_window} cards recently; "
+                f"try again in {_duration(wait)}."
+            )
         card = await asyncio.to_thread(read_card, data)
         fields, notices = await self._checked_sheet(
             guild_id,
@@ -191,8 +214,9 @@ class Characters(EngineCore):
                 "first_message": card.first_message,
             },
         )
+        card_json, card_notices = await self._checked_card(guild_id, user_id, card)
         return await self._create(
-            guild_id, user_id, fields, clean_tags(card.tags), card.card_json, notices
+            guild_id, user_id, fields, clean_tags(card.tags), card_json, [*notices, *card_notices]
         )
 
     @user_errors
@@ -229,13 +253,47 @@ class Characters(EngineCore):
     ) -> CharacterResult:
         values = dict(fields)
         name = values.pop("name")
+        most = self.options.max_characters_per_user
         try:
             created = await self.storage.characters.create(
-                guild_id, user_id, name, tags=tags, card_json=card_json, **values
+                guild_id,
+                user_id,
+                name,
+                tags=tags,
+                card_json=card_json,
+                max_per_owner=most,
+                **values,
             )
+        except LimitReached as exc:
+            raise InvalidInput(
+                f"You already have {most} characters here, the most one member may keep; "
+                "delete one before making or importing another."
+            ) from exc
         except Conflict as exc:
             raise DuplicateCharacter(str(exc)) from exc
         return CharacterResult(character=character_view(created), notices=tuple(notices))
+
+    async def _checked_card(
+        self, guild_id: int, user_id: int, card: ImportedCard
+    ) -> tuple[str, list[str]]:
+        """The card text to store, with moderation's redactions written in; refuses a card
+        with any blocked string."""
+        rules = await self.guard.rules(guild_id)
+        blocked, redactions = await asyncio.to_thread(
+            check_card_texts, self.guard, card.texts, rules
+        )
+        if blocked is not None:
+            raise await self._refuse(
+                blocked,
+                rules,
+                "character",
+                "A field of that card",
+                user_id=user_id,
+            )
+        if not redactions:
+            return card.card_json, []
+        card_json = await asyncio.to_thread(replace_texts, card.card_json, redactions)
+        return card_json, ["Some words in the card's other fields were hidden."]
 
     async def _editable(
         self, guild_id: int, user_id: int, name: str, is_moderator: bool
@@ -281,6 +339,11 @@ class Characters(EngineCore):
         if removed:
             notices.append(f"Removed {removed} invisible characters (zero-width or direction).")
         return fields, notices
+
+
+def _duration(seconds: float) -> str:
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}" if seconds > 60 else "a minute"
 
 
 def clean_tags(tags: Sequence[str]) -> tuple[str, ...]:

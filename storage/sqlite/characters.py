@@ -7,7 +7,9 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from storage.errors import Conflict, NotFound
+import aiosqlite
+
+from storage.errors import Conflict, LimitReached, NotFound
 from storage.models import Character, StoryCharacter
 from storage.sqlite.codec import from_json, to_json
 from storage.sqlite.database import Database
@@ -40,11 +42,14 @@ class SqliteCharacterRepository:
         first_message: str = "",
         tags: Sequence[str] = (),
         card_json: str | None = None,
+        max_per_owner: int | None = None,
     ) -> Character:
         key = _checked_key(name)
         now = self._db.now()
         try:
             async with self._db.transaction() as conn:
+                if max_per_owner is not None:
+                    await _require_room(conn, guild_id, owner_id, max_per_owner)
                 row = await fetch_one(
                     conn,
                     """
@@ -70,6 +75,8 @@ class SqliteCharacterRepository:
                         now,
                     ),
                 )
+        except LimitReached:
+            raise
         except Conflict as exc:
             raise _duplicate(name) from exc
         assert row is not None
@@ -195,6 +202,18 @@ def read_for_story(conn: sqlite3.Connection, story_id: int) -> list[Character]:
         (story_id,),
     ).fetchall()
     return [_character(row) for row in rows]
+
+
+async def _require_room(
+    conn: aiosqlite.Connection, guild_id: int, owner_id: int, most: int
+) -> None:
+    row = await fetch_one(
+        conn,
+        "SELECT COUNT(*) AS n FROM characters WHERE guild_id = ? AND owner_id = ?",
+        (guild_id, owner_id),
+    )
+    if row is not None and row["n"] >= most:
+        raise LimitReached(f"The owner already has {row['n']} characters here (at most {most}).")
 
 
 def _checked_key(name: str) -> str:
