@@ -170,6 +170,23 @@ class TurnRepository(Protocol):
         transaction: all of it is written or none. Returns the kept turns and the new one."""
         ...
 
+    async def stand_in(
+        self,
+        story_id: int,
+        draft: TurnDraft,
+        keep: Sequence[int],
+        by: int,
+        *,
+        seat: int,
+        turn_deadline: float | None,
+        expect_seat: int,
+    ) -> tuple[list[Turn], Turn, Story]:
+        """A round-robin timeout's stand-in, in one transaction: accept `keep`, add the draft
+        already accepted by `by` (the writer it stands in for), and pass the turn to `seat` with
+        `turn_deadline`; Conflict, with nothing written, when the story is no longer active at
+        `expect_seat`. A crash at any point leaves all of it or none."""
+        ...
+
     async def add_alternative(self, story_id: int, slot: int, draft: TurnDraft) -> Turn:
         """Another pending candidate for `slot` (a reroll or swipe)."""
         ...

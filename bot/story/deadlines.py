@@ -8,12 +8,16 @@ their character when they play one) and kept at once, and the turn passes on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from bot.story.core import current_pending
 from bot.story.failures import user_errors
 from bot.story.generation import Ask, Generation
 from bot.story.results import DeadlineEvent
-from bot.story.turns import current_writer
+from bot.story.turns import current_writer, deadline, next_after
 from bot.story.views import TIMEOUT_PARAM, participant_view
 from generators.errors import GeneratorError
+from storage.errors import Conflict
 from storage.models import Participant, Story, Turn
 
 
@@ -53,13 +57,16 @@ class Deadlines(Generation):
         message = f"{missed.display_name}'s time ran out"
         if story.timeout_action == "ai":
             try:
-                turn = await self._write_for(story, missed)
+                turn, story = await self._write_for(story, participants, missed)
                 message += ", so the model wrote their turn."
             except GeneratorError as exc:
                 message += f", and the model could not write for them ({exc}), so it was skipped."
+            except Conflict:
+                return None
         else:
             message += ", so their turn was skipped."
-        story = await self._advance(story, participants, missed.seat)
+        if turn is None:
+            story = await self._advance(story, participants, missed.seat)
         info = await self._info(story, participants)
         if info.current_writer is not None:
             message += f" It's {info.current_writer.name}'s turn."
@@ -72,7 +79,12 @@ class Deadlines(Generation):
             message=message,
         )
 
-    async def _write_for(self, story: Story, missed: Participant) -> Turn:
+    async def _write_for(
+        self, story: Story, participants: Sequence[Participant], missed: Participant
+    ) -> tuple[Turn, Story]:
+        """The model's turn for the missed writer, kept, with the turn passed on: one
+        transaction, so a crash leaves no stand-in (the next tick writes it) or exactly one
+        with the seat moved once."""
         speaker = None
         if missed.character_id is not None:
             speaker = await self.storage.characters.get(missed.character_id)
@@ -84,5 +96,17 @@ class Deadlines(Generation):
             extra_params={TIMEOUT_PARAM: True},
         )
         rules = await self.guard.rules(story.guild_id)
-        turn, _, _ = await self._add_model_turn(story, ask, rules)
-        return await self.storage.turns.accept(turn.id, missed.user_id)
+        inputs = await self._model_inputs(story.id, ask.requester_id)
+        pending = current_pending(inputs.pending)
+        generated = await self._generate(story, ask, rules, inputs=inputs, pending=pending)
+        following = next_after(participants, missed.seat) or missed
+        _, turn, moved = await self.storage.turns.stand_in(
+            story.id,
+            self._draft(ask, generated),
+            [p.id for p in pending],
+            missed.user_id,
+            seat=following.seat,
+            turn_deadline=deadline(story, self.clock()),
+            expect_seat=story.current_seat,
+        )
+        return turn, moved

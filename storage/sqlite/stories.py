@@ -356,6 +356,27 @@ def _found(row: sqlite3.Row | None, story_id: int) -> sqlite3.Row:
     return row
 
 
+def pass_turn(
+    conn: sqlite3.Connection,
+    story_id: int,
+    seat: int,
+    turn_deadline: float | None,
+    *,
+    expect_seat: int,
+    now: float,
+) -> Story:
+    """Give an active story's turn to `seat` if it still sits at `expect_seat`; raises Conflict
+    otherwise, so the caller's transaction (a timeout's stand-in turn) is rolled back with it."""
+    rows = conn.execute(
+        "UPDATE stories SET current_seat = ?, turn_deadline = ?, updated_at = ? "
+        "WHERE id = ? AND current_seat = ? AND status = 'active' RETURNING *",
+        (seat, turn_deadline, now, story_id, expect_seat),
+    ).fetchall()
+    if not rows:
+        raise Conflict(f"The turn of story {story_id} already moved on or the story stopped.")
+    return _story(rows[0])
+
+
 def read_story(conn: sqlite3.Connection, story_id: int) -> Story | None:
     rows = conn.execute("SELECT * FROM stories WHERE id = ?", (story_id,)).fetchall()
     return _story(rows[0]) if rows else None

@@ -8,10 +8,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from storage.errors import NotFound
-from storage.models import AuthorKind, ContextTurn, Turn, TurnDraft, TurnKind, require_choice
+from storage.models import (
+    AuthorKind,
+    ContextTurn,
+    Story,
+    Turn,
+    TurnDraft,
+    TurnKind,
+    require_choice,
+)
 from storage.sqlite.codec import from_json, to_json
 from storage.sqlite.database import Database
 from storage.sqlite.query import fetch_all, fetch_one, fetch_value
+from storage.sqlite.stories import pass_turn
 
 _COLUMNS = """
     INSERT INTO turns (story_id, slot, alt_index, author_kind, author_id, author_name,
@@ -155,6 +164,29 @@ class SqliteTurnRepository:
         def work(conn: sqlite3.Connection) -> tuple[list[Turn], Turn]:
             kept = [accept_turn(conn, turn_id, by) for turn_id in keep]
             return kept, insert_slot(conn, values)
+
+        return await self._db.run_in_transaction(work)
+
+    async def stand_in(
+        self,
+        story_id: int,
+        draft: TurnDraft,
+        keep: Sequence[int],
+        by: int,
+        *,
+        seat: int,
+        turn_deadline: float | None,
+        expect_seat: int,
+    ) -> tuple[list[Turn], Turn, Story]:
+        values = self._slot_values(story_id, draft)
+        values.update(state="accepted", accepted_by=by)
+        now = self._db.now()
+
+        def work(conn: sqlite3.Connection) -> tuple[list[Turn], Turn, Story]:
+            kept = [accept_turn(conn, turn_id, by) for turn_id in keep]
+            turn = insert_slot(conn, values)
+            story = pass_turn(conn, story_id, seat, turn_deadline, expect_seat=expect_seat, now=now)
+            return kept, turn, story
 
         return await self._db.run_in_transaction(work)
 

@@ -3,12 +3,13 @@ restart and are skipped or written by the model."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
 from engine_testing import ANN, BEN, CAT, CHANNEL, GUILD, FakeClock, FakeGenerator, start_story
 
-from bot.errors import NotParticipant, NotYourTurn, PermissionDenied
+from bot.errors import NotParticipant, NotYourTurn, PermissionDenied, UserFacingError
 from bot.story import EngineOptions, StoryEngine
 from generators.errors import GeneratorUnavailable
 from storage.sqlite import open_storage
@@ -177,3 +178,58 @@ async def test_switching_to_round_robin_starts_the_clock(
     assert changed.story.turn_deadline == clock.now + 120
     off = await engine.settings(CHANNEL, ANN, turn_timeout_s=None)
     assert off.story.turn_deadline is None
+
+
+CRASHES = {
+    "before the seat moves": (
+        "BEFORE UPDATE OF current_seat ON stories BEGIN SELECT RAISE(ABORT, 'killed'); END"
+    ),
+    "before the stand-in is kept": (
+        f"BEFORE UPDATE OF state ON turns WHEN OLD.author_id = {BEN} "
+        "BEGIN SELECT RAISE(ABORT, 'killed'); END"
+    ),
+    "after the stand-in is stored": (
+        f"AFTER INSERT ON turns WHEN NEW.author_id = {BEN} BEGIN SELECT RAISE(ABORT, 'killed'); END"
+    ),
+}
+
+
+@pytest.mark.parametrize("crash", CRASHES.values(), ids=list(CRASHES))
+async def test_a_crash_during_a_stand_in_leaves_none_or_one_after_a_restart(
+    db_path: Path, moderator, clock: FakeClock, crash: str
+) -> None:
+    """The process dies at one step of the timeout's stand-in (a temporary trigger on the first
+    connection aborts it there); a second process on the same file then handles the deadline.
+    The story must hold exactly one stand-in, with the turn passed on exactly once."""
+    first = await open_storage(db_path, clock=clock)
+    engine = StoryEngine(first, FakeGenerator(), moderator, clock=clock)
+    await round_robin(engine, seconds=30, action="ai")
+    asked = await engine.ai_turn(CHANNEL, ANN, "continue")
+    assert asked.story.current_writer.name == "Ben"
+    clock.advance(31)
+    await first.database.run(lambda conn: conn.execute(f"CREATE TEMP TRIGGER crash {crash}"))
+    with contextlib.suppress(UserFacingError):  # unless the code has no such step
+        await engine.process_due()
+
+    reopened = await open_storage(db_path, clock=clock)
+    try:
+        story = await reopened.stories.get(asked.story.id)
+        kept = await reopened.turns.page(story.id)
+        stand_ins = [t for t in kept if t.author_kind == "model" and t.author_id == BEN]
+        assert len(stand_ins) <= 1
+        moved = story.current_seat != asked.story.current_writer.seat
+        assert moved == bool(stand_ins)
+
+        restarted = StoryEngine(reopened, FakeGenerator(), moderator, clock=clock)
+        events = await restarted.process_due()
+        assert [e.action for e in events] == ([] if stand_ins else ["ai_wrote"])
+        assert await restarted.process_due() == []
+
+        status = await restarted.status(CHANNEL)
+        assert status.story.current_writer.name == "Cat"
+        kept = await reopened.turns.page(story.id)
+        assert [(t.author_kind, t.author_id) for t in kept] == [("model", ANN), ("model", BEN)]
+        assert await reopened.turns.pending_for_story(story.id) == []
+    finally:
+        await reopened.close()
+        await first.close()
