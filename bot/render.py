@@ -31,6 +31,12 @@ KIND_TITLES = {"opening": "Opening", "twist": "Plot twist", "poem": "Poem"}
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+")
 
 
+def escape(text: str) -> str:
+    """User text (a title, a name) as literal text inside the bot's own Markdown: its `*`, `_`,
+    `~`, `|`, backticks and masked links `[x](url)` show as typed, and mentions do not ping."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
 def no_mentions() -> discord.AllowedMentions:
     return discord.AllowedMentions.none()
 

@@ -2,7 +2,9 @@
 ask for a twist, and turn the pages of `/story show`.
 
 Every click first notes which message shows the clicked turn, so the bot can update that
-message later even when it was posted before a restart.
+message later even when it was posted before a restart. A button names only its turn, so each
+action tells the engine the guild and the channel or thread it was pressed in: a turn of
+another story is refused there.
 """
 
 from __future__ import annotations
@@ -31,7 +33,13 @@ def _note_clicked(interaction: discord.Interaction, turn_id: int) -> None:
 
 async def keep(interaction: discord.Interaction, turn_id: int) -> None:
     actor, bot = Actor.of(interaction), story_bot(interaction)
-    result = await bot.engine.keep(turn_id, actor.user_id, is_moderator=actor.is_moderator)
+    result = await bot.engine.keep(
+        turn_id,
+        actor.user_id,
+        is_moderator=actor.is_moderator,
+        guild_id=actor.guild_id,
+        place_id=actor.place_id,
+    )
     await interaction.response.edit_message(**turn_out(result.turn).edit_kwargs())
     bot.board.forget(turn_id)
 
@@ -43,7 +51,12 @@ async def reroll(interaction: discord.Interaction, turn_id: int) -> None:
     with bot.cooldowns.use(actor.user_id, actor.guild_id):
         await interaction.response.defer()
         result = await bot.engine.reroll(
-            turn_id, actor.user_id, user_name=actor.name, is_moderator=actor.is_moderator
+            turn_id,
+            actor.user_id,
+            user_name=actor.name,
+            is_moderator=actor.is_moderator,
+            guild_id=actor.guild_id,
+            place_id=actor.place_id,
         )
     votes = result.votes
     if votes is not None and not result.rerolled:
@@ -64,7 +77,14 @@ async def reroll(interaction: discord.Interaction, turn_id: int) -> None:
 
 async def _swipe(interaction: discord.Interaction, turn_id: int, step: int) -> None:
     actor, bot = Actor.of(interaction), story_bot(interaction)
-    result = await bot.engine.swipe(turn_id, actor.user_id, step, is_moderator=actor.is_moderator)
+    result = await bot.engine.swipe(
+        turn_id,
+        actor.user_id,
+        step,
+        is_moderator=actor.is_moderator,
+        guild_id=actor.guild_id,
+        place_id=actor.place_id,
+    )
     await interaction.response.edit_message(**turn_out(result.turn).edit_kwargs())
     _note_clicked(interaction, result.turn.id)
     if result.notices:
@@ -105,6 +125,10 @@ TURN_ACTIONS: dict[str, TurnAction] = {
 async def show_page(interaction: discord.Interaction, story_id: int, page: int) -> None:
     actor, bot = Actor.of(interaction), story_bot(interaction)
     result = await bot.engine.show(
-        story_id=story_id, guild_id=actor.guild_id, page=page, page_size=PAGE_SIZE
+        story_id=story_id,
+        guild_id=actor.guild_id,
+        page=page,
+        page_size=PAGE_SIZE,
+        can_view=actor.can_view,
     )
     await interaction.response.edit_message(embeds=[story_page(result)], view=page_buttons(result))

@@ -1,5 +1,6 @@
-"""`/mod` for moderators (Manage Messages): the queue, decisions and the server's rules; and the
-"Report turn" message command, which anyone can use on a turn the bot posted."""
+"""`/mod` for moderators (Manage Messages for the whole server, not one channel's overwrite: the
+queue, decisions and rules are server-wide); and the "Report turn" message command, which
+anyone can use on a turn the bot posted."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ class ModerationCog(commands.GroupCog, group_name="mod", group_description="Mode
     @app_commands.command(description="Open moderation events, newest first")
     async def queue(self, interaction: discord.Interaction) -> None:
         actor = Actor.of(interaction)
-        result = await self.engine.mod_queue(actor.guild_id, is_moderator=actor.is_moderator)
+        result = await self.engine.mod_queue(actor.guild_id, is_moderator=actor.is_guild_moderator)
         await reply(interaction, queue_messages(result), private=True)
 
     @app_commands.command(description="Decide an event: hide its turn or dismiss it")
@@ -75,7 +76,7 @@ class ModerationCog(commands.GroupCog, group_name="mod", group_description="Mode
             event,
             actor.user_id,
             action,
-            is_moderator=actor.is_moderator,
+            is_moderator=actor.is_guild_moderator,
             guild_id=actor.guild_id,
             note=note,
         )
@@ -122,7 +123,7 @@ class ModerationCog(commands.GroupCog, group_name="mod", group_description="Mode
             rules = await self.engine.mod_settings_set(
                 actor.guild_id,
                 actor.user_id,
-                is_moderator=actor.is_moderator,
+                is_moderator=actor.is_guild_moderator,
                 level=level,
                 block=terms(block),
                 unblock=terms(unblock),

@@ -24,6 +24,7 @@ from bot.modals import WriteModal
 from bot.present import post, remove_shown, show_turn, turn_out
 from bot.render import (
     Out,
+    escape,
     next_writer_ping,
     notes,
     story_embed,
@@ -332,7 +333,7 @@ class StoryCog(
     ) -> None:
         actor = Actor.of(interaction)
         result = await self.engine.recap(
-            turns=turns, guild_id=actor.guild_id, **_which(actor, story)
+            turns=turns, guild_id=actor.guild_id, can_view=actor.can_view, **_which(actor, story)
         )
         await reply(interaction, text_messages(recap_text(result)), private=True)
 
@@ -346,25 +347,34 @@ class StoryCog(
     ) -> None:
         actor = Actor.of(interaction)
         result = await self.engine.show(
-            page=page, page_size=PAGE_SIZE, guild_id=actor.guild_id, **_which(actor, story)
+            page=page,
+            page_size=PAGE_SIZE,
+            guild_id=actor.guild_id,
+            can_view=actor.can_view,
+            **_which(actor, story),
         )
         shown = Out(embeds=[story_page(result)], view=page_buttons(result))
         await reply(interaction, [shown], private=True)
 
     @app_commands.command(description="The whole story as a Markdown file")
-    @app_commands.describe(story="A story's id (default: the one here)")
+    @app_commands.describe(story="A story's id (default: the one here; by id only you see it)")
     async def export(self, interaction: discord.Interaction, story: int | None = None) -> None:
+        """The story here is exported for the channel to see; one asked for by id may be from
+        a channel others here cannot read, so it comes privately."""
         actor = Actor.of(interaction)
-        await think(interaction)
-        result = await self.engine.export(guild_id=actor.guild_id, **_which(actor, story))
+        private = story is not None
+        await think(interaction, private=private)
+        result = await self.engine.export(
+            guild_id=actor.guild_id, can_view=actor.can_view, **_which(actor, story)
+        )
         file = discord.File(io.BytesIO(result.markdown.encode("utf-8")), filename=result.filename)
-        text = f"**{result.story.title}** as Markdown."
-        await reply(interaction, [Out(content=text, files=[file])])
+        text = f"**{escape(result.story.title)}** as Markdown."
+        await reply(interaction, [Out(content=text, files=[file])], private=private)
 
     @app_commands.command(name="list", description="This server's stories (only you see it)")
     async def list_(self, interaction: discord.Interaction) -> None:
         actor = Actor.of(interaction)
-        result = await self.engine.list_stories(actor.guild_id)
+        result = await self.engine.list_stories(actor.guild_id, can_view=actor.can_view)
         await reply(interaction, text_messages(story_lines(result.stories)), private=True)
 
     # --- running the story -----------------------------------------------------------------

@@ -13,7 +13,7 @@ from .interactions import Callback, Interaction
 from .mentions import MentionLeak
 from .messages import Button
 from .server import FakeDiscord
-from .state import Channel, Command, Message, RestCall, Role, StoredFile, User
+from .state import Channel, Command, Message, Overwrite, RestCall, Role, StoredFile, User
 
 __all__ = [
     "Button",
@@ -24,6 +24,7 @@ __all__ = [
     "Interaction",
     "MentionLeak",
     "Message",
+    "Overwrite",
     "RestCall",
     "Role",
     "StoredFile",

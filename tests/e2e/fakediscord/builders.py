@@ -37,6 +37,10 @@ def envelope(
     """The fields every guild interaction carries (discord.py needs `attachment_size_limit`)."""
     guild = world.guilds[channel.guild_id]
     interaction_id, token = ids
+    # Interactions carry permissions in their channel (a thread's are its parent's).
+    where = world.channels[channel.parent_id] if channel.parent_id else channel
+    member = payloads.member(world, guild.members[user.id], permissions=True)
+    member["permissions"] = str(guild.permissions_in(user.id, where))
     payload: JSON = {
         "id": str(interaction_id),
         "application_id": str(bot.id),
@@ -47,10 +51,10 @@ def envelope(
         "guild_locale": "en-US",
         "channel_id": str(channel.id),
         "channel": payloads.channel(channel),
-        "member": payloads.member(world, guild.members[user.id], permissions=True),
+        "member": member,
         "token": token,
         "version": 1,
-        "app_permissions": str(guild.permissions_of(bot.id)),
+        "app_permissions": str(guild.permissions_in(bot.id, where)),
         "locale": "en-US",
         "entitlements": [],
         "entitlement_sku_ids": [],

@@ -79,7 +79,10 @@ def channel(c: Channel) -> JSON:
             "position": c.position,
             "topic": None,
             "nsfw": False,
-            "permission_overwrites": [],
+            "permission_overwrites": [
+                {"id": str(o.id), "type": o.type, "allow": str(o.allow), "deny": str(o.deny)}
+                for o in c.overwrites
+            ],
         }
     return data | {
         "owner_id": str(c.owner_id),

@@ -18,7 +18,19 @@ from .gateway import Gateway
 from .hub import Hub
 from .interactions import Interaction
 from .rest import CoreApi
-from .state import Channel, Command, Message, RestCall, Role, User, World
+from .state import (
+    MEMBER_OVERWRITE,
+    ROLE_OVERWRITE,
+    VIEW_CHANNEL,
+    Channel,
+    Command,
+    Message,
+    Overwrite,
+    RestCall,
+    Role,
+    User,
+    World,
+)
 from .webhooks import InteractionsApi
 
 JSON = dict[str, Any]
@@ -139,8 +151,35 @@ class FakeDiscord(UserActions):
             self.guild.members[self.user(ref).id].role_ids.append(role.id)
         return role
 
-    def add_channel(self, name: str) -> Channel:
-        return self.world.add_channel(self.guild, name)
+    def add_channel(self, name: str, *, overwrites: tuple[Overwrite, ...] = ()) -> Channel:
+        channel = self.world.add_channel(self.guild, name)
+        channel.overwrites = list(overwrites)
+        return channel
+
+    def private_channel(self, name: str, *, readers: tuple[UserRef, ...] = ()) -> Channel:
+        """A channel @everyone cannot see, readable by `readers` (the bot always reads it)."""
+        allowed = (self.bot_user, *readers)
+        return self.add_channel(
+            name,
+            overwrites=(
+                Overwrite(self.guild.id, ROLE_OVERWRITE, deny=VIEW_CHANNEL),
+                *(
+                    Overwrite(self.user(ref).id, MEMBER_OVERWRITE, allow=VIEW_CHANNEL)
+                    for ref in allowed
+                ),
+            ),
+        )
+
+    def overwrite(
+        self, channel: ChannelRef, target: Role | UserRef, *, allow: int = 0, deny: int = 0
+    ) -> Overwrite:
+        """Add an overwrite for a role or member to a channel (before the bot connects)."""
+        if isinstance(target, Role):
+            entry = Overwrite(target.id, ROLE_OVERWRITE, allow, deny)
+        else:
+            entry = Overwrite(self.user(target).id, MEMBER_OVERWRITE, allow, deny)
+        self.channel(channel).overwrites.append(entry)
+        return entry
 
     def threads(self, parent: ChannelRef | None = None) -> list[Channel]:
         parent_id = self.channel(parent).id if parent is not None else None

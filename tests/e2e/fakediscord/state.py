@@ -20,6 +20,9 @@ TEXT_CHANNEL = 0
 PUBLIC_THREAD = 11
 PRIVATE_THREAD = 12
 ADMINISTRATOR = 1 << 3
+VIEW_CHANNEL = 1 << 10
+ALL_PERMISSIONS = (1 << 53) - 1
+ROLE_OVERWRITE, MEMBER_OVERWRITE = 0, 1
 # Invite, react, view, send, embed, attach, history, external emoji, connect, speak, nickname,
 # application commands, public threads, send in threads: roughly Discord's @everyone default.
 EVERYONE_PERMISSIONS = 0x488435CC41
@@ -98,8 +101,19 @@ class Member:
 
 
 @dataclass
+class Overwrite:
+    """A channel's permission overwrite for a role (type 0) or a member (type 1)."""
+
+    id: int
+    type: int = ROLE_OVERWRITE
+    allow: int = 0
+    deny: int = 0
+
+
+@dataclass
 class Channel:
-    """A text channel or a thread (threads have a parent and an owner)."""
+    """A text channel or a thread (threads have a parent and an owner; their permissions are
+    the parent's)."""
 
     id: int
     guild_id: int
@@ -111,6 +125,7 @@ class Channel:
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     member_ids: set[int] = field(default_factory=set)
     message_ids: list[int] = field(default_factory=list)
+    overwrites: list[Overwrite] = field(default_factory=list)
 
     @property
     def is_thread(self) -> bool:
@@ -134,13 +149,32 @@ class Guild:
         return self.roles[self.id]
 
     def permissions_of(self, user_id: int) -> int:
-        """Guild-level permissions (no channel overwrites in the fake); owners get everything."""
+        """Guild-level permissions; owners and administrators get everything."""
         member = self.members[user_id]
         value = self.default_role.permissions
         for role_id in member.role_ids:
             value |= self.roles[role_id].permissions
         if user_id == self.owner_id or value & ADMINISTRATOR:
-            return (1 << 53) - 1
+            return ALL_PERMISSIONS
+        return value
+
+    def permissions_in(self, user_id: int, channel: Channel) -> int:
+        """Permissions in a channel, as Discord computes them: guild permissions, then the
+        @everyone overwrite, the member's role overwrites together, the member's own. (Pass a
+        thread's parent for a thread.)"""
+        value = self.permissions_of(user_id)
+        if value == ALL_PERMISSIONS:
+            return value
+        roles = set(self.members[user_id].role_ids)
+        everyone = [o for o in channel.overwrites if o.type == ROLE_OVERWRITE and o.id == self.id]
+        for_roles = [o for o in channel.overwrites if o.type == ROLE_OVERWRITE and o.id in roles]
+        own = [o for o in channel.overwrites if o.type == MEMBER_OVERWRITE and o.id == user_id]
+        for group in (everyone, for_roles, own):
+            deny = allow = 0
+            for overwrite in group:
+                deny |= overwrite.deny
+                allow |= overwrite.allow
+            value = (value & ~deny) | allow
         return value
 
 
