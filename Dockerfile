@@ -4,6 +4,10 @@
 #   docker build --target bot -t talewright-bot .           # the Discord bot
 # The bot target also carries torch (CPU build) so a small install can run in-process; point it
 # at the service with TALEWRIGHT_GENERATOR__MODE=http and TALEWRIGHT_GENERATOR__URLS='["http://service:8765"]'.
+# The service listens on every interface in its container, so it refuses to start without an API
+# key: give it TALEWRIGHT_SERVICE__API_KEY (or TALEWRIGHT_SERVICE__API_KEY_FILE=/run/secrets/...)
+# and the bot the same key as TALEWRIGHT_GENERATOR__API_KEY (or ..._API_KEY_FILE). Only on a
+# network you trust, TALEWRIGHT_SERVICE__ALLOW_UNAUTHENTICATED_REMOTE=true runs it without one.
 # For a GPU service, build from an NVIDIA CUDA base image and install the matching torch wheel.
 
 FROM python:3.11-slim AS base
@@ -22,7 +26,8 @@ USER talewright
 FROM base AS service
 ENV TALEWRIGHT_SERVICE__HOST=0.0.0.0 TALEWRIGHT_SERVICE__PORT=8765
 EXPOSE 8765
-HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8765/healthz', timeout=4)" || exit 1
+# /healthz is open unless protect_probes; the check sends the key when there is one.
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import os, pathlib, urllib.request as u; f = os.environ.get('TALEWRIGHT_SERVICE__API_KEY_FILE'); k = (pathlib.Path(f).read_text() if f else os.environ.get('TALEWRIGHT_SERVICE__API_KEY', '')).strip(); u.urlopen(u.Request('http://127.0.0.1:8765/healthz', headers={'Authorization': 'Bearer ' + k} if k else {}), timeout=4)" || exit 1
 CMD ["talewright", "serve"]
 
 FROM base AS bot

@@ -27,6 +27,7 @@ from bot.story.style import StoredStyle
 from generators.client import Generator, SentenceEmbedder
 from generators.http_client import HttpGenerator
 from generators.moderation import Moderator
+from generators.service.auth import read_api_key
 from storage.sqlite import open_storage
 
 log = logging.getLogger("talewright.bot")
@@ -36,7 +37,12 @@ async def load_generator(settings: Settings, moderator: Moderator) -> Generator:
     """The configured generator, its models loaded now when they run in this process."""
     section = settings.generator
     if section.mode == "http":
-        return HttpGenerator(section.urls, timeout_s=section.timeout_s, retries=section.retries)
+        return HttpGenerator(
+            section.urls,
+            timeout_s=section.timeout_s,
+            retries=section.retries,
+            api_key=read_api_key(section.api_key, section.api_key_file, "generator"),
+        )
     missing = [m for path in section.checkpoints if (m := missing_model_message(path))]
     if missing:
         log.warning("model turns are unavailable: %s", "; ".join(missing))

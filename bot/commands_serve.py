@@ -47,19 +47,18 @@ def _serve(args: argparse.Namespace) -> int:
 
     from generators.moderation import Moderator
     from generators.service import create_app
-    from generators.service.loading import PrecisionUnsupported, resolve_device, serving_autocast
-
-    try:
-        serving_autocast(section.precision, resolve_device(section.device))
-    except (PrecisionUnsupported, ValueError) as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    from generators.service.loading import resolve_device, serving_autocast
 
     moderator = Moderator(
         use_classifier=settings.moderation.use_classifier,
         classifier_threshold=settings.moderation.classifier_threshold,
     )
-    app = create_app(section, moderator=moderator)
+    try:  # refusals (bf16 on a CPU without it, an open service beyond loopback): one clear line
+        serving_autocast(section.precision, resolve_device(section.device))
+        app = create_app(section, moderator=moderator)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     names = ", ".join(str(p) for p in section.checkpoints)
     mode = "continuous batching" if section.batching else "one request at a time"
     print(

@@ -143,7 +143,8 @@ class HttpGenerator:
     the caller at once as GeneratorOverloaded. A read timeout is not retried: the work may still
     be running and the caller's wait is spent. Each replica has a circuit breaker
     (`failure_threshold` consecutive failures open it for `cooldown_s`, then one trial request
-    goes through after a `/readyz` check).
+    goes through after a `/readyz` check). `api_key`, when given, goes with every request as
+    `Authorization: Bearer <key>` (the service's `[service] api_key`).
     """
 
     def __init__(
@@ -158,6 +159,7 @@ class HttpGenerator:
         backoff_s: float = 0.1,
         max_backoff_s: float = 2.0,
         max_retry_after_s: float = 10.0,
+        api_key: str | None = None,
     ):
         self.pool = RoundRobin(
             [Replica(u.rstrip("/"), CircuitBreaker(failure_threshold, cooldown_s)) for u in urls]
@@ -168,7 +170,10 @@ class HttpGenerator:
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.max_retry_after_s = max_retry_after_s
-        self._client = httpx.AsyncClient(headers={"user-agent": "talewright-generator"})
+        headers = {"user-agent": "talewright-generator"}
+        if api_key:
+            headers["authorization"] = f"Bearer {api_key}"
+        self._client = httpx.AsyncClient(headers=headers)
 
     @property
     def replicas(self) -> list[Replica]:

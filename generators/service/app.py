@@ -7,6 +7,9 @@ GET  /v1/models    the loaded checkpoints (ModelInfo)
 GET  /healthz      the process answers
 GET  /readyz       models loaded, worker running, queue not full (503 otherwise)
 GET  /metrics      Prometheus text
+
+With an API key set, every request needs `Authorization: Bearer <key>` (the last three too
+with `protect_probes`); see generators.service.auth.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import torch
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import SecretStr
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,6 +41,7 @@ from generators.schemas import (
     ModerateRequest,
     ModerationVerdict,
 )
+from generators.service.auth import PROBES, ApiKeyMiddleware, check_exposure, read_api_key
 from generators.service.generation import GenerationService
 from generators.service.loading import load_registry, resolve_device, serving_autocast
 from generators.service.metrics import CONTENT_TYPE, ServiceMetrics
@@ -79,6 +84,11 @@ class ServiceConfig(Protocol):
     max_context_chars: int
     prompt_budget: int
     max_regenerations: int
+    host: str
+    api_key: SecretStr | None
+    api_key_file: Path | None
+    protect_probes: bool
+    allow_unauthenticated_remote: bool
 
 
 def create_app(
@@ -90,7 +100,12 @@ def create_app(
 ) -> FastAPI:
     """The service app. `registry`, `moderator` and `latent` default to the settings'
     checkpoints, a `Moderator()` and the settings' sentence VAE; passing them lets a caller
-    share or prepare them (the tests do)."""
+    share or prepare them (the tests do).
+
+    Raises ServiceSecurityError when the key settings cannot work, or when `settings.host` is
+    beyond loopback with no key and no `allow_unauthenticated_remote`."""
+    api_key = read_api_key(settings.api_key, settings.api_key_file)
+    check_exposure(settings.host, api_key, settings.allow_unauthenticated_remote)
     metrics = ServiceMetrics()
 
     @asynccontextmanager
@@ -129,7 +144,10 @@ def create_app(
             await asyncio.to_thread(scheduler.stop)
 
     app = FastAPI(title="Talewright generation service", version="1", lifespan=lifespan)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if api_key is not None:
+        open_paths = frozenset() if settings.protect_probes else PROBES
+        app.add_middleware(ApiKeyMiddleware, key=api_key, open_paths=open_paths)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: counts the 401s too
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(GeneratorError, generator_error)
     app.add_exception_handler(ClientDisconnected, client_disconnected)
