@@ -57,7 +57,9 @@ class StoryBot(commands.AutoShardedBot):
         self.engine = engine
         self.settings = settings
         self.cooldowns = Cooldowns(
-            settings.generation_cooldown_s, settings.guild_generation_cooldown_s
+            settings.generation_cooldown_s,
+            settings.channel_generation_cooldown_s,
+            settings.guild_generations_per_minute,
         )
         self.board = TurnBoard()
         self.turn_actions = TURN_ACTIONS

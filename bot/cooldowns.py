@@ -1,13 +1,15 @@
-"""Spacing between model requests, per user and per guild, so one person or one server
-cannot keep the model to themselves.
+"""Spacing between model requests: per user and per channel, so one person or one channel
+cannot keep the model to themselves, and a per-guild cap on requests a minute against abuse
+(ten people writing in ten channels never meet it).
 
-A request claims both slots when it starts and gives them back if it fails, so a refused
+A request claims its slots when it starts and gives them back if it fails, so a refused
 turn ("it's not your turn") costs nothing. Slots are only remembered while they block.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -15,35 +17,52 @@ from discord import app_commands
 
 PRUNE_AT = 10_000
 """Forget expired entries once a table holds this many."""
+GUILD_WINDOW_S = 60.0
+"""The guild cap counts requests over this sliding window."""
+
+
+class GuildBusy(app_commands.CommandOnCooldown):
+    """The guild asked the model for more than its cap this minute."""
 
 
 class Cooldowns:
     def __init__(
-        self, user_s: float, guild_s: float, clock: Callable[[], float] = time.monotonic
+        self,
+        user_s: float,
+        channel_s: float,
+        guild_per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.user_s = user_s
-        self.guild_s = guild_s
+        self.channel_s = channel_s
+        self.guild_per_minute = guild_per_minute
         self._clock = clock
         self._users: dict[int, float] = {}
-        self._guilds: dict[int, float] = {}
+        self._channels: dict[int, float] = {}
+        self._guilds: dict[int, deque[float]] = {}
 
     @contextmanager
-    def use(self, user_id: int, guild_id: int | None) -> Iterator[None]:
-        """Claim the user's and the guild's slot for one model request, or raise
-        `CommandOnCooldown` with the seconds left; the claim is undone if the block raises."""
+    def use(self, user_id: int, channel_id: int, guild_id: int | None) -> Iterator[None]:
+        """Claim the user's and the channel's slot and one of the guild's requests this minute
+        for one model request, or raise `CommandOnCooldown` (`GuildBusy` for the guild cap)
+        with the seconds left; the claim is undone if the block raises."""
         now = self._clock()
-        slots = [(self._users, user_id, self.user_s)]
-        if guild_id is not None:
-            slots.append((self._guilds, guild_id, self.guild_s))
+        slots = [(self._users, user_id, self.user_s), (self._channels, channel_id, self.channel_s)]
         for table, key, per in slots:
             wait = table.get(key, -per) + per - now
             if wait > 0:
                 raise app_commands.CommandOnCooldown(app_commands.Cooldown(1, per), wait)
+        recent = self._guild_window(guild_id, now)
+        if recent is not None and len(recent) >= self.guild_per_minute:
+            wait = recent[0] + GUILD_WINDOW_S - now
+            raise GuildBusy(app_commands.Cooldown(self.guild_per_minute, GUILD_WINDOW_S), wait)
         previous = [(table, key, table.get(key)) for table, key, _ in slots]
         for table, key, per in slots:
             if per > 0:
                 self._prune(table, per, now)
                 table[key] = now
+        if recent is not None:
+            recent.append(now)
         try:
             yield
         except BaseException:
@@ -53,7 +72,25 @@ class Cooldowns:
                         table.pop(key, None)
                     else:
                         table[key] = before
+            if recent is not None and now in recent:
+                recent.remove(now)
             raise
+
+    def _guild_window(self, guild_id: int | None, now: float) -> deque[float] | None:
+        """The guild's requests within the window (None when there is no cap or no guild)."""
+        if guild_id is None or self.guild_per_minute <= 0:
+            return None
+        recent = self._guilds.get(guild_id)
+        if recent is None:
+            if len(self._guilds) >= PRUNE_AT:
+                for key in [
+                    k for k, q in self._guilds.items() if not q or q[-1] <= now - GUILD_WINDOW_S
+                ]:
+                    del self._guilds[key]
+            recent = self._guilds[guild_id] = deque()
+        while recent and recent[0] <= now - GUILD_WINDOW_S:
+            recent.popleft()
+        return recent
 
     @staticmethod
     def _prune(table: dict[int, float], per: float, now: float) -> None:

@@ -50,7 +50,10 @@ class BotSection(Section):
     shard_count: int | None = Field(default=None, ge=1)
     max_turn_chars: int = Field(default=1800, ge=50, le=1900)
     generation_cooldown_s: float = Field(default=5.0, ge=0)
-    guild_generation_cooldown_s: float = Field(default=1.0, ge=0)
+    channel_generation_cooldown_s: float = Field(default=1.0, ge=0)
+    guild_generations_per_minute: int = Field(
+        default=120, ge=0, description="cap on a guild's model requests a minute (0: none)"
+    )
     reroll_vote_window_s: float = Field(default=60.0, gt=0)
     deadline_poll_s: float = Field(default=5.0, gt=0)
     recap_turns: int = Field(default=8, ge=1, le=50)

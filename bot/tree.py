@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import discord
 from discord import app_commands
 
+from bot.cooldowns import GuildBusy
 from bot.errors import UserFacingError
 from bot.render import Out, no_mentions
 
@@ -38,6 +39,9 @@ def explain(error: BaseException) -> str | None:
     """What the person reads for `error`; None when it is a bug."""
     if isinstance(error, UserFacingError):
         return str(error)
+    if isinstance(error, GuildBusy):
+        wait = math.ceil(error.retry_after)
+        return f"This server has asked the model for many turns this minute; try again in {wait} s."
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in {math.ceil(error.retry_after)} s."
     if isinstance(error, app_commands.NoPrivateMessage):

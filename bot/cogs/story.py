@@ -109,7 +109,11 @@ class StoryCog(
         style_matching: bool = False,
     ) -> None:
         actor = Actor.of(interaction)
-        claim = self.bot.cooldowns.use(actor.user_id, actor.guild_id) if opening else nullcontext()
+        claim = (
+            self.bot.cooldowns.use(actor.user_id, actor.place_id, actor.guild_id)
+            if opening
+            else nullcontext()
+        )
         with claim:
             await think(interaction)
             thread = await self._open_thread(interaction, title)
@@ -268,7 +272,7 @@ class StoryCog(
         theme: str | None = None,
     ) -> None:
         actor = Actor.of(interaction)
-        with self.bot.cooldowns.use(actor.user_id, actor.guild_id):
+        with self.bot.cooldowns.use(actor.user_id, actor.place_id, actor.guild_id):
             await think(interaction)
             result = await self.engine.ai_turn(
                 actor.place_id, actor.user_id, kind, character, theme, user_name=actor.name

@@ -45,7 +45,8 @@ def bot_settings(fake: FakeDiscord, db: Path, checkpoint: Path, **bot: Any) -> S
         "dev_guild_id": fake.guild.id,
         "api_base_url": fake.api_base_url,
         "generation_cooldown_s": 0,
-        "guild_generation_cooldown_s": 0,
+        "channel_generation_cooldown_s": 0,
+        "guild_generations_per_minute": 0,
         "deadline_poll_s": 0.5,
     }
     values.update(bot)

@@ -98,7 +98,7 @@ async def test_cooldowns_space_model_turns_and_bugs_get_an_apology(
         tmp_path / "t.db",
         tiny_checkpoint,
         generation_cooldown_s=600,
-        guild_generation_cooldown_s=300,
+        channel_generation_cooldown_s=300,
     )
     async with story_bot(fake, settings) as bot:
         options = {"title": "Slow", "genre": "science_fiction"}
