@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.console_parse import Command
 from bot.errors import InvalidInput
+from bot.render_privacy import DELETE_WARNING, delete_text, export_text, style_choice_text
 from bot.story import StoryEngine
 from bot.story.results import TurnView
 from storage.models import ANY_CATEGORY, TERMINAL_GUILD_ID
@@ -509,6 +510,33 @@ async def style_set(session: Session, cmd: Command) -> Any:
 @command("style forget", "forget", "delete your style profile and feedback")
 async def style_forget(session: Session, cmd: Command) -> Any:
     return await session.engine.style_forget(session.user_id)
+
+
+@command("privacy export", "export [file]", "save a copy of all your data as JSON")
+async def privacy_export(session: Session, cmd: Command) -> Any:
+    export = await session.engine.privacy_export(session.user_id)
+    target = " ".join(cmd.words) or export.filename
+    path = await asyncio.to_thread(write_file, target, export.json_text.encode("utf-8"))
+    return f"{export_text(export)} Saved to {path}."
+
+
+@command("privacy delete", "delete confirm", "delete your data everywhere")
+async def privacy_delete(session: Session, cmd: Command) -> Any:
+    if [word.casefold() for word in cmd.words] != ["confirm"]:
+        return f"{DELETE_WARNING} To go ahead: /privacy delete confirm"
+    return delete_text(await session.engine.privacy_delete(session.user_id))
+
+
+@command("privacy style", "style [on|off|default]", "whether the bot learns your writing style")
+async def privacy_style(session: Session, cmd: Command) -> Any:
+    choice = " ".join(cmd.words).casefold()
+    if choice not in ("", "on", "off", "default"):
+        raise InvalidInput("Use /privacy style on, off or default.")
+    on = {"on": True, "off": False}.get(choice)
+    result = await session.engine.privacy_style(
+        session.user_id, session.guild_id, on, change=bool(choice)
+    )
+    return style_choice_text(result)
 
 
 @command("mod queue", "queue", "open moderation events")

@@ -28,6 +28,13 @@ Resolution = Literal["hidden", "dismissed"]
 TERMINAL_GUILD_ID = 0
 """The guild id of stories played in the terminal, which has no Discord guild."""
 
+FORMER_USER_ID = 0
+"""Stands for a user who deleted their data where a column needs some user id (the owner of a
+story they started, who added a character to a story, who decided a moderation event)."""
+
+FORMER_USER_NAME = "a former player"
+"""The byline of turns whose author deleted their data."""
+
 ANY_CATEGORY = "*"
 """Key of a guild's term lists that applies to every moderation category."""
 
@@ -292,3 +299,20 @@ class ModerationEvent:
     resolved_at: float | None
     note: str | None
     created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class UserData:
+    """Everything stored about one user, for a copy they can take away."""
+
+    user_id: int
+    turns: list[Turn]
+    """Turns they wrote or asked the model for, in every guild, oldest first."""
+    characters: list[Character]
+    participations: list[Participant]
+    style: StyleProfile | None
+    style_memory: bool | None
+    """Their own choice about style memory; None when they never made one."""
+    feedback: list[Feedback]
+    moderation_events: list[ModerationEvent]
+    """Events that name them (as the writer who was blocked, or as a reporter)."""

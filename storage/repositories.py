@@ -35,6 +35,7 @@ from storage.models import (
     Turn,
     TurnDraft,
     TurnScene,
+    UserData,
 )
 
 StatsUpdate = Mapping[str, Any] | Callable[[dict[str, Any], int], Mapping[str, Any]]
@@ -382,6 +383,27 @@ class ModerationRepository(Protocol):
         ...
 
 
+class PrivacyRepository(Protocol):
+    """Whether style memory may learn from a user: their own choice (shared by every guild, as
+    their profile is), else their guild's default, which is off until the guild turns it on."""
+
+    async def user_choice(self, user_id: int) -> bool | None:
+        """The user's own choice; None when they never made one."""
+        ...
+
+    async def set_user_choice(self, user_id: int, style_memory: bool | None) -> None:
+        """Record the choice; None removes it, so the guild's default applies again."""
+        ...
+
+    async def guild_default(self, guild_id: int) -> bool: ...
+
+    async def set_guild_default(self, guild_id: int, style_memory: bool) -> None: ...
+
+    async def style_memory(self, user_id: int, guild_id: int) -> bool:
+        """Whether style memory is on for the user in that guild, all things considered."""
+        ...
+
+
 class Storage(Protocol):
     """Everything the engine stores, behind one object that a backend provides."""
 
@@ -392,6 +414,7 @@ class Storage(Protocol):
     styles: StyleRepository
     feedback: FeedbackRepository
     moderation: ModerationRepository
+    privacy: PrivacyRepository
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         """What a model turn reads of the story, for `user_id`, in one consistent snapshot:
@@ -412,6 +435,18 @@ class Storage(Protocol):
     async def forget_user(self, user_id: int) -> dict[str, int]:
         """Delete the user's style profile and feedback in every guild, in one transaction;
         returns the number of rows deleted per table."""
+        ...
+
+    async def export_user(self, user_id: int) -> UserData:
+        """Everything stored about the user, in every guild, in one consistent snapshot."""
+        ...
+
+    async def delete_user(self, user_id: int) -> dict[str, int]:
+        """In one transaction: delete the user's characters, seats in stories, feedback, style
+        profile and privacy choice; keep the text of their turns under the byline
+        `FORMER_USER_NAME` without their id; replace their id where a row must name someone
+        (stories they started, characters they brought in, moderation decisions) by
+        `FORMER_USER_ID`, and remove it from moderation events. Returns rows changed per kind."""
         ...
 
     async def close(self) -> None: ...

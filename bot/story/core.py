@@ -243,16 +243,23 @@ class EngineCore:
         return ModerationBlocked(checked.reasons, what)
 
     async def _observe(
-        self, user_id: int, text: str, genre: str, character_name: str | None
+        self, guild_id: int, user_id: int, text: str, genre: str, character_name: str | None
     ) -> None:
-        """Tell the style memory about an accepted human turn. The turn is already stored, so a
-        failing style memory is logged, never reported as a failed turn."""
+        """Tell the style memory about an accepted human turn, if the writer allows it. The turn
+        is already stored, so a failing style memory is logged, never reported as a failed
+        turn."""
         if self.style is None:
             return
         try:
-            await self.style.observe(user_id, text, genre, character_name)
+            if await self._style_on(user_id, guild_id):
+                await self.style.observe(user_id, text, genre, character_name)
         except Exception:
             log.exception("style memory failed to observe a turn by user %s", user_id)
+
+    async def _style_on(self, user_id: int, guild_id: int) -> bool:
+        """Whether style memory may learn from, and write like, this user here: it is opt-in
+        (bot/story/privacy.py)."""
+        return await self.storage.privacy.style_memory(user_id, guild_id)
 
     # --- round-robin -----------------------------------------------------------------------
 

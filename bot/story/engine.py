@@ -12,6 +12,7 @@ is ready to show. Operations are grouped by topic in the classes it combines:
 - `Characters` (characters.py): character_create/edit/delete/show/list/import/export, cast, uncast
 - `ModerationHooks` (moderation.py): report_turn, mod_queue, mod_resolve, mod_settings(_set)
 - `StyleProfiles` (profile.py): style_show, style_set, style_forget
+- `Privacy` (privacy.py): privacy_export, privacy_delete, privacy_style, privacy_server_style
 
 Build it with storage, a Generator, a Moderator, `EngineOptions.from_settings(settings)`, an
 optional StyleMemory and a clock; give storage and engine the same clock, since vote windows
@@ -24,10 +25,13 @@ from bot.story.characters import Characters
 from bot.story.deadlines import Deadlines
 from bot.story.moderation import ModerationHooks
 from bot.story.play import Play
+from bot.story.privacy import Privacy
 from bot.story.profile import StyleProfiles
 from bot.story.reading import Reading
 from bot.story.swipes import Swipes
 
 
-class StoryEngine(Play, Swipes, Deadlines, Reading, Characters, ModerationHooks, StyleProfiles):
+class StoryEngine(
+    Play, Swipes, Deadlines, Reading, Characters, ModerationHooks, StyleProfiles, Privacy
+):
     """The story engine; see the module docstring for its operations."""

@@ -172,7 +172,7 @@ class Generation(EngineCore):
         """The requester's style vector (when the story matches styles) and preferences."""
         preferences = dict(profile.preferences) if profile else {}
         vector = None
-        if story.style_matching:
+        if story.style_matching and await self._style_on(user_id, story.guild_id):
             if self.style is not None:
                 vector = await self.style.vector(user_id)
             elif profile is not None and profile.count:

@@ -266,7 +266,9 @@ class Play(Generation):
             kept = kept_turns[-1] if kept_turns else None
             if writer is not None:
                 story = await self._advance(story, participants, writer.seat)
-        await self._observe(user_id, checked.text, story.genre, turn.character_name)
+        await self._observe(
+            story.guild_id, user_id, checked.text, story.genre, turn.character_name
+        )
         notices = [cleaned.notice] if cleaned.notice else []
         if checked.redacted:
             notices.append(f"Some words were hidden: {'; '.join(checked.reasons)}.")

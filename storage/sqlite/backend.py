@@ -7,17 +7,24 @@ import sqlite3
 import time
 from types import TracebackType
 
-from storage.models import ModelInputs, Turn, TurnScene
+from storage.models import ModelInputs, Turn, TurnScene, UserData
 from storage.sqlite.characters import SqliteCharacterRepository, read_for_story
 from storage.sqlite.database import DEFAULT_BUSY_TIMEOUT_S, Clock, Database
 from storage.sqlite.feedback import SqliteFeedbackRepository, record
 from storage.sqlite.guilds import SqliteGuildRepository
 from storage.sqlite.migrate import migrate
 from storage.sqlite.moderation import SqliteModerationRepository
+from storage.sqlite.privacy import SqlitePrivacyRepository, delete_user_data, read_user_data
 from storage.sqlite.query import execute
 from storage.sqlite.stories import SqliteStoryRepository, read_participants, read_story
 from storage.sqlite.styles import SqliteStyleRepository, read_profile
-from storage.sqlite.turns import SqliteTurnRepository, accept_turn, read_pending, read_slot_of
+from storage.sqlite.turns import (
+    ContextCache,
+    SqliteTurnRepository,
+    accept_turn,
+    read_pending,
+    read_slot_of,
+)
 
 
 class SqliteStorage:
@@ -32,6 +39,7 @@ class SqliteStorage:
         self.styles = SqliteStyleRepository(database)
         self.feedback = SqliteFeedbackRepository(database)
         self.moderation = SqliteModerationRepository(database)
+        self.privacy = SqlitePrivacyRepository(database)
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         def read(conn: sqlite3.Connection) -> ModelInputs:
@@ -71,6 +79,19 @@ class SqliteStorage:
             styles = await execute(conn, "DELETE FROM style_profiles WHERE user_id = ?", (user_id,))
             feedback = await execute(conn, "DELETE FROM feedback WHERE user_id = ?", (user_id,))
         return {"style_profiles": styles, "feedback": feedback}
+
+    async def export_user(self, user_id: int) -> UserData:
+        return await self.database.run_in_transaction(
+            lambda conn: read_user_data(conn, user_id), write=False
+        )
+
+    async def delete_user(self, user_id: int) -> dict[str, int]:
+        def delete(conn: sqlite3.Connection) -> dict[str, int]:
+            # Bylines change, which the context cache assumes they never do: start a new one.
+            self.turns.context_cache = ContextCache()
+            return delete_user_data(conn, user_id)
+
+        return await self.database.run_in_transaction(delete)
 
     async def close(self) -> None:
         await self.database.close()

@@ -150,6 +150,7 @@ async def test_style_memory_sees_human_turns_and_shapes_requests(
     generator = FakeGenerator()
     engine = StoryEngine(storage, generator, moderator, style=style, clock=clock)
     await start_story(engine)
+    await storage.privacy.set_guild_default(GUILD, True)  # style memory is opt-in
     await engine.write(CHANNEL, ANN, "Ann", "Ann writes.")
     await engine.ai_turn(CHANNEL, ANN)
     assert style.seen == [(ANN, "Ann writes.", "fantasy_adventure", None)]
@@ -181,6 +182,7 @@ async def test_style_profile_show_set_forget(storage, moderator, clock: FakeCloc
     )
     assert (await engine.style_show(ANN)).stats == {}
     await start_story(engine)
+    await engine.privacy_style(ANN, GUILD, True, change=True)  # style memory is opt-in
     await engine.write(CHANNEL, ANN, "Ann", 'The sea rose. "Run!" said Marta.')
     view = await engine.style_show(ANN)
     assert view.stats["turns"] == 1 and view.stats["dialogue_turns"] == 1

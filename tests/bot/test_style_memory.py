@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from engine_testing import ANN, CHANNEL, FakeClock, FakeGenerator, start_story
+from engine_testing import ANN, CHANNEL, GUILD, FakeClock, FakeGenerator, start_story
 
 from bot.render_style import style_text
 from bot.story import StoryEngine
@@ -104,6 +104,7 @@ async def test_the_engine_feeds_accepted_turns_to_the_vae(
         clock=clock,
     )
     await start_story(engine)
+    await engine.privacy_style(ANN, GUILD, True, change=True)
     await engine.write(CHANNEL, ANN, "Ann", FIRST)
     view = await engine.style_show(ANN)
     assert view.has_vector and embedder.calls == 1

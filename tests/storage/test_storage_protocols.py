@@ -12,6 +12,7 @@ from storage.sqlite.characters import SqliteCharacterRepository
 from storage.sqlite.feedback import SqliteFeedbackRepository
 from storage.sqlite.guilds import SqliteGuildRepository
 from storage.sqlite.moderation import SqliteModerationRepository
+from storage.sqlite.privacy import SqlitePrivacyRepository
 from storage.sqlite.stories import SqliteStoryRepository
 from storage.sqlite.styles import SqliteStyleRepository
 from storage.sqlite.turns import SqliteTurnRepository
@@ -24,6 +25,7 @@ PAIRS = [
     (repositories.StyleRepository, SqliteStyleRepository),
     (repositories.FeedbackRepository, SqliteFeedbackRepository),
     (repositories.ModerationRepository, SqliteModerationRepository),
+    (repositories.PrivacyRepository, SqlitePrivacyRepository),
     (repositories.Storage, SqliteStorage),
 ]
 
@@ -58,6 +60,7 @@ async def test_storage_attributes_are_the_sqlite_repositories(storage: SqliteSto
         "styles",
         "feedback",
         "moderation",
+        "privacy",
     }
     for name, protocol_name in promised.items():
         assert type(getattr(storage, name)) is implementations[protocol_name]
