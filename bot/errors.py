@@ -106,22 +106,42 @@ class ModerationBlocked(UserFacingError):
 class GenerationFailed(UserFacingError):
     """The model could not write a turn; nothing generated was stored, nothing written was lost."""
 
+    default_message = (
+        "The story generator could not write this turn; your text is safe. "
+        "Try again, or ask a moderator to check the story's model."
+    )
+
 
 class GeneratorDown(GenerationFailed):
     default_message = (
-        "The storyteller model is unavailable right now, so no turn was generated. "
-        "Everything already written is saved; try again in a moment."
+        "The story generator is not reachable right now; your text is safe. Try again in a minute."
+    )
+
+
+class GeneratorBusy(GeneratorDown):
+    """Every generator slot is taken; the person's cooldown stays, so they wait a little."""
+
+    default_message = (
+        "The story generator is busy with other stories; your text is safe. "
+        "Try again in a few seconds."
     )
 
 
 class GeneratorTooSlow(GenerationFailed):
     default_message = (
-        "The storyteller model took too long, so no turn was generated. "
-        "Everything already written is saved; try again in a moment."
+        "The story generator took too long to answer, so no turn was written; "
+        "your text is safe. Try again in a minute."
     )
 
 
 class DatabaseError(UserFacingError):
     """The story database refused the change; nothing of it was saved."""
 
-    default_message = "The story database could not complete the request; nothing was saved."
+    default_message = (
+        "The story database could not complete the request; nothing was saved. "
+        "The bot's operator can see why in its log."
+    )
+
+
+class DatabaseBusy(DatabaseError):
+    default_message = "The story database is busy; nothing was saved. Try again in a moment."

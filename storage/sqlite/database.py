@@ -228,7 +228,7 @@ def translate(exc: sqlite3.Error, path: str) -> StorageError:
     if name == "SQLITE_CONSTRAINT_FOREIGNKEY":
         return NotFound("That refers to a story, turn or character that does not exist.")
     if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
-        return Conflict(f"That would duplicate something that must be unique ({exc}).")
+        return Conflict()
     if primary == sqlite3.SQLITE_CANTOPEN:
         return StorageError(f"{where} cannot be opened; check that its folder exists.")
     if primary == sqlite3.SQLITE_FULL:
