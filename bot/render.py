@@ -3,7 +3,9 @@ stories, relative timestamps, and mentions that ping only the person meant.
 
 Nothing here sends anything; each function returns `Out` values for `bot.tree.reply` or
 `bot.channels.post`. Story text (turns, premises) goes into embeds, which never ping, and every
-`Out` carries allowed mentions that are empty unless it names one user to ping.
+`Out` carries allowed mentions that are empty unless it names one user to ping. Titles and names
+set in the bot's own Markdown pass through `escape`, so they read as typed: no formatting, no
+masked links.
 """
 
 from __future__ import annotations
@@ -26,15 +28,21 @@ SHOW_TURN_CHARS = 1000
 TURN_COLOUR = discord.Colour.from_rgb(88, 101, 242)
 PENDING_COLOUR = discord.Colour.gold()
 STORY_COLOUR = discord.Colour.teal()
-TURN_ID = re.compile(r"\bturn #(\d+)")
+TURN_ID = re.compile(r"\Aturn #(\d+)(?= · |\Z)")
+"""A turn embed's footer starts with its id, before any user text (bylines, names)."""
+TURN_BUTTON = re.compile(r"\Atw:[a-z]+:(\d+)\Z")
 KIND_TITLES = {"opening": "Opening", "twist": "Plot twist", "poem": "Poem"}
+_MARKUP = re.compile(r"[\\*_~|`\[\]<>#:]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+")
 
 
 def escape(text: str) -> str:
     """User text (a title, a name) as literal text inside the bot's own Markdown: its `*`, `_`,
-    `~`, `|`, backticks and masked links `[x](url)` show as typed, and mentions do not ping."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    `~`, `|`, backticks, brackets (masked links `[x](url)`), `<…>` mentions and `:` (links
+    and timestamps) show as typed, and @everyone does not ping. Discord drops a backslash
+    before punctuation, so readers see the text as it was typed. (discord.utils'
+    escape_markdown leaves the second of two masked links working.)"""
+    return discord.utils.escape_mentions(_MARKUP.sub(r"\\\g<0>", text))
 
 
 def no_mentions() -> discord.AllowedMentions:
@@ -167,9 +175,16 @@ def turn_embed(turn: TurnView) -> discord.Embed:
 
 
 def turn_id_in(message: discord.Message) -> int | None:
-    """The id of the turn a bot message shows (from its embed footer), if it shows one."""
+    """The id of the turn a bot message shows, if it shows one: from its buttons' custom ids,
+    else from the start of its turn embed's footer. Only the bot writes either place; a name
+    such as "turn #5" in a byline or on a story card cannot be taken for an id."""
+    for row in message.components:
+        for item in getattr(row, "children", ()):
+            match = TURN_BUTTON.match(getattr(item, "custom_id", None) or "")
+            if match:
+                return int(match[1])
     for embed in message.embeds:
-        match = TURN_ID.search(embed.footer.text or "")
+        match = TURN_ID.match(embed.footer.text or "")
         if match:
             return int(match[1])
     return None
@@ -197,7 +212,7 @@ def whose_turn(story: StoryInfo) -> str | None:
         return None
     if story.current_writer is None:
         return "Nobody holds the turn; /story join to take it."
-    line = f"It's **{story.current_writer.name}**'s turn"
+    line = f"It's **{escape(story.current_writer.name)}**'s turn"
     if story.turn_deadline is not None:
         line += f", due {relative_time(story.turn_deadline)}"
     return line + "."
@@ -211,7 +226,7 @@ def next_writer_ping(story: StoryInfo, actor_id: int | None) -> Out | None:
         return None
     if writer.user_id == actor_id:
         return None
-    text = f"<@{writer.user_id}>, it's your turn in **{story.title}**"
+    text = f"<@{writer.user_id}>, it's your turn in **{escape(story.title)}**"
     if story.turn_deadline is not None:
         text += f" (due {relative_time(story.turn_deadline)})"
     return Out(content=text + ".", ping=writer.user_id)
@@ -245,7 +260,7 @@ def story_embed(story: StoryInfo, heading: str | None = None) -> discord.Embed:
 
 def writers(story: StoryInfo) -> str:
     names = [
-        p.name + (f" (as {p.character_name})" if p.character_name else "")
+        escape(p.name) + (f" (as {escape(p.character_name)})" if p.character_name else "")
         for p in story.participants
     ]
     return ", ".join(names) or "nobody yet"
@@ -255,11 +270,11 @@ def story_page(page: StoryPage) -> discord.Embed:
     """One page of `/story show`; long turns are cut (the export has every word)."""
     lines = []
     for turn in page.turns:
-        lines.append(f"{_clip(turn.text, SHOW_TURN_CHARS)}\n— *{turn.byline}*")
+        lines.append(f"{_clip(turn.text, SHOW_TURN_CHARS)}\n— *{escape(turn.byline)}*")
     if page.pending is not None:
         lines.append(
             f"*Waiting for Keep:*\n{_clip(page.pending.text, SHOW_TURN_CHARS)}\n"
-            f"— *{page.pending.byline}*"
+            f"— *{escape(page.pending.byline)}*"
         )
     if not lines:
         lines.append("No turns yet: write one, or ask /story continue.")
@@ -278,8 +293,8 @@ def story_lines(stories: Sequence[StoryInfo]) -> str:
     if not stories:
         return "No stories yet. Start one with /story start."
     return "\n".join(
-        f"#{s.id} **{s.title}** — {label(s.genre)}, {s.status}, in <#{s.place_id}>, "
-        f"owned by {s.owner_name}"
+        f"#{s.id} **{escape(s.title)}** — {label(s.genre)}, {s.status}, in <#{s.place_id}>, "
+        f"owned by {escape(s.owner_name)}"
         for s in stories
     )
 

@@ -3,7 +3,7 @@ so they are text split at sentence boundaries rather than embeds (6,000 characte
 
 from __future__ import annotations
 
-from bot.render import Out, text_messages
+from bot.render import Out, escape, text_messages
 from bot.story.results import CharacterList, CharacterView
 
 SHEET_FIELDS = (
@@ -19,14 +19,15 @@ LIST_DESCRIPTION_CHARS = 80
 def sheet_text(character: CharacterView) -> str:
     origin = ", imported card" if character.imported else ""
     lines = [
-        f"**{character.name}** (character #{character.id}{origin}, by <@{character.owner_id}>)"
+        f"**{escape(character.name)}** (character #{character.id}{origin}, "
+        f"by <@{character.owner_id}>)"
     ]
     for key, title in SHEET_FIELDS:
         value = getattr(character, key)
         if value:
             lines.append(f"**{title}:** {value}")
     if character.tags:
-        lines.append(f"**Tags:** {', '.join(character.tags)}")
+        lines.append(f"**Tags:** {', '.join(escape(tag) for tag in character.tags)}")
     return "\n".join(lines)
 
 
@@ -42,7 +43,7 @@ def list_messages(result: CharacterList) -> list[Out]:
         about = character.description.replace("\n", " ")
         if len(about) > LIST_DESCRIPTION_CHARS:
             about = about[: LIST_DESCRIPTION_CHARS - 1].rstrip() + "…"
-        lines.append(f"**{character.name}**" + (f" — {about}" if about else ""))
+        lines.append(f"**{escape(character.name)}**" + (f" — {about}" if about else ""))
     return text_messages("\n".join(lines))
 
 

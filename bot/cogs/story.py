@@ -194,7 +194,7 @@ class StoryCog(
         actor = Actor.of(interaction)
         result = await self.engine.join(actor.place_id, actor.user_id, actor.name)
         verb = "joined" if result.changed else "is already in"
-        text = f"**{result.user_name}** {verb} **{result.story.title}**."
+        text = f"**{escape(result.user_name)}** {verb} **{escape(result.story.title)}**."
         await reply(interaction, [Out(content=notes(text, whose_turn(result.story)))])
 
     @app_commands.command(description="Leave the story here")
@@ -202,7 +202,9 @@ class StoryCog(
         actor = Actor.of(interaction)
         result = await self.engine.leave(actor.place_id, actor.user_id)
         passed = "Their turn passes on." if result.passed_turn else None
-        text = notes(f"**{result.user_name}** left **{result.story.title}**.", passed)
+        text = notes(
+            f"**{escape(result.user_name)}** left **{escape(result.story.title)}**.", passed
+        )
         await self._answer_with_ping(interaction, Out(content=text), result.story)
 
     # --- turns ---------------------------------------------------------------------------
@@ -300,7 +302,7 @@ class StoryCog(
         )
         name = result.skipped.name if result.skipped else "the writer"
         await self._answer_with_ping(
-            interaction, Out(content=f"Skipped **{name}**'s turn."), result.story
+            interaction, Out(content=f"Skipped **{escape(name)}**'s turn."), result.story
         )
 
     @app_commands.command(description="Remove the last turn (owner or moderator)")
@@ -319,8 +321,9 @@ class StoryCog(
     async def cast(self, interaction: discord.Interaction, character: Range[str, 1, 100]) -> None:
         actor = Actor.of(interaction)
         result = await self.engine.cast(actor.place_id, actor.user_id, character)
-        plays = f" {actor.name} plays them." if result.plays_as else ""
-        text = f"**{result.character.name}** joins **{result.story.title}**.{plays}"
+        plays = f" {escape(actor.name)} plays them." if result.plays_as else ""
+        title = escape(result.story.title)
+        text = f"**{escape(result.character.name)}** joins **{title}**.{plays}"
         await reply(interaction, [Out(content=text)])
 
     cast.autocomplete("character")(_character_choices)
@@ -389,7 +392,8 @@ class StoryCog(
         result = await self.engine.pause(
             actor.place_id, actor.user_id, is_moderator=actor.is_moderator
         )
-        await reply(interaction, [Out(content=f"**{result.story.title}** is paused.")])
+        paused = f"**{escape(result.story.title)}** is paused."
+        await reply(interaction, [Out(content=paused)])
 
     @app_commands.command(description="Take turns again (owner or moderator)")
     async def resume(self, interaction: discord.Interaction) -> None:
@@ -397,7 +401,7 @@ class StoryCog(
         result = await self.engine.resume(
             actor.place_id, actor.user_id, is_moderator=actor.is_moderator
         )
-        text = notes(f"**{result.story.title}** is back on.", whose_turn(result.story))
+        text = notes(f"**{escape(result.story.title)}** is back on.", whose_turn(result.story))
         await self._answer_with_ping(interaction, Out(content=text), result.story)
 
     @app_commands.command(description="End the story (owner or moderator)")
@@ -406,7 +410,7 @@ class StoryCog(
         result = await self.engine.end(
             actor.place_id, actor.user_id, is_moderator=actor.is_moderator
         )
-        text = notes(f"**{result.story.title}** has ended. The end!", *result.notices)
+        text = notes(f"**{escape(result.story.title)}** has ended. The end!", *result.notices)
         await reply(interaction, [Out(content=text)])
 
     @app_commands.command(description="See or change the story's settings")
@@ -481,10 +485,10 @@ def _which(actor: Actor, story_id: int | None) -> dict[str, int]:
 
 
 def recap_text(recap: Recap) -> str:
-    lines = [f"Recap of **{recap.story.title}** ({recap.total_turns} turns kept):"]
+    lines = [f"Recap of **{escape(recap.story.title)}** ({recap.total_turns} turns kept):"]
     for line in recap.lines:
         mark = " (not kept yet)" if line.pending and "not kept" not in line.byline else ""
-        lines.append(f"- {line.sentence} — *{line.byline}*{mark}")
+        lines.append(f"- {line.sentence} — *{escape(line.byline)}*{mark}")
     if not recap.lines:
         lines.append("Nothing has happened yet.")
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from bot.story.results import StoryInfo, TurnView
 
+_MARKUP = re.compile(r"[\\`*_~|\[\]]")
 PENDING_NOTE = "*Waiting for Keep (kept automatically when the story moves on):*"
 
 
@@ -21,11 +22,11 @@ def label(value: str) -> str:
 
 
 def to_markdown(story: StoryInfo, turns: Sequence[TurnView], pending: TurnView | None) -> str:
-    lines = [f"# {story.title}", ""]
+    lines = [f"# {literal(story.title)}", ""]
     facts = [f"Genre: {label(story.genre)}"]
     if story.mood:
         facts.append(f"Mood: {story.mood}")
-    facts.append(f"Started by {story.owner_name}")
+    facts.append(f"Started by {literal(story.owner_name)}")
     if story.status != "active":
         facts.append(f"Status: {story.status}")
     lines += [f"*{' · '.join(facts)}*", ""]
@@ -34,15 +35,20 @@ def to_markdown(story: StoryInfo, turns: Sequence[TurnView], pending: TurnView |
         lines.append("")
     lines += ["---", ""]
     for turn in turns:
-        lines += [turn.text, "", f"— *{turn.byline}*", ""]
+        lines += [turn.text, "", f"— *{literal(turn.byline)}*", ""]
     if pending is not None:
         where = ""
         if pending.alt_count > 1:
             where = f", alternative {pending.alt_index} of {pending.alt_count}"
-        lines += [PENDING_NOTE, "", pending.text, "", f"— *{pending.byline}{where}*", ""]
+        lines += [PENDING_NOTE, "", pending.text, "", f"— *{literal(pending.byline)}{where}*", ""]
     if not turns and pending is None:
         lines += ["*No turns yet.*", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def literal(text: str) -> str:
+    """A title or name as literal Markdown: its markup characters and masked links escaped."""
+    return _MARKUP.sub(r"\\\g<0>", text)
 
 
 def export_filename(title: str, story_id: int) -> str:
