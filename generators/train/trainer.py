@@ -26,6 +26,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm import tqdm
 
+from generators.train.state_folder import publish, recover, staging, write_manifest
+
 log = logging.getLogger(__name__)
 
 
@@ -192,7 +194,7 @@ class Trainer:
 
     def fit(self, resume: bool = True) -> RunState:
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        if resume and (self.last_dir / "trainer.json").exists():
+        if resume and recover(self.last_dir):
             self.load_training_state()
             log.info("resumed from step %d", self.state.step)
         else:
@@ -311,9 +313,9 @@ class Trainer:
         torch.manual_seed(seed)
 
     def save_training_state(self) -> None:
-        """Everything needed to resume exactly; safetensors and JSON only."""
-        tmp = self.out_dir / "last.tmp"
-        tmp.mkdir(parents=True, exist_ok=True)
+        """Everything needed to resume exactly; safetensors and JSON only. A kill at any
+        moment leaves the previous save or this one to resume from (state_folder.py)."""
+        tmp = staging(self.last_dir)
         save_file(
             {k: v.detach().contiguous().cpu() for k, v in self.model.state_dict().items()},
             str(tmp / "model.safetensors"),
@@ -341,11 +343,8 @@ class Trainer:
             "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
         }
         (tmp / "trainer.json").write_text(json.dumps(meta))
-        if self.last_dir.exists():
-            for child in self.last_dir.iterdir():
-                child.unlink()
-            self.last_dir.rmdir()
-        tmp.rename(self.last_dir)
+        write_manifest(tmp, self.state.step)
+        publish(tmp, self.last_dir)
 
     def load_training_state(self) -> None:
         meta = json.loads((self.last_dir / "trainer.json").read_text())
