@@ -13,7 +13,7 @@ import discord
 from discord.ext import commands
 
 from bot.board import TurnBoard
-from bot.cooldowns import Cooldowns
+from bot.cooldowns import Cooldowns, start_limits
 from bot.deadline_loop import DeadlineWatcher
 from bot.settings import BotSection
 from bot.story import StoryEngine
@@ -61,6 +61,7 @@ class StoryBot(commands.AutoShardedBot):
             settings.channel_generation_cooldown_s,
             settings.guild_generations_per_minute,
         )
+        self.start_limits = start_limits(settings.start_cooldown_s, settings.guild_starts_per_hour)
         self.board = TurnBoard()
         self.turn_actions = TURN_ACTIONS
         self.page_action = show_page

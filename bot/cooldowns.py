@@ -1,13 +1,16 @@
 """Spacing between model requests: per user and per channel, so one person or one channel
 cannot keep the model to themselves, and a per-guild cap on requests a minute against abuse
-(ten people writing in ten channels never meet it).
+(ten people writing in ten channels never meet it). Starting a story is limited the same way,
+per user and per guild an hour (`start_limits`), since each start may open a thread.
 
 A request claims its slots when it starts and gives them back if it fails, so a refused
-turn ("it's not your turn") costs nothing. Slots are only remembered while they block.
+turn ("it's not your turn") costs nothing; a generator that timed out or was busy keeps
+them. Slots are only remembered while they block.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -15,14 +18,26 @@ from contextlib import contextmanager
 
 from discord import app_commands
 
+from bot.errors import GeneratorBusy, GeneratorTooSlow
+
 PRUNE_AT = 10_000
 """Forget expired entries once a table holds this many."""
 GUILD_WINDOW_S = 60.0
-"""The guild cap counts requests over this sliding window."""
+KEEPS_CLAIM = (GeneratorTooSlow, GeneratorBusy)
+"""Failures that keep the claim: the model was busy, or worked until the deadline on this
+request, so an immediate retry would only add to its load."""
+"""The guild cap on model requests counts them over this sliding window."""
+
+
+MODEL_BUSY = "This server has asked the model for many turns this minute"
 
 
 class GuildBusy(app_commands.CommandOnCooldown):
-    """The guild asked the model for more than its cap this minute."""
+    """The guild went over its cap in the window; `text` says what, and when to try again."""
+
+    def __init__(self, cooldown: app_commands.Cooldown, retry_after: float, busy: str) -> None:
+        super().__init__(cooldown, retry_after)
+        self.text = f"{busy}; try again in {math.ceil(retry_after)} s."
 
 
 class Cooldowns:
@@ -30,12 +45,17 @@ class Cooldowns:
         self,
         user_s: float,
         channel_s: float,
-        guild_per_minute: int,
+        guild_cap: int,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        guild_window_s: float = GUILD_WINDOW_S,
+        busy: str = MODEL_BUSY,
     ) -> None:
         self.user_s = user_s
         self.channel_s = channel_s
-        self.guild_per_minute = guild_per_minute
+        self.guild_cap = guild_cap
+        self.guild_window_s = guild_window_s
+        self.busy = busy
         self._clock = clock
         self._users: dict[int, float] = {}
         self._channels: dict[int, float] = {}
@@ -43,7 +63,7 @@ class Cooldowns:
 
     @contextmanager
     def use(self, user_id: int, channel_id: int, guild_id: int | None) -> Iterator[None]:
-        """Claim the user's and the channel's slot and one of the guild's requests this minute
+        """Claim the user's and the channel's slot and one of the guild's requests in the window
         for one model request, or raise `CommandOnCooldown` (`GuildBusy` for the guild cap)
         with the seconds left; the claim is undone if the block raises."""
         now = self._clock()
@@ -53,9 +73,10 @@ class Cooldowns:
             if wait > 0:
                 raise app_commands.CommandOnCooldown(app_commands.Cooldown(1, per), wait)
         recent = self._guild_window(guild_id, now)
-        if recent is not None and len(recent) >= self.guild_per_minute:
-            wait = recent[0] + GUILD_WINDOW_S - now
-            raise GuildBusy(app_commands.Cooldown(self.guild_per_minute, GUILD_WINDOW_S), wait)
+        if recent is not None and len(recent) >= self.guild_cap:
+            wait = recent[0] + self.guild_window_s - now
+            cap = app_commands.Cooldown(self.guild_cap, self.guild_window_s)
+            raise GuildBusy(cap, wait, self.busy)
         previous = [(table, key, table.get(key)) for table, key, _ in slots]
         for table, key, per in slots:
             if per > 0:
@@ -65,6 +86,8 @@ class Cooldowns:
             recent.append(now)
         try:
             yield
+        except KEEPS_CLAIM:
+            raise
         except BaseException:
             for table, key, before in previous:
                 if table.get(key) == now:
@@ -78,17 +101,19 @@ class Cooldowns:
 
     def _guild_window(self, guild_id: int | None, now: float) -> deque[float] | None:
         """The guild's requests within the window (None when there is no cap or no guild)."""
-        if guild_id is None or self.guild_per_minute <= 0:
+        if guild_id is None or self.guild_cap <= 0:
             return None
         recent = self._guilds.get(guild_id)
         if recent is None:
             if len(self._guilds) >= PRUNE_AT:
                 for key in [
-                    k for k, q in self._guilds.items() if not q or q[-1] <= now - GUILD_WINDOW_S
+                    k
+                    for k, q in self._guilds.items()
+                    if not q or q[-1] <= now - self.guild_window_s
                 ]:
                     del self._guilds[key]
             recent = self._guilds[guild_id] = deque()
-        while recent and recent[0] <= now - GUILD_WINDOW_S:
+        while recent and recent[0] <= now - self.guild_window_s:
             recent.popleft()
         return recent
 
@@ -97,3 +122,17 @@ class Cooldowns:
         if len(table) >= PRUNE_AT:
             for key in [k for k, at in table.items() if at + per <= now]:
                 del table[key]
+
+
+def start_limits(
+    user_s: float, guild_per_hour: int, clock: Callable[[], float] = time.monotonic
+) -> Cooldowns:
+    """Spacing of `/story start` per user, and a cap on starts per guild an hour."""
+    return Cooldowns(
+        user_s,
+        0,
+        guild_per_hour,
+        clock,
+        guild_window_s=3600.0,
+        busy="This server has started many stories this hour",
+    )

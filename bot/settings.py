@@ -54,6 +54,10 @@ class BotSection(Section):
     guild_generations_per_minute: int = Field(
         default=120, ge=0, description="cap on a guild's model requests a minute (0: none)"
     )
+    start_cooldown_s: float = Field(default=30.0, ge=0, description="between a user's /story start")
+    guild_starts_per_hour: int = Field(
+        default=30, ge=0, description="cap on stories started in a guild an hour (0: none)"
+    )
     reroll_vote_window_s: float = Field(default=60.0, gt=0)
     deadline_poll_s: float = Field(default=5.0, gt=0)
     recap_turns: int = Field(default=8, ge=1, le=50)

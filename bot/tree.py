@@ -40,8 +40,7 @@ def explain(error: BaseException) -> str | None:
     if isinstance(error, UserFacingError):
         return str(error)
     if isinstance(error, GuildBusy):
-        wait = math.ceil(error.retry_after)
-        return f"This server has asked the model for many turns this minute; try again in {wait} s."
+        return error.text
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in {math.ceil(error.retry_after)} s."
     if isinstance(error, app_commands.NoPrivateMessage):

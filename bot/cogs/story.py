@@ -114,9 +114,13 @@ class StoryCog(
             if opening
             else nullcontext()
         )
-        with claim:
+        with self.bot.start_limits.use(actor.user_id, actor.place_id, actor.guild_id), claim:
             await think(interaction)
-            thread = await self._open_thread(interaction, title)
+            # Refused before anything shows on Discord: a blocked title never names a thread.
+            vetted = await self.engine.vet_start(
+                actor.guild_id, actor.user_id, title, premise or ""
+            )
+            thread = await self._open_thread(interaction, vetted.title)
             channel_id, thread_id = _place(interaction, thread)
             try:
                 result = await self.engine.start(
@@ -138,7 +142,7 @@ class StoryCog(
                 )
             except UserFacingError:
                 if thread is not None:
-                    await self._discard_thread(thread)
+                    await self._discard_thread(interaction, thread)
                 raise
         outs = [
             Out(content=notes(*result.notices), embeds=[story_embed(result.story, "New story")])
@@ -160,8 +164,9 @@ class StoryCog(
         self, interaction: discord.Interaction, title: str
     ) -> discord.Thread | None:
         """A public thread for the story (its owner added, so it shows in their list), when
-        started in a text channel the bot may open threads in; otherwise the story is played
-        where it was started."""
+        started in a text channel the bot may open threads in (Create Public Threads, Send
+        Messages in Threads); otherwise the story is played where it was started. `title` is
+        the moderated one."""
         channel = interaction.channel
         allowed = interaction.app_permissions
         if not isinstance(channel, discord.TextChannel) or not (
@@ -183,7 +188,14 @@ class StoryCog(
             log.info("could not add the owner to thread %s: %s", thread.id, exc)
         return thread
 
-    async def _discard_thread(self, thread: discord.Thread) -> None:
+    async def _discard_thread(
+        self, interaction: discord.Interaction, thread: discord.Thread
+    ) -> None:
+        """Delete the thread of a story that could not start, when the bot may (Manage
+        Threads); otherwise it stays, empty, for a moderator to remove."""
+        if not interaction.app_permissions.manage_threads:
+            log.info("left unused thread %s: no Manage Threads permission", thread.id)
+            return
         try:
             await thread.delete()
         except discord.HTTPException as exc:

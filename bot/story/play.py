@@ -21,10 +21,12 @@ from bot.errors import (
 from bot.story.core import display_name, require_active, require_owner
 from bot.story.failures import generator_error, user_errors
 from bot.story.generation import Ask, Generation
+from bot.story.guard import GuildRules
 from bot.story.results import (
     MembershipResult,
     SettingsResult,
     SkipResult,
+    StartCheck,
     StartResult,
     StatusResult,
     UndoResult,
@@ -119,15 +121,9 @@ class Play(Generation):
             reroll_policy=reroll_policy,
             style_matching=style_matching,
         )
-        about = optional_text(premise, 2000, "The premise").text
         rules = await self.guard.rules(guild_id)
-        title_checked, premise_checked = self.guard.check_many([settings["title"], about], rules)
-        for checked in (title_checked, premise_checked):
-            if checked.blocked:
-                raise await self._refuse(
-                    checked, rules, "user_input", "The story's title or premise", user_id=user_id
-                )
-        settings.update(title=title_checked.text)
+        vetted = await self._vet_start(guild_id, user_id, settings["title"], premise, rules)
+        settings.update(title=vetted.title)
         name = display_name(user_id, user_name)
         try:
             story = await self.storage.stories.create(
@@ -135,7 +131,7 @@ class Play(Generation):
                 channel_id=channel_id,
                 thread_id=thread_id,
                 owner_id=user_id,
-                premise=premise_checked.text,
+                premise=vetted.premise,
                 **settings,
             )
         except Conflict as exc:
@@ -165,6 +161,34 @@ class Play(Generation):
                     f"{generator_error(exc)} The story has started; write the first turn."
                 )
         return StartResult(story=await self._info(story), opening=opening, notices=tuple(notices))
+
+    @user_errors
+    async def vet_start(
+        self, guild_id: int, user_id: int, title: str, premise: str = ""
+    ) -> StartCheck:
+        """The title and premise of a story about to start, checked and moderated (a refusal is
+        recorded and raised), so a front end can refuse before it opens a thread or a channel
+        and name what it opens with the moderated title."""
+        checked = check_settings(title=title)["title"]
+        return await self._vet_start(guild_id, user_id, checked, premise)
+
+    async def _vet_start(
+        self,
+        guild_id: int,
+        user_id: int,
+        title: str,
+        premise: str,
+        rules: GuildRules | None = None,
+    ) -> StartCheck:
+        about = optional_text(premise, 2000, "The premise").text
+        rules = rules or await self.guard.rules(guild_id)
+        title_checked, premise_checked = self.guard.check_many([title, about], rules)
+        for checked in (title_checked, premise_checked):
+            if checked.blocked:
+                raise await self._refuse(
+                    checked, rules, "user_input", "The story's title or premise", user_id=user_id
+                )
+        return StartCheck(title=title_checked.text, premise=premise_checked.text)
 
     @user_errors
     async def join(self, channel_id: int, user_id: int, user_name: str) -> MembershipResult:

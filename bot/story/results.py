@@ -101,6 +101,14 @@ class StoryInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class StartCheck:
+    """A new story's title and premise as moderation let them through (words may be hidden)."""
+
+    title: str
+    premise: str
+
+
+@dataclass(frozen=True, slots=True)
 class StartResult:
     story: StoryInfo
     opening: TurnView | None = None

@@ -11,8 +11,8 @@ from bot.tree import explain
 GUILD = 10
 
 
-def cooldowns_at(now: list[float], *, guild_per_minute: int = 100) -> Cooldowns:
-    return Cooldowns(user_s=5, channel_s=2, guild_per_minute=guild_per_minute, clock=lambda: now[0])
+def cooldowns_at(now: list[float], *, guild_cap: int = 100) -> Cooldowns:
+    return Cooldowns(user_s=5, channel_s=2, guild_cap=guild_cap, clock=lambda: now[0])
 
 
 def test_a_cooldown_counts_from_the_last_request_and_a_failure_gives_it_back() -> None:
@@ -44,7 +44,7 @@ def test_ten_users_in_ten_channels_of_one_guild_are_all_served_at_once() -> None
 
 def test_the_guild_cap_counts_requests_over_a_minute_and_says_so() -> None:
     now = [100.0]
-    cooldowns = cooldowns_at(now, guild_per_minute=3)
+    cooldowns = cooldowns_at(now, guild_cap=3)
     for user in range(3):
         now[0] += 1
         with cooldowns.use(user, 500 + user, GUILD):
@@ -66,7 +66,7 @@ def test_the_guild_cap_counts_requests_over_a_minute_and_says_so() -> None:
 
 def test_a_failed_request_gives_its_guild_slot_back() -> None:
     now = [100.0]
-    cooldowns = cooldowns_at(now, guild_per_minute=1)
+    cooldowns = cooldowns_at(now, guild_cap=1)
     with pytest.raises(RuntimeError), cooldowns.use(1, 500, GUILD):
         raise RuntimeError("refused")
     with cooldowns.use(2, 501, GUILD):

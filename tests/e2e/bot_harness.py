@@ -47,6 +47,8 @@ def bot_settings(fake: FakeDiscord, db: Path, checkpoint: Path, **bot: Any) -> S
         "generation_cooldown_s": 0,
         "channel_generation_cooldown_s": 0,
         "guild_generations_per_minute": 0,
+        "start_cooldown_s": 0,
+        "guild_starts_per_hour": 0,
         "deadline_poll_s": 0.5,
     }
     values.update(bot)
@@ -69,7 +71,8 @@ def bot_environment(settings: Settings) -> dict[str, str]:
         "TALEWRIGHT_BOT__DEV_GUILD_ID": str(bot.dev_guild_id),
         "TALEWRIGHT_BOT__DEADLINE_POLL_S": str(bot.deadline_poll_s),
         "TALEWRIGHT_BOT__GENERATION_COOLDOWN_S": "0",
-        "TALEWRIGHT_BOT__GUILD_GENERATION_COOLDOWN_S": "0",
+        "TALEWRIGHT_BOT__CHANNEL_GENERATION_COOLDOWN_S": "0",
+        "TALEWRIGHT_BOT__GUILD_GENERATIONS_PER_MINUTE": "0",
         "TALEWRIGHT_STORAGE__PATH": str(settings.storage.path),
         "TALEWRIGHT_GENERATOR__CHECKPOINTS": f'["{settings.generator.checkpoints[0]}"]',
         "TALEWRIGHT_GENERATOR__THREADS": "1",
