@@ -7,13 +7,15 @@ HTTP service is a deployment choice it cannot observe.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from generators.errors import GeneratorError, GeneratorTimeout, GeneratorUnavailable
+from generators.errors import GeneratorError, GeneratorUnavailable
 from generators.http_client import HttpGenerator as HttpGenerator
+from generators.inprocess_worker import MAX_PENDING, BoundedWorker, watched
 from generators.schemas import (
     EmbedRequest,
     EmbedResponse,
@@ -53,7 +55,9 @@ class SentenceEmbedder(Protocol):
 
 
 class InProcessGenerator:
-    """Runs checkpoints in this process; torch work happens in a worker thread, one at a time.
+    """Runs checkpoints in this process; torch work happens in a worker thread, one at a time,
+    with at most `max_pending` calls running or waiting (more are refused as overloaded), and
+    a call that times out stops at the model's next step (generators.inprocess_worker).
 
     Candidates that moderation blocks are regenerated up to `max_regenerations` times with fresh
     seeds; when all attempts fail the response carries a safe fallback line (`fallback=True`).
@@ -71,6 +75,7 @@ class InProcessGenerator:
         timeout_s: float = 60.0,
         rerankers: dict | None = None,
         latent: LatentTools | None = None,
+        max_pending: int = MAX_PENDING,
     ):
         self.registry = registry
         self.latent = latent
@@ -83,6 +88,7 @@ class InProcessGenerator:
 
         self.discriminators = DiscriminatorRerankers(registry)
         self._lock = threading.Lock()
+        self._worker = BoundedWorker(max_pending)
         self._closed = False
 
     @classmethod
@@ -114,20 +120,21 @@ class InProcessGenerator:
         self.discriminators.check(request, served)
         started = time.perf_counter()
         try:
-            return await asyncio.wait_for(
-                asyncio.to_thread(self._generate_sync, served, request, started), self.timeout_s
+            return await self._worker.run(
+                functools.partial(self._generate_sync, served, request, started), self.timeout_s
             )
-        except TimeoutError as exc:
-            raise GeneratorTimeout(f"generation took longer than {self.timeout_s:.0f} s") from exc
         except GeneratorError:
             raise
         except RuntimeError as exc:
             raise GeneratorUnavailable(f"generation failed: {exc}") from exc
 
-    def _generate_sync(self, served, request: GenerateRequest, started: float) -> GenerateResponse:
+    def _generate_sync(
+        self, served, request: GenerateRequest, started: float, cancelled: threading.Event
+    ) -> GenerateResponse:
         from generators import pipeline
         from generators.sampling import sample
 
+        served = watched(served, cancelled)
         with self._lock:
             queued = time.perf_counter()
             ranked = []
@@ -186,3 +193,4 @@ class InProcessGenerator:
 
     async def aclose(self) -> None:
         self._closed = True
+        self._worker.shutdown()
