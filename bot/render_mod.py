@@ -7,6 +7,11 @@ from bot.story.results import GuildModeration, ModEventView, ModQueue
 from storage.models import ANY_CATEGORY, TermLists
 
 EXCERPT_CHARS = 300
+LINK_WORDS = {
+    "allow": "allowed everywhere",
+    "turns": "allowed in story text, not in titles or names",
+    "block": "not allowed",
+}
 
 
 def queue_messages(queue: ModQueue) -> list[Out]:
@@ -51,6 +56,7 @@ def rules_text(rules: GuildModeration) -> str:
             f"**Level:** {rules.level}{default}",
             f"**Blocked words:** {_terms(rules.blocked_terms)}",
             f"**Exempt words:** {_terms(rules.exempt_terms)}",
+            f"**Links:** {LINK_WORDS.get(rules.link_policy, rules.link_policy)}",
         ]
     )
 

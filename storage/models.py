@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, get_args
 
 ModerationLevel = Literal["family", "teen", "mature"]
+LinkPolicy = Literal["allow", "turns", "block"]
+"""Where a guild allows links: everywhere, only in story text (not titles or names), nowhere."""
 StoryMode = Literal["free", "round_robin"]
 TimeoutAction = Literal["skip", "ai"]
 RerollPolicy = Literal["owner", "vote"]
@@ -40,6 +42,7 @@ ANY_CATEGORY = "*"
 
 DEFAULT_MODERATION_LEVEL: ModerationLevel = "teen"
 DEFAULT_COOLDOWN_SECONDS = 5.0
+DEFAULT_LINK_POLICY: LinkPolicy = "turns"
 
 TermLists = dict[str, list[str]]
 """Moderation category -> terms; the key `ANY_CATEGORY` applies to all categories."""
@@ -69,6 +72,7 @@ class GuildSettings:
     plain_message_mode: bool = False
     cooldown_seconds: float = DEFAULT_COOLDOWN_SECONDS
     updated_at: float = 0.0
+    link_policy: LinkPolicy = DEFAULT_LINK_POLICY
 
 
 @dataclass(frozen=True, slots=True)

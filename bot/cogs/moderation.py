@@ -27,6 +27,11 @@ LEVELS = [
     Choice(name="teen", value="teen"),
     Choice(name="mature (least strict)", value="mature"),
 ]
+LINKS = [
+    Choice(name="allowed everywhere", value="allow"),
+    Choice(name="in story text only, not titles or names", value="turns"),
+    Choice(name="not allowed", value="block"),
+]
 ACTIONS = [
     Choice(name="hide the turn", value="hide"),
     Choice(name="dismiss the event", value="dismiss"),
@@ -104,8 +109,9 @@ class ModerationCog(commands.GroupCog, group_name="mod", group_description="Mode
         exempt="Words never to flag, comma-separated",
         unexempt="Words to stop exempting, comma-separated",
         category="The category blocked words are filed under",
+        links="Where links may appear",
     )
-    @app_commands.choices(level=LEVELS, category=CATEGORY_CHOICES)
+    @app_commands.choices(level=LEVELS, category=CATEGORY_CHOICES, links=LINKS)
     async def settings(
         self,
         interaction: discord.Interaction,
@@ -115,9 +121,10 @@ class ModerationCog(commands.GroupCog, group_name="mod", group_description="Mode
         exempt: Range[str, 1, 1000] | None = None,
         unexempt: Range[str, 1, 1000] | None = None,
         category: str = ANY_CATEGORY,
+        links: str | None = None,
     ) -> None:
         actor = Actor.of(interaction)
-        if not any((level, block, unblock, exempt, unexempt)):
+        if not any((level, block, unblock, exempt, unexempt, links)):
             rules = await self.engine.mod_settings(actor.guild_id)
         else:
             rules = await self.engine.mod_settings_set(
@@ -130,6 +137,7 @@ class ModerationCog(commands.GroupCog, group_name="mod", group_description="Mode
                 exempt=terms(exempt),
                 unexempt=terms(unexempt),
                 category=category,
+                links=links,
             )
         await reply(interaction, text_messages(rules_text(rules)), private=True)
 

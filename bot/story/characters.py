@@ -324,6 +324,8 @@ class Characters(EngineCore):
             fields[key] = cleaned.text
             removed += cleaned.removed
         rules = await self.guard.rules(guild_id)
+        if fields.get("name"):
+            self.guard.require_no_link(fields["name"], rules, "The character's name")
         keys = [key for key, text in fields.items() if text]
         notices = []
         for key, checked in zip(

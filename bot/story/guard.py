@@ -5,6 +5,11 @@ knows a guild's own word lists, so user turns, character sheets and generated ca
 pass through here. Terms a guild blocks in every category (`*`) are filed under `slurs`, the
 category blocked at every level, and the reason the writer reads names the guild's list rather
 than calling their word a slur.
+
+A guild's link policy applies here too: with `block`, a text holding a link (a URL, `www.`, an
+invite or a masked `[x](url)` link) is refused like a blocked word; titles and names are checked
+with `require_no_link`, which refuses links unless the policy is `allow` (the default, `turns`,
+allows them in story text only).
 """
 
 from __future__ import annotations
@@ -20,11 +25,29 @@ from generators.moderation import CATEGORIES, GuildPolicy, Moderator
 from generators.moderation.levels import reason
 from generators.moderation.normalize import fold
 from generators.schemas import ModerationVerdict
-from storage.models import ANY_CATEGORY, GuildSettings, ModerationLevel
+from storage.models import (
+    ANY_CATEGORY,
+    DEFAULT_LINK_POLICY,
+    GuildSettings,
+    LinkPolicy,
+    ModerationLevel,
+)
 from storage.repositories import GuildRepository
 
 EVERY_LEVEL_BLOCK = "slurs"
 _WORD = re.compile(r"[a-z]+")
+_LINK = re.compile(
+    r"[a-z][a-z0-9+.-]*://\S|\bwww\.\S+\.\S|\bdiscord(?:\.gg|app\.com/invite|\.com/invite)/"
+    r"|\[[^\]]*\]\(\s*<?[^)\s]",
+    re.IGNORECASE,
+)
+LINKS_REFUSED = "holds a link, and this server's moderators do not allow links"
+
+
+def has_link(text: str) -> bool:
+    """Whether the text holds something Discord would show as a link."""
+    return _LINK.search(text) is not None
+
 
 SAFE_LINES: dict[str, tuple[str, ...]] = {
     "continue": (
@@ -56,6 +79,7 @@ class GuildRules:
     policy: GuildPolicy
     custom_terms: frozenset[str]
     """The guild's every-category terms, as moderation reports them in spans."""
+    links: LinkPolicy = DEFAULT_LINK_POLICY
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +128,7 @@ def rules_from_settings(settings: GuildSettings, default_level: ModerationLevel)
         guild_id=settings.guild_id,
         policy=GuildPolicy(level=level, extra_terms=extra, exempt_terms=exempt),
         custom_terms=frozenset(term_key(term) for term in custom),
+        links=settings.link_policy,
     )
 
 
@@ -160,6 +185,13 @@ class Guard:
             _checked(text, verdict, rules) for text, verdict in zip(texts, verdicts, strict=True)
         ]
 
+    def require_no_link(self, text: str, rules: GuildRules, what: str) -> None:
+        """Titles and names: InvalidInput when they hold a link the guild does not allow."""
+        if rules.links != "allow" and has_link(text):
+            raise InvalidInput(
+                f"{what} cannot hold a link on this server; remove it and try again."
+            )
+
     def check(self, text: str, rules: GuildRules) -> Checked:
         return self.check_many([text], rules)[0]
 
@@ -188,5 +220,8 @@ def _checked(text: str, verdict: ModerationVerdict, rules: GuildRules) -> Checke
             f"uses {words}, which this server's moderators have blocked" if item == slur else item
             for item in reasons
         ]
+    if rules.links == "block" and verdict.verdict != "block" and has_link(text):
+        verdict = verdict.model_copy(update={"verdict": "block", "redacted": None})
+        reasons.append(LINKS_REFUSED)
     shown = verdict.redacted if verdict.verdict == "redact" and verdict.redacted else text
     return Checked(verdict, shown, tuple(reasons))

@@ -22,9 +22,17 @@ from bot.story.text import optional_text
 from bot.story.views import event_view
 from generators.moderation import CATEGORIES
 from storage.errors import Conflict
-from storage.models import ANY_CATEGORY, GuildSettings, ModerationLevel, Resolution, TermLists
+from storage.models import (
+    ANY_CATEGORY,
+    GuildSettings,
+    LinkPolicy,
+    ModerationLevel,
+    Resolution,
+    TermLists,
+)
 
 LEVELS = ("family", "teen", "mature")
+LINK_POLICIES = ("allow", "turns", "block")
 RESOLUTIONS: dict[str, Resolution] = {"hide": "hidden", "dismiss": "dismissed"}
 
 
@@ -111,12 +119,15 @@ class ModerationHooks(EngineCore):
         exempt: Sequence[str] = (),
         unexempt: Sequence[str] = (),
         category: str = ANY_CATEGORY,
+        links: str | None = None,
     ) -> GuildModeration:
         """Change the guild's level and word lists; `category` files blocked terms under one
         moderation category (default: every category)."""
         _require_moderator(is_moderator)
         if level is not None and level not in LEVELS:
             raise InvalidInput(f"Unknown moderation level {level!r}; use {', '.join(LEVELS)}.")
+        if links is not None and links not in LINK_POLICIES:
+            raise InvalidInput(f"Unknown link policy {links!r}; use {', '.join(LINK_POLICIES)}.")
         if category != ANY_CATEGORY and category not in CATEGORIES:
             raise InvalidInput(
                 f"Unknown moderation category {category!r}; use {', '.join(CATEGORIES)}."
@@ -127,6 +138,7 @@ class ModerationHooks(EngineCore):
             moderation_level=cast(ModerationLevel, level or current.moderation_level),
             blocked_terms=_edit(current.blocked_terms, category, block, unblock),
             exempt_terms=_edit(current.exempt_terms, ANY_CATEGORY, exempt, unexempt),
+            link_policy=cast(LinkPolicy, links or current.link_policy),
         )
         self.guard.validate(rules_from_settings(updated, updated.moderation_level))
         saved = await self.storage.guilds.upsert(updated)
@@ -148,6 +160,7 @@ class ModerationHooks(EngineCore):
             blocked_terms=settings.blocked_terms,
             exempt_terms=settings.exempt_terms,
             saved=bool(settings.updated_at),
+            link_policy=settings.link_policy,
         )
 
 

@@ -184,6 +184,7 @@ class Play(Generation):
         rules = rules or await self.guard.rules(guild_id)
         title_checked, premise_checked = self.guard.check_many([title, about], rules)
         for checked in (title_checked, premise_checked):
+        self.guard.require_no_link(title, rules, "The story's title")
             if checked.blocked:
                 raise await self._refuse(
                     checked, rules, "user_input", "The story's title or premise", user_id=user_id
@@ -424,3 +425,4 @@ class Play(Generation):
                 story.id, seat, deadline(updated, self.clock())
             )
         return SettingsResult(story=await self._info(updated), changed=checked)
+            self.guard.require_no_link(checked["title"], rules, "The title")

@@ -370,6 +370,8 @@ class GuildModeration:
     exempt_terms: TermLists
     saved: bool
     """False while the guild uses the defaults."""
+    link_policy: str = "turns"
+    """Where links are allowed: everywhere (allow), in story text only (turns), nowhere."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import replace
 
-from storage.models import GuildSettings, ModerationLevel, TermLists, require_choice
+from storage.models import GuildSettings, LinkPolicy, ModerationLevel, TermLists, require_choice
 from storage.sqlite.codec import from_json, to_json
 from storage.sqlite.database import Database
 from storage.sqlite.query import fetch_one
@@ -24,6 +24,7 @@ class SqliteGuildRepository:
 
     async def upsert(self, settings: GuildSettings) -> GuildSettings:
         require_choice("moderation_level", settings.moderation_level, ModerationLevel)
+        require_choice("link_policy", settings.link_policy, LinkPolicy)
         if settings.cooldown_seconds < 0:
             raise ValueError(f"cooldown_seconds must be >= 0, not {settings.cooldown_seconds}")
         stored = replace(
@@ -36,15 +37,16 @@ class SqliteGuildRepository:
             await conn.execute(
                 """
                 INSERT INTO guild_settings (guild_id, moderation_level, blocked_terms,
-                    exempt_terms, plain_message_mode, cooldown_seconds, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                    exempt_terms, plain_message_mode, cooldown_seconds, updated_at, link_policy)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (guild_id) DO UPDATE SET
                     moderation_level = excluded.moderation_level,
                     blocked_terms = excluded.blocked_terms,
                     exempt_terms = excluded.exempt_terms,
                     plain_message_mode = excluded.plain_message_mode,
                     cooldown_seconds = excluded.cooldown_seconds,
-                    updated_at = excluded.updated_at
+                    updated_at = excluded.updated_at,
+                    link_policy = excluded.link_policy
                 """,
                 (
                     stored.guild_id,
@@ -54,6 +56,7 @@ class SqliteGuildRepository:
                     int(stored.plain_message_mode),
                     float(stored.cooldown_seconds),
                     stored.updated_at,
+                    stored.link_policy,
                 ),
             )
         return stored
@@ -78,4 +81,5 @@ def _settings(row: sqlite3.Row) -> GuildSettings:
         plain_message_mode=bool(row["plain_message_mode"]),
         cooldown_seconds=row["cooldown_seconds"],
         updated_at=row["updated_at"],
+        link_policy=row["link_policy"],
     )
