@@ -82,6 +82,10 @@ class StoryRepository(Protocol):
         """The story (active or paused) played in this channel or thread, if any."""
         ...
 
+    async def last_ended_for_channel(self, channel_id: int) -> Story | None:
+        """The latest story that was played and ended in this channel or thread, if any."""
+        ...
+
     async def get_active_with_participants(
         self, channel_id: int
     ) -> tuple[Story, list[Participant]] | None:

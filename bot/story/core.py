@@ -99,7 +99,7 @@ class EngineCore:
         """The story (active or paused) played where the command came from."""
         story = await self.storage.stories.get_active_for_channel(channel_id)
         if story is None:
-            raise NoActiveStory()
+            raise await self._nothing_here(channel_id)
         return story
 
     async def _playable_story(self, channel_id: int) -> Story:
@@ -111,9 +111,20 @@ class EngineCore:
         """The playable story here and everyone who ever joined it, in one read."""
         found = await self.storage.stories.get_active_with_participants(channel_id)
         if found is None:
-            raise NoActiveStory()
+            raise await self._nothing_here(channel_id)
         require_active(found[0])
         return found
+
+    async def _nothing_here(self, channel_id: int) -> NoActiveStory | StoryEnded:
+        """Why nothing is played here: the story here has ended (how to read it, and to start
+        another), or there never was one."""
+        ended = await self.storage.stories.last_ended_for_channel(channel_id)
+        if ended is None:
+            return NoActiveStory()
+        return StoryEnded(
+            f"The story here (#{ended.id}) has ended: read it with /story show story:{ended.id}, "
+            "or start a new one with /story start."
+        )
 
     async def _story(
         self,

@@ -43,6 +43,10 @@ _SETTINGS: dict[str, Any] = {
 _OPEN_IN_CHANNEL = (
     "SELECT * FROM stories WHERE coalesce(thread_id, channel_id) = ? AND status <> 'ended'"
 )
+_LAST_ENDED_IN_CHANNEL = (
+    "SELECT * FROM stories WHERE coalesce(thread_id, channel_id) = ? AND status = 'ended' "
+    "ORDER BY id DESC LIMIT 1"
+)
 _EVERY_PARTICIPANT = "SELECT * FROM participants WHERE story_id = ? ORDER BY seat"
 _ACTIVE_PARTICIPANTS = (
     "SELECT * FROM participants WHERE story_id = ? AND left_at IS NULL ORDER BY seat"
@@ -117,6 +121,11 @@ class SqliteStoryRepository:
     async def get_active_for_channel(self, channel_id: int) -> Story | None:
         async with self._db.read() as conn:
             row = await fetch_one(conn, _OPEN_IN_CHANNEL, (channel_id,))
+        return None if row is None else _story(row)
+
+    async def last_ended_for_channel(self, channel_id: int) -> Story | None:
+        async with self._db.read() as conn:
+            row = await fetch_one(conn, _LAST_ENDED_IN_CHANNEL, (channel_id,))
         return None if row is None else _story(row)
 
     async def get_active_with_participants(
