@@ -65,6 +65,8 @@ class BotSection(Section):
     """Characters one member may keep in one guild."""
     card_imports_per_window: int = Field(default=10, ge=1)
     card_import_window_s: float = Field(default=600.0, gt=0)
+    pending_turn_hold_s: float = Field(default=120.0, ge=0)
+    """How long only its asker (and the story's owner) may write past a model turn."""
 
 
 class StorageSection(Section):

@@ -36,6 +36,8 @@ class EngineOptions:
     card_imports_per_window: int = 10
     """Character card imports one member may start per `card_import_window_s`, in a guild."""
     card_import_window_s: float = 600.0
+    pending_turn_hold_s: float = 120.0
+    """How long a free-mode model turn is only its asker's (and the owner's) to move past."""
     default_moderation_level: ModerationLevel = "teen"
 
     @classmethod
@@ -55,6 +57,7 @@ class EngineOptions:
             max_characters_per_user=settings.bot.max_characters_per_user,
             card_imports_per_window=settings.bot.card_imports_per_window,
             card_import_window_s=settings.bot.card_import_window_s,
+            pending_turn_hold_s=settings.bot.pending_turn_hold_s,
             context_chars=min(MAX_CONTEXT_CHARS, settings.service.max_context_chars),
             default_moderation_level=settings.moderation.default_level,
         )

@@ -9,6 +9,7 @@ round-robin only the member holding the turn may write, and the turn then passes
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 from bot.errors import (
@@ -18,7 +19,7 @@ from bot.errors import (
     StoryAlreadyRunning,
     StoryEnded,
 )
-from bot.story.core import display_name, require_active, require_owner
+from bot.story.core import current_pending, display_name, require_active, require_owner
 from bot.story.failures import generator_error, user_errors
 from bot.story.generation import Ask, Generation
 from bot.story.guard import GuildRules
@@ -32,13 +33,14 @@ from bot.story.results import (
     UndoResult,
     WriteResult,
 )
+from bot.story.table import pick_character, require_move_on, require_voice
 from bot.story.text import clean_text, optional_text
 from bot.story.turns import current_writer, deadline, next_after
 from bot.story.views import participant_view
 from generators.errors import GeneratorError
 from generators.schemas import GENRES, MOODS
 from storage.errors import Conflict, StorageError
-from storage.models import TurnDraft
+from storage.models import Character, Participant, Story, TurnDraft
 
 MODES = ("free", "round_robin")
 TIMEOUT_ACTIONS = ("skip", "ai")
@@ -182,9 +184,9 @@ class Play(Generation):
     ) -> StartCheck:
         about = optional_text(premise, 2000, "The premise").text
         rules = rules or await self.guard.rules(guild_id)
+        self.guard.require_no_link(title, rules, "The story's title")
         title_checked, premise_checked = self.guard.check_many([title, about], rules)
         for checked in (title_checked, premise_checked):
-        self.guard.require_no_link(title, rules, "The story's title")
             if checked.blocked:
                 raise await self._refuse(
                     checked, rules, "user_input", "The story's title or premise", user_id=user_id
@@ -250,7 +252,9 @@ class Play(Generation):
         character_name: str | None = None,
     ) -> WriteResult:
         """Add the user's turn: moderated, stored, then the story moves on past any pending
-        model turn (keeping the alternative shown last) and, in round-robin, to the next seat."""
+        model turn (keeping the alternative shown last) and, in round-robin, to the next seat.
+        Who may write as a character, and past a model turn someone else asked for, follows
+        the table's manners (bot/story/table.py)."""
         story, participants = await self._playable_story_with_people(channel_id)
         cleaned = clean_text(text, self.options.max_turn_chars)
         rules = await self.guard.rules(story.guild_id)
@@ -263,8 +267,17 @@ class Play(Generation):
         name = display_name(user_id, user_name)
         character = None
         if character_name and character_name.strip():
-            character = await self._find_character(story.guild_id, character_name, user_id)
+            character = await self._voiced_character(story, participants, character_name, user_id)
         async with self.locks.hold(story.id):
+            waiting = await self.storage.turns.pending_for_story(story.id)
+            require_move_on(
+                story,
+                waiting,
+                user_id,
+                {p.user_id: p.display_name for p in participants},
+                self.clock(),
+                self.options.pending_turn_hold_s,
+            )
             if not any(
                 p.user_id == user_id and p.active and p.display_name == name for p in participants
             ):
@@ -272,7 +285,7 @@ class Play(Generation):
                 participants = await self._participants(story.id)
             if character is not None:
                 await self.storage.characters.link(story.id, character.id, user_id)
-            pending = await self._pending_current(story.id)
+            pending = current_pending(waiting)
             kept_turns, turn = await self.storage.turns.keep_and_add(
                 story.id,
                 TurnDraft(
@@ -291,9 +304,7 @@ class Play(Generation):
             kept = kept_turns[-1] if kept_turns else None
             if writer is not None:
                 story = await self._advance(story, participants, writer.seat)
-        await self._observe(
-            story.guild_id, user_id, checked.text, story.genre, turn.character_name
-        )
+        await self._observe(story.guild_id, user_id, checked.text, story.genre, turn.character_name)
         notices = [cleaned.notice] if cleaned.notice else []
         if checked.redacted:
             notices.append(f"Some words were hidden: {'; '.join(checked.reasons)}.")
@@ -304,6 +315,18 @@ class Play(Generation):
             auto_kept=None if kept is None else await self._view(kept, names),
             notices=tuple(notices),
         )
+
+    async def _voiced_character(
+        self, story: Story, participants: Sequence[Participant], name: str, user_id: int
+    ) -> Character:
+        """The character a writer means by `name`, if the table lets them write as it."""
+        linked = await self.storage.characters.list_for_story(story.id)
+        own = await self.storage.characters.get_by_name(story.guild_id, name, owner_id=user_id)
+        character = pick_character(name, user_id, own, linked)
+        if character is None:
+            character = await self._find_character(story.guild_id, name)
+        require_voice(character, user_id, participants, linked)
+        return character
 
     @user_errors
     async def skip(
@@ -416,6 +439,7 @@ class Play(Generation):
         checked = check_settings(**changes)
         if "title" in checked:
             rules = await self.guard.rules(story.guild_id)
+            self.guard.require_no_link(checked["title"], rules, "The title")
             checked["title"] = self.guard.require(checked["title"], rules, "The title").text
         updated = await self.storage.stories.update_settings(story.id, **checked)
         if {"mode", "turn_timeout_s"} & set(checked) and updated.status == "active":
@@ -425,4 +449,3 @@ class Play(Generation):
                 story.id, seat, deadline(updated, self.clock())
             )
         return SettingsResult(story=await self._info(updated), changed=checked)
-            self.guard.require_no_link(checked["title"], rules, "The title")

@@ -6,7 +6,7 @@ import pytest
 from engine_testing import ANN, BEN, CAT, CHANNEL, GUILD, FakeClock, FakeGenerator, start_story
 
 from bot.errors import InvalidInput, PermissionDenied, UnknownCharacter
-from bot.story import StoryEngine
+from bot.story import EngineOptions, StoryEngine
 from bot.story.style import StoredStyle
 
 # --- characters ---------------------------------------------------------------------------
@@ -160,6 +160,7 @@ async def test_style_memory_sees_human_turns_and_shapes_requests(
     request = generator.requests[-1]
     assert request.context.style_vector == [0.5, -0.5] and request.params.rerank == "style"
     await engine.ai_turn(CHANNEL, ANN)
+    clock.advance(EngineOptions().pending_turn_hold_s)
     await engine.write(CHANNEL, BEN, "Ben", "Ben writes.")
     assert len(style.seen) == 2
 

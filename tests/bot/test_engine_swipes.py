@@ -39,11 +39,14 @@ async def test_swipe_moves_between_alternatives_and_stops_at_the_ends(engine: St
     assert forward.turn.id == second.turn.id
 
 
-async def test_moving_on_keeps_the_alternative_shown_last(engine: StoryEngine) -> None:
+async def test_moving_on_keeps_the_alternative_shown_last(
+    engine: StoryEngine, clock: FakeClock
+) -> None:
     await start_story(engine)
     first = await engine.ai_turn(CHANNEL, ANN)
     await engine.reroll(first.turn.id, ANN)
     await engine.swipe(first.turn.id, ANN, 0)
+    clock.advance(EngineOptions().pending_turn_hold_s)  # Ben may move past Ann's turn now
     wrote = await engine.write(CHANNEL, BEN, "Ben", "Ben writes on.")
     assert wrote.auto_kept is not None and wrote.auto_kept.id == first.turn.id
     page = await engine.show(channel_id=CHANNEL)
