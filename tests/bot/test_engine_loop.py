@@ -131,7 +131,7 @@ async def test_show_pages_and_ended_stories_stay_readable(engine: StoryEngine) -
     first = await engine.show(channel_id=CHANNEL, page=1, page_size=3)
     assert [t.text for t in first.turns] == ["Turn 1.", "Turn 2.", "Turn 3."]
     await engine.end(CHANNEL, ANN)
-    with pytest.raises(NoActiveStory):
+    with pytest.raises(StoryEnded, match=f"show story:{started.story.id}"):
         await engine.show(channel_id=CHANNEL)
     by_id = await engine.show(story_id=started.story.id, guild_id=GUILD, page=2, page_size=3)
     assert by_id.story.status == "ended" and len(by_id.turns) == 3
@@ -159,8 +159,15 @@ async def test_one_story_per_channel_and_lifecycle(engine: StoryEngine) -> None:
     await engine.write(CHANNEL, ANN, "Ann", "Hello.")
     ended = await engine.end(CHANNEL, ANN)
     assert ended.story.status == "ended"
-    with pytest.raises(NoActiveStory):
-        await engine.write(CHANNEL, ANN, "Ann", "Too late.")
+    said = f"The story here (#{ended.story.id}) has ended: read it with /story show story:"
+    for late in (
+        engine.write(CHANNEL, ANN, "Ann", "Too late."),
+        engine.ai_turn(CHANNEL, ANN),
+        engine.join(CHANNEL, BEN, "Ben"),
+    ):
+        with pytest.raises(StoryEnded) as refused:
+            await late
+        assert str(refused.value).startswith(said) and "/story start" in str(refused.value)
     listed = await engine.list_stories(GUILD)
     assert [(s.title, s.status) for s in listed.stories] == [("The Lantern", "ended")]
     again = await start_story(engine, title="The Second Lantern")
