@@ -22,6 +22,7 @@ from generators.schemas import (
     ModerationVerdict,
     Timings,
 )
+from generators.text.speech import attribute_speech
 
 Reranker = Callable[[GenerateRequest, list[Candidate]], list[float]]
 """Extra scorers by rerank name (style, discriminator): request, candidates -> scores."""
@@ -72,9 +73,10 @@ def to_candidates(
 ) -> list[Candidate]:
     kind = prepared.request.kind
     genre = "poetry" if kind == "poem" else prepared.request.context.genre
+    speaker = prepared.request.context.speaker if kind == "dialogue" else None
     return [
         Candidate(
-            text=render_output(kind, s.text, genre),
+            text=attribute_speech(render_output(kind, s.text, genre), speaker),
             score=round(s.mean_logprob, 4),
             tokens=len(s.tokens),
         )
