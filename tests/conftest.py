@@ -35,8 +35,21 @@ def tiny_checkpoint(tiny_run) -> Path:
     return tiny_run / "best"
 
 
+CORPUS_ABSENT = f"corpus: {SHARED_DATA} is absent (CI has it)"
+
+
+def corpus_present() -> bool:
+    return (SHARED_DATA / "tinystories" / "stories.txt").exists()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `corpus` read ../shared/data: without it they skip, with one line why."""
+    if item.get_closest_marker("corpus") and not corpus_present():
+        pytest.skip(CORPUS_ABSENT)
+
+
 @pytest.fixture
 def shared_data() -> Path:
-    if not (SHARED_DATA / "tinystories" / "stories.txt").exists():
-        pytest.skip("../shared/data is not available")
+    if not corpus_present():
+        pytest.skip(CORPUS_ABSENT)
     return SHARED_DATA
