@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.story.core import current_pending
-from bot.story.failures import user_errors
+from bot.story.failures import log_failure, user_errors
 from bot.story.generation import Ask, Generation
 from bot.story.results import DeadlineEvent
 from bot.story.turns import current_writer, deadline, next_after
@@ -60,7 +60,8 @@ class Deadlines(Generation):
                 turn, story = await self._write_for(story, participants, missed)
                 message += ", so the model wrote their turn."
             except GeneratorError as exc:
-                message += f", and the model could not write for them ({exc}), so it was skipped."
+                log_failure(f"a stand-in turn in story {story.id}", exc)
+                message += ", and the model could not write for them, so it was skipped."
             except Conflict:
                 return None
         else:
