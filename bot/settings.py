@@ -121,6 +121,10 @@ class ServiceSection(Section):
     protect_probes: bool = Field(default=False, description="/healthz, /readyz, /metrics too")
     allow_unauthenticated_remote: bool = False
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    side_workers: int = Field(default=2, ge=1, le=64)
+    """Threads for twists, style leads, embeddings and moderation beside the batch."""
+    side_queue: int = Field(default=32, ge=0)
+    """Side work waiting for a thread before more is refused (503)."""
 
 
 class ModerationSection(Section):

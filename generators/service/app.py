@@ -53,6 +53,7 @@ from generators.service.responses import (
     validation_error,
 )
 from generators.service.scheduler import Scheduler
+from generators.service.sidework import SideWork
 
 T = TypeVar("T")
 ENDPOINTS = frozenset(
@@ -89,6 +90,8 @@ class ServiceConfig(Protocol):
     api_key_file: Path | None
     protect_probes: bool
     allow_unauthenticated_remote: bool
+    side_workers: int
+    side_queue: int
 
 
 def create_app(
@@ -127,6 +130,8 @@ def create_app(
             autocast=autocast,
         )
         metrics.watch(lambda: scheduler.queue_depth, lambda: scheduler.live_rows)
+        side = SideWork(metrics, workers=settings.side_workers, max_waiting=settings.side_queue)
+        metrics.watch_side_work(lambda: side.running, lambda: side.waiting)
         scheduler.start()
         app.state.service = GenerationService(
             models,
@@ -137,10 +142,12 @@ def create_app(
             prompt_budget=settings.prompt_budget,
             max_regenerations=settings.max_regenerations,
             latent=tools,
+            side=side,
         )
         try:
             yield
         finally:
+            side.shutdown()
             await asyncio.to_thread(scheduler.stop)
 
     app = FastAPI(title="Talewright generation service", version="1", lifespan=lifespan)
@@ -160,11 +167,13 @@ def create_app(
 
     @app.post("/v1/moderate", response_model=ModerationVerdict)
     async def moderate(body: ModerateRequest, request: Request) -> ModerationVerdict:
-        return await _service(request).moderate(body.text, body.level)
+        work = _service(request).moderate(body.text, body.level)
+        return await until_disconnect(request, work, settings.request_deadline_s)
 
     @app.post("/v1/embed", response_model=EmbedResponse)
     async def embed(body: EmbedRequest, request: Request) -> EmbedResponse:
-        return await _service(request).embed(body)
+        work = _service(request).embed(body)
+        return await until_disconnect(request, work, settings.request_deadline_s)
 
     @app.get("/v1/models", response_model=list[ModelInfo])
     async def models(request: Request) -> list[ModelInfo]:
@@ -221,7 +230,7 @@ async def until_disconnect(request: Request, work: Coroutine[Any, Any, T], deadl
             raise ClientDisconnected
         return task.result()
     except TimeoutError:
-        raise GeneratorTimeout(f"generation exceeded the {deadline_s:g} s deadline") from None
+        raise GeneratorTimeout(f"the request exceeded the {deadline_s:g} s deadline") from None
     finally:
         gone.cancel()
         task.cancel()

@@ -13,7 +13,7 @@ import time
 
 from generators import pipeline
 from generators.context_size import MAX_CONTEXT_CHARS, context_chars
-from generators.errors import InvalidGenerationRequest
+from generators.errors import GeneratorOverloaded, InvalidGenerationRequest
 from generators.latent import LatentTools, require_latent
 from generators.registry import ModelRegistry, ServedModel
 from generators.sampling import Sequence
@@ -31,6 +31,11 @@ from generators.seqgan_rerank import DiscriminatorRerankers
 from generators.service.jobs import Job
 from generators.service.metrics import ServiceMetrics
 from generators.service.scheduler import Scheduler
+from generators.service.sidework import SideWork, Ticket
+
+
+EMBED_CHUNK = 8
+"""Texts per embedding call: a 64 x 8,000-character request took 7 s of CPU in one call."""
 
 
 class ContextTooLarge(InvalidGenerationRequest):
@@ -49,6 +54,7 @@ class GenerationService:
         prompt_budget: int = 384,
         max_regenerations: int = 2,
         latent: LatentTools | None = None,
+        side: SideWork | None = None,
     ):
         self.registry = registry
         self.scheduler = scheduler
@@ -58,6 +64,7 @@ class GenerationService:
         self.prompt_budget = prompt_budget
         self.max_regenerations = max_regenerations
         self.latent = latent
+        self.side = side or SideWork(metrics)
         self.rerankers = latent.rerankers() if latent else {}
         self.discriminators = DiscriminatorRerankers(registry)
 
@@ -120,11 +127,12 @@ class GenerationService:
         self, request: GenerateRequest, served: ServedModel, attempt: int
     ) -> list[Candidate]:
         """A twist is planned in latent space and continued by the language model, outside the
-        batch: one request's few short samples, on a thread of its own (the model is only
-        read, so it can run beside the scheduler's worker)."""
+        batch: one request's few short samples, on a side-work thread (the model is only read,
+        so it can run beside the scheduler's worker); a full side queue refuses it (503)."""
         started = time.perf_counter()
-        assert self.latent is not None
-        ranked = await asyncio.to_thread(self.latent.twist, request, served, attempt)
+        latent = self.latent
+        assert latent is not None
+        ranked = await self.side.run("twist", lambda _: latent.twist(request, served, attempt))
         self.metrics.twist_seconds.observe(time.perf_counter() - started)
         for candidate in ranked:
             self.metrics.verdicts.labels("generated", candidate.moderation.verdict).inc()
@@ -133,19 +141,46 @@ class GenerationService:
     def _style_led(
         self, request: GenerateRequest, served: ServedModel, attempt: int
     ) -> asyncio.Task[list[Candidate]] | None:
-        """Style-led candidates, written on a thread of their own while the batch writes the
-        model's own (both only read the model); None when the request gets none."""
-        if self.latent is None or not self.latent.leads_style(request, served):
+        """Style-led candidates, written on a side-work thread while the batch writes the
+        model's own (both only read the model); None when the request gets none. They only add
+        to the model's own, so a full side queue leaves the request without them."""
+        latent = self.latent
+        if latent is None or not latent.leads_style(request, served):
             return None
-        task = asyncio.create_task(
-            asyncio.to_thread(self.latent.style_led, request, served, attempt)
-        )
+        task = asyncio.create_task(self._optional_style(request, served, attempt))
         # A request that fails or is cancelled first never awaits it: retrieve its outcome.
         task.add_done_callback(lambda done: done.cancelled() or done.exception())
         return task
 
+    async def _optional_style(
+        self, request: GenerateRequest, served: ServedModel, attempt: int
+    ) -> list[Candidate]:
+        latent = self.latent
+        assert latent is not None
+        try:
+            return await self.side.run(
+                "style", lambda _: latent.style_led(request, served, attempt)
+            )
+        except GeneratorOverloaded:
+            return []
+
     async def embed(self, request: EmbedRequest) -> EmbedResponse:
-        return await asyncio.to_thread(require_latent(self.latent).embed, request)
+        """Embedded EMBED_CHUNK texts at a time on a side-work thread, so that a request whose
+        client left or whose deadline passed stops at the next chunk."""
+        latent = require_latent(self.latent)
+
+        def work(ticket: Ticket) -> EmbedResponse:
+            texts = request.texts
+            vectors: list[list[list[float]]] = []
+            for start in range(0, len(texts), EMBED_CHUNK):
+                ticket.check()
+                chunk = EmbedRequest(texts=texts[start : start + EMBED_CHUNK])
+                vectors += latent.embed(chunk).vectors
+            return EmbedResponse(
+                vectors=vectors, model=latent.model_id, latent_dim=latent.latent_dim
+            )
+
+        return await self.side.run("embed", work)
 
     def models(self) -> list[ModelInfo]:
         """The language models, then the sentence VAE when one is loaded."""
@@ -182,6 +217,6 @@ class GenerationService:
         return pipeline.rerank(request, kept, rerankers)[: request.params.n]
 
     async def moderate(self, text: str, level: str) -> ModerationVerdict:
-        verdict = await asyncio.to_thread(self.moderator.check, text, level)
+        verdict = await self.side.run("moderate", lambda _: self.moderator.check(text, level))
         self.metrics.verdicts.labels("moderate", verdict.verdict).inc()
         return verdict

@@ -89,6 +89,19 @@ class ServiceMetrics:
         self.fallbacks = Counter(
             "talewright_fallbacks", "responses with the safe fallback line", registry=r
         )
+        self.side_work = Counter(
+            "talewright_side_work",
+            "twists, style leads, embeddings and moderation beside the batch, by outcome "
+            "(done, failed, refused: queue full, dropped: left the queue, stopped: midway)",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.side_running = Gauge(
+            "talewright_side_work_running", "side work running now", registry=r
+        )
+        self.side_waiting = Gauge(
+            "talewright_side_work_waiting", "side work waiting for a thread", registry=r
+        )
         self._rate = RateMeter()
         self.tokens_per_second.set_function(self._rate.rate)
 
@@ -96,6 +109,10 @@ class ServiceMetrics:
         """Read the scheduler's numbers at scrape time."""
         self.queue_depth.set_function(queue_depth)
         self.active_sequences.set_function(active)
+
+    def watch_side_work(self, running: Callable[[], float], waiting: Callable[[], float]) -> None:
+        self.side_running.set_function(running)
+        self.side_waiting.set_function(waiting)
 
     def count_tokens(self, count: int) -> None:
         self.tokens.inc(count)
