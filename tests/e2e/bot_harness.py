@@ -65,14 +65,17 @@ def bot_settings(fake: FakeDiscord, db: Path, checkpoint: Path, **bot: Any) -> S
 def bot_environment(settings: Settings) -> dict[str, str]:
     """The same settings as `TALEWRIGHT_*` variables, for a bot process."""
     bot = settings.bot
+    # Every scalar of the bot section (cooldowns and caps included), so a new setting that
+    # bot_settings turns off for tests is off in a bot process too.
     env = {
+        f"TALEWRIGHT_BOT__{name.upper()}": str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+        for name, value in bot.model_dump(exclude={"token"}).items()
+        if isinstance(value, str | int | float)
+    }
+    env |= {
         "TALEWRIGHT_BOT__TOKEN": bot.token.get_secret_value() if bot.token else "",
-        "TALEWRIGHT_BOT__API_BASE_URL": bot.api_base_url or "",
-        "TALEWRIGHT_BOT__DEV_GUILD_ID": str(bot.dev_guild_id),
-        "TALEWRIGHT_BOT__DEADLINE_POLL_S": str(bot.deadline_poll_s),
-        "TALEWRIGHT_BOT__GENERATION_COOLDOWN_S": "0",
-        "TALEWRIGHT_BOT__CHANNEL_GENERATION_COOLDOWN_S": "0",
-        "TALEWRIGHT_BOT__GUILD_GENERATIONS_PER_MINUTE": "0",
         "TALEWRIGHT_STORAGE__PATH": str(settings.storage.path),
         "TALEWRIGHT_GENERATOR__CHECKPOINTS": f'["{settings.generator.checkpoints[0]}"]',
         "TALEWRIGHT_GENERATOR__THREADS": "1",
