@@ -33,7 +33,6 @@ from generators.service.metrics import ServiceMetrics
 from generators.service.scheduler import Scheduler
 from generators.service.sidework import SideWork, Ticket
 
-
 EMBED_CHUNK = 8
 """Texts per embedding call: a 64 x 8,000-character request took 7 s of CPU in one call."""
 
