@@ -2,20 +2,23 @@
 
 Terms are indexed by *skeleton* (the word with each run of a repeated letter shortened to one)
 plus the run lengths. A token matches a term when their skeletons agree and each run in the
-token is as long as the term's or stretched to three letters or more: `fuuuck` and `asss` match
-`fuck` and `ass`, while `as` does not match `ass` and `rapped` does not match `raped`. Matching
-is on whole tokens, so listed strings inside innocent words (`class`, `Scunthorpe`,
-`therapist`) never match.
+token is at least as long as the term's: `fuuuck`, `shitt` and `asss` match `fuck`, `shit` and
+`ass`, while `as` does not match `ass`. English words that are a listed word with one letter
+doubled (`rapped`, `woops`) are in the allow list. Matching is on whole tokens, so listed
+strings inside innocent words (`class`, `Scunthorpe`, `therapist`) never match; a token is
+also read as a compound of a listed word and a common insult part (`cockface`, `fatnigger`).
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from generators.moderation.normalize import Token, fold, readings
+from generators.moderation.normalize import LEET, Token, fold, readings
 
 CATEGORIES: tuple[str, ...] = (
     "profanity",
@@ -41,7 +44,11 @@ _E_DROPPING = frozenset({"ing", "ed", "er", "ers", "y"})
 """Suffixes before which a final e goes (`whoring`); not `ier`, or a rapier would be flagged."""
 _DOUBLE = re.compile(r"(.)\1")
 _RUN = re.compile(r"(.)\1*")
-_MASKED = re.compile(r"(?<![a-z0-9*])[a-z][a-z*]*\*[a-z*]*(?![a-z0-9*])")
+_MASKED = re.compile(r"(?<![a-z0-9@$*!+])[a-z0-9@$!+]*[a-z0-9@$][a-z0-9@$!+*]*\*[a-z0-9@$!+*]*")
+"""A word with `*` standing for letters (`f*ck`, `p*ss*ng`, `mth3rf*ck3r`), leet included."""
+COMPOUND_TAILS = ("face", "head", "bag", "wad", "hole", "stain", "sucker", "lord", "wipe")
+COMPOUND_HEADS = ("mother", "titty", "dumb", "fat", "big")
+"""Parts that make an insult of a listed word glued to them (`cockhead`, `bigcunt`)."""
 _CACHE_LIMIT = 100_000
 
 Runs = tuple[int, ...] | None
@@ -55,15 +62,18 @@ def skeleton(word: str) -> tuple[str, Runs]:
 
 
 def _covers(token_runs: Runs, term_runs: Runs) -> bool:
-    """True when each token run is as long as the term's, or elongated (3+) past it.
-
-    A doubled letter is not an elongation: `rapped` must not read as `raped`.
-    """
-    if token_runs is None:
-        return term_runs is None or all(need == 1 for need in term_runs)
+    """True when each token run is at least as long as the term's (`shitt`, `fuuuck`), so
+    that a letter is never read twice (`as` is not `ass`)."""
     if term_runs is None:
-        return all(have == 1 or have >= 3 for have in token_runs)
-    return all(have == need or have >= 3 for have, need in zip(token_runs, term_runs, strict=False))
+        return True
+    if token_runs is None:
+        return all(need == 1 for need in term_runs)
+    return all(have >= need for have, need in zip(token_runs, term_runs, strict=False))
+
+
+def _plain(runs: Runs) -> bool:
+    """No doubled letter, elongations aside: a suffix must be plain (`assess` is no `ass`+`es`)."""
+    return runs is None or all(have == 1 or have >= 3 for have in runs)
 
 
 def _covers_stem(token_runs: Runs, term_runs: Runs, length: int) -> bool:
@@ -139,9 +149,11 @@ class Lexicon:
         self._infix: list[Entry] = []
         self._inflected: dict[str, list[Entry]] = {}
         self._phrases: dict[str, list[Phrase]] = {}
-        self._masked: dict[int, list[tuple[str, Entry]]] = {}
         self._masked_prefix: list[tuple[str, Entry]] = []
+        self._infix_terms: set[str] = set()
         self._cache: dict[str, _TokenMatch] = {}
+        self._masked_cache: dict[str, tuple[Entry, ...]] = {}
+        self._forms: dict[int, tuple[str, list[Entry], list[int]]] | None = None
         for category, terms in lists.items():
             if category not in (*CATEGORIES, *CONTEXT_LISTS):
                 raise ValueError(f"unknown moderation category {category!r}")
@@ -175,17 +187,19 @@ class Lexicon:
         entry = Entry(word, category, *skeleton(word))
         if term.startswith("*"):
             self._infix.append(entry)
+            self._infix_terms.add(word)
             self._masked_prefix.append((word, entry))
         elif term.endswith("*"):
             self._prefix.setdefault(entry.skeleton, []).append(entry)
             self._masked_prefix.append((word, entry))
         else:
             self._whole.setdefault(entry.skeleton, []).append(entry)
-            self._masked.setdefault(len(word), []).append((word, entry))
             if term.endswith("+"):
                 self._inflected.setdefault(entry.skeleton, []).append(entry)
 
-    def _match_reading(self, reading: str) -> tuple[list[Entry], list[Phrase], str, Runs]:
+    def _match_reading(
+        self, reading: str, *, compounds: bool = True
+    ) -> tuple[list[Entry], list[Phrase], str, Runs]:
         skel, runs = skeleton(reading)
         entries = [e for e in self._whole.get(skel, ()) if _covers(runs, e.runs)]
         for length in self._prefix_lengths:
@@ -203,7 +217,19 @@ class Lexicon:
         if self._inflected:
             entries.extend(self._inflections(skel, runs))
         phrases = [p for p in self._phrases.get(skel, ()) if _covers(runs, p.words[0][1])]
+        if not entries and compounds:
+            entries.extend(self._compound(reading))
         return entries, phrases, skel, runs
+
+    def _compound(self, reading: str) -> Iterable[Entry]:
+        """Entries of a listed word glued to an insult part (`c0ckf@ce`, `fatass`); phrases
+        and context lists do not count, and the part must leave three letters or more."""
+        parts = [reading[: -len(t)] for t in COMPOUND_TAILS if reading.endswith(t)]
+        parts += [reading[len(h) :] for h in COMPOUND_HEADS if reading.startswith(h)]
+        for part in parts:
+            if len(part) >= 3:
+                found = self._match_reading(part, compounds=False)[0]
+                yield from (e for e in found if e.category in CATEGORIES and " " not in e.term)
 
     def _inflections(self, skel: str, runs: Runs) -> Iterable[Entry]:
         for suffix in _SUFFIXES:
@@ -213,9 +239,9 @@ class Lexicon:
             stems = (stem, stem + "e") if suffix in _E_DROPPING else (stem,)
             for candidate in stems:
                 for entry in self._inflected.get(candidate, ()):
-                    if _covers_stem(runs, entry.runs, len(stem)) and _covers(
-                        runs and runs[len(stem) :], None
-                    ):  # the suffix itself is plain: `assess` is not `ass` + `es`
+                    if _covers_stem(runs, entry.runs, len(stem)) and _plain(
+                        runs and runs[len(stem) :]
+                    ):
                         yield entry
 
     def _match_token(self, text: str) -> _TokenMatch:
@@ -262,22 +288,101 @@ class Lexicon:
             ):
                 yield Hit(tokens[i][0], tokens[last][1], phrase.category, phrase.term)
 
+    def find_words(self, tokens: Sequence[Token]) -> list[Hit]:
+        """Hits of single-word entries in tokens that are not a sentence (alternative readings
+        of one stretch of text, such as a spelled-out run without its one-letter words)."""
+        return [
+            Hit(start, end, e.category, e.term)
+            for start, end, text in tokens
+            for e in self._match_token(text).entries
+        ]
+
     def find_masked(self, folded: str) -> list[Hit]:
-        """Self-censored words (`f*ck`, `sh*t`): each `*` stands for one letter. Only single
-        words are tried, and only with at least two letters and no more stars than letters."""
+        """Self-censored words (`f*ck`, `p*ss*ng`, `mth3rf*ck3r`): each `*` stands for one
+        letter and leet symbols for theirs. A word needs at least two other characters and
+        no more stars than those; inflections and compounds count, as for plain words."""
         if "*" not in folded:
             return []
         hits = []
         for m in _MASKED.finditer(folded):
-            pattern = m.group()
+            pattern = m.group().rstrip("!")  # `f*ck!` ends at k
             stars = pattern.count("*")
             if len(pattern) - stars < max(2, stars):
                 continue
-            candidates = [*self._masked.get(len(pattern), ()), *self._masked_prefix]
+            end = m.start() + len(pattern)
             hits.extend(
-                Hit(m.start(), m.end(), entry.category, entry.term)
-                for word, entry in candidates
-                if len(word) <= len(pattern)
-                and all(p in ("*", w) for p, w in zip(pattern, word, strict=False))
+                Hit(m.start(), end, e.category, e.term) for e in self._masked_match(pattern)
             )
         return hits
+
+    def _masked_match(self, pattern: str) -> tuple[Entry, ...]:
+        cached = self._masked_cache.get(pattern)
+        if cached is not None:
+            return cached
+        classes = [_mask_class(c) for c in pattern]
+        found: dict[Entry, None] = {}
+        blob = self._forms_by_length().get(len(pattern))
+        if blob is not None:
+            text, entries, offsets = blob
+            regex = re.compile("^" + "".join(classes) + "$", re.M)
+            for m in regex.finditer(text):
+                found[entries[bisect.bisect_right(offsets, m.start()) - 1]] = None
+        for word, entry in self._masked_prefix:
+            last = len(pattern) - len(word)
+            places = range(last + 1) if word in self._infix_terms else range(min(last, 0) + 1)
+            if any(_fits(pattern, word, at) for at in places):
+                found[entry] = None
+        result = tuple(found)
+        if len(self._masked_cache) >= _CACHE_LIMIT:
+            self._masked_cache.clear()
+        self._masked_cache[pattern] = result
+        return result
+
+    def _forms_by_length(self) -> dict[int, tuple[str, list[Entry], list[int]]]:
+        """Every whole-word form (terms, inflections, compounds) by length, as one text per
+        length with a form per line, for matching masked words with one regex scan."""
+        if self._forms is not None:
+            return self._forms
+        forms: dict[str, Entry] = {}
+        for entries in self._whole.values():
+            for e in entries:
+                if e.category in CATEGORIES:
+                    forms.setdefault(e.term.replace(" ", ""), e)
+                    if " " not in e.term:
+                        for part in COMPOUND_TAILS:
+                            forms.setdefault(e.term + part, e)
+                        for part in COMPOUND_HEADS:
+                            forms.setdefault(part + e.term, e)
+        for entries in self._inflected.values():
+            for e in entries:
+                stems = {e.term, e.term + e.term[-1], e.term.removesuffix("e")}
+                for stem, suffix in itertools.product(stems, _SUFFIXES):
+                    forms.setdefault(stem + suffix, e)
+        by_length: dict[int, list[tuple[str, Entry]]] = {}
+        for form, entry in forms.items():
+            by_length.setdefault(len(form), []).append((form, entry))
+        self._forms = {}
+        for length, pairs in by_length.items():
+            offsets = list(itertools.accumulate((length + 1 for _ in pairs), initial=0))[:-1]
+            text = "\n".join(form for form, _ in pairs)
+            self._forms[length] = (text, [entry for _, entry in pairs], offsets)
+        return self._forms
+
+
+def _mask_class(char: str) -> str:
+    """A regex for what one character of a masked word may stand for."""
+    if char == "*":
+        return "[a-z]"
+    letters = {r for r in LEET.get(char, (char,)) if r}
+    return "[" + "".join(sorted(letters)) + "]" if len(letters) > 1 else letters.pop()
+
+
+def _fits(pattern: str, word: str, at: int) -> bool:
+    """Whether `word` can be read at `at` in a masked word; the stretch read must begin with a
+    letter shown and show as many as it hides (`peaco**c**k` is no mask of `fuck`)."""
+    window = pattern[at : at + len(word)]
+    if window[0] == "*" or 2 * window.count("*") > len(window):
+        return False
+    return all(
+        p == "*" or w == p or w in LEET.get(p, ()) for p, w in zip(pattern[at:], word, strict=False)
+    )

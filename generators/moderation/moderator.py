@@ -28,8 +28,11 @@ from generators.moderation.normalize import (
     Folded,
     Token,
     fold,
+    glued_to_markdown,
     primary_text,
     tokenize,
+    trimmed_runs,
+    without_markdown,
 )
 from generators.schemas import ModerationLevel, ModerationVerdict, Span, VerdictName
 
@@ -66,6 +69,7 @@ class _Scan:
     folded: Folded
     tokens: list[Token]
     hits: list[Hit]
+    """In the user's text's coordinates."""
     unscored: frozenset[int]
     """Tokens kept from the classifier: those inside allowed phrases and exempt terms."""
 
@@ -94,6 +98,29 @@ def _apply_context(hits: list[Hit]) -> tuple[list[Hit], list[Hit]]:
         and any(max(m.start - h.end, h.start - m.end) <= MINORS_WINDOW for m in minors)
     )
     return kept, allowed
+
+
+def _hits(lexicons: Sequence[Lexicon], folded: str, tokens: list[Token]) -> list[Hit]:
+    """Word-list hits: whole tokens, spelled-out runs without their one-letter words, and
+    masked words."""
+    trimmed = trimmed_runs(folded, tokens)
+    hits: list[Hit] = []
+    for lexicon in lexicons:
+        hits += lexicon.find(tokens) + lexicon.find_masked(folded)
+        if trimmed:
+            hits += lexicon.find_words(trimmed)
+    return hits
+
+
+def _was_cut(rendered: Folded, token: Token) -> bool:
+    """Whether markdown was removed from inside the token (its letters were not adjacent)."""
+    start, end, _ = token
+    origin = rendered.origin
+    return origin is not None and origin[end - 1] - origin[start] > end - 1 - start
+
+
+def _located(hit: Hit, folded: Folded) -> Hit:
+    return Hit(*folded.original_span(hit.start, hit.end), hit.category, hit.term)
 
 
 def _mask(text: str, spans: Sequence[Span]) -> str:
@@ -200,18 +227,30 @@ class Moderator:
         return lexicon
 
     def _scan(self, text: str, extra: Lexicon | None, exempt: frozenset[str]) -> _Scan:
+        """Hits in the text as typed and, when it has markdown, as Discord shows it (the
+        text stored and redacted is always the one typed)."""
         folded = fold(text)
         tokens = tokenize(folded.text)
-        hits = self._lexicon.find(tokens) + self._lexicon.find_masked(folded.text)
-        if extra is not None:
-            hits += extra.find(tokens) + extra.find_masked(folded.text)
+        rendered = without_markdown(folded)
+        lexicons = (self._lexicon,) if extra is None else (self._lexicon, extra)
+        if rendered is None:
+            hits = [_located(h, folded) for h in _hits(lexicons, folded.text, tokens)]
+        else:  # a word cut by markdown (`cock__t__ail`) is read whole, from the rendered text
+            words = [t for t in tokens if not glued_to_markdown(folded.text, t)]
+            hits = [_located(h, folded) for h in _hits(lexicons, folded.text, words)]
+            cut = [t for t in tokenize(rendered.text) if _was_cut(rendered, t)]
+            hits += [_located(h, rendered) for lex in lexicons for h in lex.find_words(cut)]
         if exempt:  # exempt words are allowed phrases too; this turns off `*` and `+` entries
             hits = [h for h in hits if h.term not in exempt or h.category == ALLOWED]
         hits, allowed = _apply_context(hits)
-        unscored = frozenset(
-            i
-            for i, (start, end, _) in enumerate(tokens)
-            if allowed and any(a.start <= start and end <= a.end for a in allowed)
+        unscored = (
+            frozenset(
+                i
+                for i, (start, end) in enumerate(folded.original_span(s, e) for s, e, _ in tokens)
+                if any(a.start <= start and end <= a.end for a in allowed)
+            )
+            if allowed
+            else frozenset()
         )
         return _Scan(folded, tokens, hits, unscored)
 
@@ -219,9 +258,7 @@ class Moderator:
         self, text: str, scan: _Scan, level: ModerationLevel, score: float | None
     ) -> ModerationVerdict:
         actions = LEVELS[level]
-        located = {
-            (*scan.folded.original_span(h.start, h.end), h.category): h.term for h in scan.hits
-        }
+        located = {(h.start, h.end, h.category): h.term for h in scan.hits}
         spans = [
             Span(start=start, end=end, category=category, term=term)
             for (start, end, category), term in sorted(located.items())

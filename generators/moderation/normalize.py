@@ -48,8 +48,17 @@ _CONFUSABLES = {
 }  # fmt: skip
 
 _DROPPED_CATEGORIES = frozenset({"Mn", "Me", "Cf"})  # combining marks, zero-width, bidi controls
+_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+"""Hangul fillers and the braille blank: letters by category, but rendered as blank space."""
+_LETTER_BLOCKS = (
+    # Enclosed letters without a compatibility decomposition, and regional indicators (a flag's
+    # halves, which Discord shows as boxed letters when they spell no country).
+    (0x1F150, 0x1F169),  # negative circled A-Z
+    (0x1F170, 0x1F189),  # negative squared A-Z
+    (0x1F1E6, 0x1F1FF),  # regional indicators A-Z
+)
 
-_LEET = {
+LEET = {
     "0": ("o",),
     "1": ("i", "l"),
     "3": ("e",),
@@ -59,18 +68,21 @@ _LEET = {
     "7": ("t",),
     "8": ("b",),
     "9": ("g",),
-    "@": ("a",),
+    "@": ("a", "o"),
     "$": ("s",),
     "!": ("i", ""),
     "|": ("i", "l", ""),
     "+": ("t", ""),
+    "v": ("v", "u"),
 }
-_LEET_AT_START = {"@": ("", "a"), "$": ("s", "")}  # `@john` is a mention, `$hit` is not
-_LEET_AT_END = {"@": ("a", ""), "$": ("s", "")}
+_LEET_AT_START = {"@": ("", "a", "o"), "$": ("s", ""), "!": ("i", ""), "+": ("t", "")}
+"""`@john` is a mention, `$hit` is not; `!njun` and `+wat` read their first letter."""
+_LEET_AT_END = {"@": ("a", "o", ""), "$": ("s", "")}
 _MAX_READINGS = 32
 
-TOKEN = re.compile(r"[a-z0-9@$]+(?:[!|+]+[a-z0-9@$]+)*")
-"""A word of the folded text: `!`, `|` and `+` only count inside a word, so `shit!` ends at t."""
+TOKEN = re.compile(r"[!+]?[a-z0-9@$]+(?:[!|+]+[a-z0-9@$]+)*\+?")
+"""A word of the folded text: `!`, `|` and `+` count inside a word, and `!` or `+` before a
+letter and `+` at the end (`!njun`, `cun+`), so `shit!` ends at t."""
 _SEPARATOR = re.compile(r"[\s.,:;\-_*~/\\=+|\"^#]{1,3}")
 _ELONGATION = re.compile(r"(.)\1\1+")
 _LETTER = re.compile(r"[a-z]")
@@ -79,8 +91,17 @@ _fold_cache: dict[str, str] = {}
 
 
 def _fold_char(char: str) -> str:
+    if char in _BLANKS:
+        return " "
+    code = ord(char)
+    for first, last in _LETTER_BLOCKS:
+        if first <= code <= last:
+            return chr(ord("a") + code - first)
     char = _UPPER_CONFUSABLES.get(char, char)
-    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", char).lower())
+    compatible = unicodedata.normalize("NFKC", char)
+    if len(compatible) == 3 and compatible[0] == "(" and compatible[2] == ")":
+        compatible = compatible[1]  # parenthesized letters and digits: ⒡ is (f)
+    decomposed = unicodedata.normalize("NFD", compatible.lower())
     return "".join(
         _CONFUSABLES.get(c, c)
         for c in decomposed
@@ -147,12 +168,71 @@ def tokenize(folded: str) -> list[Token]:
     return tokens
 
 
+LEADING_WORDS = frozenset("aiour")
+"""Letters that are words (`a`, `I`, `O`, `u r` for you are): a spelled-out run may start with
+them (`you are a n.i.g.g.e.r`, `I s h i t`) and is also read without them."""
+TRAILING_WORDS = frozenset("aiu")
+"""Letters that are words after a spelled-out word (`f u c k u`)."""
+_MAX_LEAD, _MAX_TRAIL = 3, 2
+
+
+def trimmed_runs(folded: str, tokens: list[Token]) -> list[Token]:
+    """Spelled-out runs read without up to three one-letter words before them and two after
+    (`u r a f a g` is also read as `fag`); the runs themselves stay tokens as they were. A
+    reading may not start with a doubled letter: `r a c c o o n` is not `a` `r` + `ccoon`."""
+    out: list[Token] = []
+    for start, end, text in tokens:
+        if end - start == len(text):
+            continue  # not a spelled-out run: its letters are adjacent
+        pieces = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(folded, start, end)]
+        for lead in range(min(_MAX_LEAD, len(pieces)) + 1):
+            if lead and pieces[lead - 1][2] not in LEADING_WORDS:
+                break
+            for trail in range(min(_MAX_TRAIL, len(pieces) - lead) + 1):
+                if trail and pieces[-trail][2] not in TRAILING_WORDS:
+                    break
+                kept = pieces[lead : len(pieces) - trail]
+                if (lead or trail) and len(kept) >= 3 and kept[0][2] != kept[1][2]:
+                    out.append((kept[0][0], kept[-1][1], "".join(p[2] for p in kept)))
+    return out
+
+
+MARKDOWN = frozenset("*_~|`")
+"""Discord markdown markers: bold, italics, underline, strike-through, spoiler, code."""
+
+
+def without_markdown(folded: Folded) -> Folded | None:
+    """The folded text as Discord shows it, markdown markers removed (`f**a**ggot`,
+    `f~~u~~ck`); None when there are none. Origins still point at the user's text."""
+    text = folded.text
+    if MARKDOWN.isdisjoint(text):
+        return None
+    keep = [i for i, c in enumerate(text) if c not in MARKDOWN]
+    origin = keep if folded.origin is None else [folded.origin[i] for i in keep]
+    return Folded("".join(text[i] for i in keep), origin, folded.original_length)
+
+
+def glued_to_markdown(folded: str, token: Token) -> bool:
+    """Whether a token is part of a word cut by markdown (`cock` in `cock__t__ail`): it touches
+    a run of markers that touches a letter or digit on its other side."""
+    start, end, _ = token
+    i = start - 1
+    while i >= 0 and folded[i] in MARKDOWN:
+        i -= 1
+    if i < start - 1 and i >= 0 and folded[i].isalnum():
+        return True
+    j = end
+    while j < len(folded) and folded[j] in MARKDOWN:
+        j += 1
+    return end < j < len(folded) and folded[j].isalnum()
+
+
 def readings(token: str) -> tuple[str, ...]:
     """Letter-only readings of a token, the most likely first (numbers get readings too: `4`
     may stand for `a` inside a phrase, though a number alone is never taken for a word)."""
-    if token.isalpha():
+    if token.isalpha() and "v" not in token:  # `v` may be a `u`: `fvck`
         return (token,)
-    options = [_LEET.get(c, (c,)) for c in token]
+    options = [LEET.get(c, (c,)) for c in token]
     options[0] = _LEET_AT_START.get(token[0], options[0])
     options[-1] = _LEET_AT_END.get(token[-1], options[-1])
     combos = itertools.islice(itertools.product(*options), _MAX_READINGS)
