@@ -84,7 +84,8 @@ class Characters(EngineCore):
                 "first_message": first_message,
             },
         )
-        return await self._create(guild_id, user_id, fields, clean_tags(tags), None, notices)
+        tags = await self._checked_tags(guild_id, user_id, clean_tags(tags))
+        return await self._create(guild_id, user_id, fields, tags, None, notices)
 
     @user_errors
     async def character_edit(
@@ -111,7 +112,9 @@ class Characters(EngineCore):
         values: dict[str, object] = dict(fields)
         if "tags" in changes:
             tags = changes["tags"]
-            values["tags"] = clean_tags([tags] if isinstance(tags, str) else tags)
+            values["tags"] = await self._checked_tags(
+                guild_id, user_id, clean_tags([tags] if isinstance(tags, str) else tags)
+            )
         try:
             updated = await self.storage.characters.update(character.id, **values)
         except Conflict as exc:
@@ -216,7 +219,12 @@ class Characters(EngineCore):
         )
         card_json, card_notices = await self._checked_card(guild_id, user_id, card)
         return await self._create(
-            guild_id, user_id, fields, clean_tags(card.tags), card_json, [*notices, *card_notices]
+            guild_id,
+            user_id,
+            fields,
+            await self._checked_tags(guild_id, user_id, clean_tags(card.tags)),
+            card_json,
+            [*notices, *card_notices],
         )
 
     @user_errors
@@ -308,6 +316,21 @@ class Characters(EngineCore):
                 f'"{other.name}" belongs to someone else; only they or a moderator can change it.'
             )
         return other
+
+    async def _checked_tags(
+        self, guild_id: int, user_id: int, tags: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """Tags pass the guild's moderation like the other fields: `/character show` shows them."""
+        if not tags:
+            return tags
+        rules = await self.guard.rules(guild_id)
+        checked = self.guard.check_many(tags, rules)
+        for one in checked:
+            if one.blocked:
+                raise await self._refuse(
+                    one, rules, "character", "That character's tags", user_id=user_id
+                )
+        return tuple(one.text for one in checked)
 
     async def _checked_sheet(
         self, guild_id: int, user_id: int, values: Mapping[str, str]
