@@ -32,6 +32,7 @@ class Session:
     shard: list[int] | None
     intents: int
     ws: web.WebSocketResponse | None = None
+    transport: asyncio.BaseTransport | None = None
     seq: int = 0
     sent: list[JSON] = field(default_factory=list)
     ready: bool = False
@@ -79,6 +80,8 @@ class Gateway:
                 session = await self._identify(ws, data)
             elif op == RESUME:
                 session = await self._resume(ws, data)
+            if session is not None and session.ws is ws:
+                session.transport = request.transport
             elif op == REQUEST_MEMBERS and session is not None:
                 await self._members_chunk(session, data)
         if session is not None and session.ws is ws:
@@ -100,6 +103,27 @@ class Gateway:
             ws, session.ws = session.ws, None
             if ws is not None:
                 await ws.close(code=code)
+        self.world.changes.notify()
+
+    async def cut(self) -> None:
+        """Cut the TCP connection with no close frame (the bot sees 1006, abnormal closure)."""
+        for session in self.sessions.values():
+            transport, session.ws, session.transport = session.transport, None, None
+            if transport is not None:
+                transport.abort()
+        self.world.changes.notify()
+
+    async def invalidate(self, resumable: bool) -> None:
+        """Op 9 INVALID_SESSION on every live socket. Not resumable: the session is forgotten,
+        so the bot must IDENTIFY again and events dispatched meanwhile are not replayed."""
+        for session in list(self.sessions.values()):
+            ws = session.ws
+            if ws is None:
+                continue
+            if not resumable:
+                session.ws = None
+                del self.sessions[session.id]
+            await send(ws, {"op": INVALID_SESSION, "d": resumable})
         self.world.changes.notify()
 
     async def close(self) -> None:

@@ -203,6 +203,14 @@ class FakeDiscord(UserActions):
         """Close the bot's gateway socket with a resumable close code; it should RESUME."""
         await self.gateway.drop(code)
 
+    async def cut_connection(self) -> None:
+        """Cut the bot's gateway TCP connection without a close frame; it should RESUME."""
+        await self.gateway.cut()
+
+    async def invalidate_session(self, resumable: bool = False) -> None:
+        """Send op 9 INVALID_SESSION; not resumable, the bot must IDENTIFY again."""
+        await self.gateway.invalidate(resumable)
+
     @property
     def identify_count(self) -> int:
         return self.gateway.identify_count
