@@ -31,6 +31,8 @@ async def test_style_profile_reports_and_moderation(
         options = {"title": "Mod", "genre": "horror_gothic"}
         await answered(await fake.slash("alice", "general", "story", "start", options=options))
         [thread] = fake.threads("general")
+        said = await fake.slash("bob", thread, "privacy", "style", options={"choice": "on"})
+        await answered(said)  # style memory is opt-in
         for text in ('"Who is there?" cried Ben.', "The candle went out. Then the cold came."):
             await answered(
                 await fake.slash("bob", thread, "story", "write", options={"text": text})
