@@ -21,7 +21,10 @@ def sheet_chars(sheet: CharacterSheet) -> int:
 
 
 def context_chars(context: StoryContext) -> int:
-    """Characters of free text in a context: title, premise, theme, turns, character sheets."""
+    """Characters of free text in a context: title, premise, theme, turns, character sheets,
+    style hints (names and values as written)."""
     sheets = sum(sheet_chars(c) for c in context.characters)
     turns = sum(len(t.text) for t in context.turns)
-    return len(context.title) + len(context.premise) + len(context.theme or "") + turns + sheets
+    hints = sum(len(name) + len(str(value)) for name, value in context.style_hints.items())
+    text = len(context.title) + len(context.premise) + len(context.theme or "")
+    return text + turns + sheets + hints

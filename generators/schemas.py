@@ -6,9 +6,9 @@ generator and the HTTP client accept and return exactly the same shapes.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 Kind = Literal["continue", "dialogue", "twist", "poem", "opening"]
 """What the model is asked to write: next narration, a character's line, a plot twist, a short
@@ -33,6 +33,11 @@ MOODS: tuple[str, ...] = ("cheerful", "calm", "tense", "sad", "eerie")
 ModerationLevel = Literal["family", "teen", "mature"]
 VerdictName = Literal["allow", "redact", "block"]
 Rerank = Literal["logprob", "discriminator", "style", "random"]
+
+
+MAX_STYLE_HINTS = 16
+HintName = Annotated[str, StringConstraints(max_length=40)]
+HintText = Annotated[str, StringConstraints(max_length=200)]
 
 
 class StrictModel(BaseModel):
@@ -77,7 +82,9 @@ class StoryContext(StrictModel):
     speaker: str | None = Field(default=None, max_length=100, description="dialogue: who speaks")
     theme: str | None = Field(default=None, max_length=300, description="poem: what it is about")
     style_vector: list[float] | None = Field(default=None, max_length=1024)
-    style_hints: dict[str, str | float | int] = Field(default_factory=dict)
+    style_hints: dict[HintName, HintText | float | int] = Field(
+        default_factory=dict, max_length=MAX_STYLE_HINTS, description="counted as context"
+    )
 
     @field_validator("genre")
     @classmethod

@@ -42,6 +42,7 @@ from generators.schemas import (
     ModerationVerdict,
 )
 from generators.service.auth import PROBES, ApiKeyMiddleware, check_exposure, read_api_key
+from generators.service.body_limit import BodyLimitMiddleware, BodyTooLarge, body_too_large
 from generators.service.generation import GenerationService
 from generators.service.loading import load_registry, resolve_device, serving_autocast
 from generators.service.metrics import CONTENT_TYPE, ServiceMetrics
@@ -92,6 +93,7 @@ class ServiceConfig(Protocol):
     allow_unauthenticated_remote: bool
     side_workers: int
     side_queue: int
+    max_body_bytes: int
 
 
 def create_app(
@@ -151,13 +153,15 @@ def create_app(
             await asyncio.to_thread(scheduler.stop)
 
     app = FastAPI(title="Talewright generation service", version="1", lifespan=lifespan)
-    if api_key is not None:
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if api_key is not None:  # before the body limit: an unauthenticated body is never read
         open_paths = frozenset() if settings.protect_probes else PROBES
         app.add_middleware(ApiKeyMiddleware, key=api_key, open_paths=open_paths)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: counts the 401s too
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(GeneratorError, generator_error)
     app.add_exception_handler(ClientDisconnected, client_disconnected)
+    app.add_exception_handler(BodyTooLarge, body_too_large)
 
     @app.post("/v1/generate", response_model=GenerateResponse)
     async def generate(body: GenerateRequest, request: Request) -> GenerateResponse:
