@@ -290,3 +290,35 @@ async def test_twenty_kills_lose_and_duplicate_nothing(
     assert failures == [], failures
     assert (lost, duplicated, final_lost, final_duplicated) == ([], [], [], [])
     assert play.old_buttons >= 3, points
+
+
+SETTLE_S = 20.0
+"""How long after a restart the placeholder of a killed request may still say "thinking"."""
+
+
+@pytest.mark.xfail(strict=True, reason="issue 15 item 21: '...is thinking' left after a crash")
+async def test_a_request_killed_mid_turn_is_settled_after_the_restart(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    fake = fake_discord
+    db = tmp_path / "faults.db"
+    async with StubService(mode="hold") as service:
+        bot = BotProcess(fake, fault_environment(fake, db, service.url), tmp_path)
+        await bot.start()
+        try:
+            start = {"title": "Free", "genre": "mystery"}
+            await answered(await fake.slash("alice", "general", "story", "start", options=start))
+            ix = await fake.slash("alice", fake.threads("general")[0], "story", "continue")
+            await service.wait_request(1, MODEL_WAIT_S)
+            await bot.kill()
+            assert ix.original is not None and ix.original.loading
+            service.set("answer")
+            await bot.start()
+            settled = await fake.wait_until(
+                lambda: ix.original is not None and not ix.original.loading,
+                SETTLE_S,
+                "the dead request's placeholder to be settled",
+            )
+        finally:
+            await bot.stop()
+    assert settled
