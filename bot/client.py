@@ -1,7 +1,8 @@
 """StoryBot: the Discord client around one story engine.
 
 `setup_hook` loads the cogs (a cog that fails is logged and the rest still load), registers the
-persistent buttons, starts the round-robin clock and syncs the commands, to the development
+persistent buttons, tells people whose model request the last crash interrupted (bot/inflight.py),
+starts the round-robin clock and syncs the commands, to the development
 guild when one is configured (instant) or globally.
 """
 
@@ -15,6 +16,7 @@ from discord.ext import commands
 from bot.board import TurnBoard
 from bot.cooldowns import Cooldowns, start_limits
 from bot.deadline_loop import DeadlineWatcher
+from bot.inflight import Inflight
 from bot.settings import BotSection
 from bot.story import StoryEngine
 from bot.tree import StoryTree
@@ -66,6 +68,7 @@ class StoryBot(commands.AutoShardedBot):
         self.turn_actions = TURN_ACTIONS
         self.page_action = show_page
         self.deadlines = DeadlineWatcher(self, settings.deadline_poll_s)
+        self.inflight = Inflight(self, engine.storage.inflight)
 
     async def setup_hook(self) -> None:
         for name in COGS:
@@ -74,8 +77,16 @@ class StoryBot(commands.AutoShardedBot):
             except commands.ExtensionError:
                 log.exception("could not load %s; its commands are unavailable", name)
         self.add_dynamic_items(TurnButton, PageButton)
+        await self._settle_interrupted()
         self.deadlines.start()
         await self.sync_commands()
+
+    async def _settle_interrupted(self) -> None:
+        """Answer the requests a crash left "thinking" before taking new ones."""
+        try:
+            await self.inflight.settle()
+        except Exception:
+            log.exception("could not settle the requests interrupted by the last stop")
 
     async def sync_commands(self) -> list[discord.app_commands.AppCommand]:
         """To the development guild when configured (updates at once), else globally."""

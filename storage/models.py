@@ -249,6 +249,18 @@ class StyleProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class InflightRequest:
+    """A model request someone waits on: where, the interaction that can still answer them
+    (its token lasts 15 minutes), and when it began."""
+
+    id: int
+    channel_id: int
+    application_id: int
+    token: str
+    started_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class TurnScene:
     """A turn with what every choice about it needs, read together in one snapshot."""
 

@@ -19,6 +19,7 @@ from storage.models import (
     ContextTurn,
     FeedbackKind,
     GuildSettings,
+    InflightRequest,
     ModelInputs,
     ModerationEvent,
     ModerationKind,
@@ -408,6 +409,22 @@ class PrivacyRepository(Protocol):
         ...
 
 
+class InflightRepository(Protocol):
+    """Model requests people wait on, kept so that a restart after a crash can tell them."""
+
+    async def add(self, channel_id: int, application_id: int, token: str) -> int:
+        """Record a request before the model is asked; returns its id."""
+        ...
+
+    async def remove(self, request_id: int) -> None:
+        """The request was answered (or failed and was told so)."""
+        ...
+
+    async def list_all(self) -> list[InflightRequest]:
+        """Every request still recorded, oldest first."""
+        ...
+
+
 class Storage(Protocol):
     """Everything the engine stores, behind one object that a backend provides."""
 
@@ -419,6 +436,7 @@ class Storage(Protocol):
     feedback: FeedbackRepository
     moderation: ModerationRepository
     privacy: PrivacyRepository
+    inflight: InflightRepository
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         """What a model turn reads of the story, for `user_id`, in one consistent snapshot:

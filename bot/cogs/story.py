@@ -288,16 +288,17 @@ class StoryCog(
         actor = Actor.of(interaction)
         with self.bot.cooldowns.use(actor.user_id, actor.place_id, actor.guild_id):
             await think(interaction)
-            result = await self.engine.ai_turn(
-                actor.place_id, actor.user_id, kind, character, theme, user_name=actor.name
-            )
-        await show_turn(
-            interaction,
-            result.story,
-            result.turn,
-            auto_kept=result.auto_kept,
-            notices=result.notices,
-        )
+            async with self.bot.inflight.track(interaction):
+                result = await self.engine.ai_turn(
+                    actor.place_id, actor.user_id, kind, character, theme, user_name=actor.name
+                )
+                await show_turn(
+                    interaction,
+                    result.story,
+                    result.turn,
+                    auto_kept=result.auto_kept,
+                    notices=result.notices,
+                )
 
     @write.autocomplete("character")
     @say.autocomplete("character")

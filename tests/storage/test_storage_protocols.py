@@ -11,6 +11,7 @@ from storage.sqlite import SqliteStorage
 from storage.sqlite.characters import SqliteCharacterRepository
 from storage.sqlite.feedback import SqliteFeedbackRepository
 from storage.sqlite.guilds import SqliteGuildRepository
+from storage.sqlite.inflight import SqliteInflightRepository
 from storage.sqlite.moderation import SqliteModerationRepository
 from storage.sqlite.privacy import SqlitePrivacyRepository
 from storage.sqlite.stories import SqliteStoryRepository
@@ -26,6 +27,7 @@ PAIRS = [
     (repositories.FeedbackRepository, SqliteFeedbackRepository),
     (repositories.ModerationRepository, SqliteModerationRepository),
     (repositories.PrivacyRepository, SqlitePrivacyRepository),
+    (repositories.InflightRepository, SqliteInflightRepository),
     (repositories.Storage, SqliteStorage),
 ]
 
@@ -61,6 +63,7 @@ async def test_storage_attributes_are_the_sqlite_repositories(storage: SqliteSto
         "feedback",
         "moderation",
         "privacy",
+        "inflight",
     }
     for name, protocol_name in promised.items():
         assert type(getattr(storage, name)) is implementations[protocol_name]

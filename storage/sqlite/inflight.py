@@ -1,0 +1,46 @@
+"""Model requests in flight, in SQLite: one row per request a person waits on."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from storage.models import InflightRequest
+from storage.sqlite.database import Database
+from storage.sqlite.query import fetch_all
+
+
+class SqliteInflightRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def add(self, channel_id: int, application_id: int, token: str) -> int:
+        values = (channel_id, application_id, token, self._db.now())
+        return await self._db.run(
+            lambda conn: (
+                conn.execute(
+                    "INSERT INTO inflight (channel_id, application_id, token, started_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    values,
+                ).lastrowid
+            )
+        )
+
+    async def remove(self, request_id: int) -> None:
+        await self._db.run(
+            lambda conn: conn.execute("DELETE FROM inflight WHERE id = ?", (request_id,))
+        )
+
+    async def list_all(self) -> list[InflightRequest]:
+        async with self._db.read() as conn:
+            rows = await fetch_all(conn, "SELECT * FROM inflight ORDER BY id")
+        return [_request(row) for row in rows]
+
+
+def _request(row: sqlite3.Row) -> InflightRequest:
+    return InflightRequest(
+        id=row["id"],
+        channel_id=row["channel_id"],
+        application_id=row["application_id"],
+        token=row["token"],
+        started_at=row["started_at"],
+    )
