@@ -1,0 +1,71 @@
+"""Settling requests a crash interrupted: within the token's 15 minutes the placeholder is
+edited; older ones cannot be reached and are dropped; every record is removed either way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+import pytest
+from engine_testing import FakeClock
+
+from bot.inflight import INTERRUPTED, TOKEN_LIFETIME_S, Inflight
+from storage.sqlite import SqliteStorage
+
+
+class Placeholders:
+    """Stands in for Discord's interaction webhooks: records each edit, fails for `gone`."""
+
+    def __init__(self, gone: tuple[str, ...] = ()) -> None:
+        self.gone = gone
+        self.edits: list[tuple[int, str, Any, str]] = []
+
+    def partial(self, application_id: int, token: str, **_: Any) -> Placeholders.Hook:
+        return Placeholders.Hook(self, application_id, token)
+
+    class Hook:
+        def __init__(self, owner: Placeholders, application_id: int, token: str) -> None:
+            self.owner, self.application_id, self.token = owner, application_id, token
+
+        async def edit_message(self, message_id: Any, **fields: Any) -> None:
+            self.owner.edits.append(
+                (self.application_id, self.token, message_id, fields["content"])
+            )
+            if self.token in self.owner.gone:
+                raise discord.NotFound(_Response(), {"code": 10015, "message": "Unknown Webhook"})
+
+
+class _Response:
+    status = 404
+    reason = "Not Found"
+
+
+async def test_leftover_requests_are_edited_while_their_token_lasts(
+    storage: SqliteStorage, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hooks = Placeholders()
+    monkeypatch.setattr(discord.Webhook, "partial", hooks.partial)
+    await storage.inflight.add(500, 42, "old-token")
+    clock.advance(TOKEN_LIFETIME_S)
+    await storage.inflight.add(501, 42, "fresh-token")
+    clock.advance(60)
+
+    settled = await Inflight(
+        discord.Client(intents=discord.Intents.none()), storage.inflight, clock
+    ).settle()
+    assert settled == 1
+    assert hooks.edits == [(42, "fresh-token", "@original", INTERRUPTED)]
+    assert await storage.inflight.list_all() == []
+
+
+async def test_an_unreachable_placeholder_does_not_stop_the_others(
+    storage: SqliteStorage, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hooks = Placeholders(gone=("gone",))
+    monkeypatch.setattr(discord.Webhook, "partial", hooks.partial)
+    await storage.inflight.add(500, 42, "gone")
+    await storage.inflight.add(501, 42, "here")
+    client = discord.Client(intents=discord.Intents.none())
+    assert await Inflight(client, storage.inflight, clock).settle() == 1
+    assert [token for _, token, _, _ in hooks.edits] == ["gone", "here"]
+    assert await storage.inflight.list_all() == []
