@@ -2,8 +2,11 @@
 
 Prints texts/second for short texts (word lists only, and with the classifier, batched and one
 call per text), precision/recall per level on bench/moderation_eval.py's set, recall on the
-obfuscated variants at `family`, and the false-positive rate at `family` on a TinyStories
-sample (every 20th story of ../shared/data/tinystories/stories.txt, when present).
+obfuscated variants at `family`, the catch rate per level on the adversarial spellings of
+generators/moderation/adversarial.py with false alarms on their clean side and the allow list,
+and the false-positive rate per level on a TinyStories sample (every 20th story of
+../shared/data/tinystories/stories.txt) and a books sample (every 5th paragraph of the
+Gutenberg shelves), when present.
 """
 
 from __future__ import annotations
@@ -21,8 +24,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench.moderation_eval import CLEAN_SENTENCES, Example, build_eval_set, score  # noqa: E402
 from generators.moderation import Moderator  # noqa: E402
+from generators.moderation.adversarial import (  # noqa: E402
+    adversarial_spellings,
+    allow_list_sentences,
+    clean_spellings,
+)
 
 TINYSTORIES = ROOT.parent / "shared" / "data" / "tinystories" / "stories.txt"
+BOOKS = ROOT.parent / "shared" / "data" / "gutenberg"
 LEVELS = ("family", "teen", "mature")
 SHORT_TEXTS = 20_000
 
@@ -89,6 +98,52 @@ def family_breakdown(examples: list[Example], verdicts: list[str]) -> None:
         print(f"          missed obfuscations: {dict(missed)}")
 
 
+def adversarial(moderator: Moderator) -> None:
+    spellings = adversarial_spellings()
+    clean = [s.text for s in clean_spellings()] + allow_list_sentences()
+    print(f"adversarial spellings ({len(spellings):,} texts, {len(clean):,} clean), word lists:")
+    for level in LEVELS:
+        positives = [s for s in spellings if s.expected(level) != "allow"]
+        verdicts = moderator.check_many([s.text for s in positives], level, classify=False)
+        missed = Counter(
+            s.technique for s, v in zip(positives, verdicts, strict=True) if v.verdict == "allow"
+        )
+        alarms = sum(v.verdict != "allow" for v in moderator.check_many(clean, level))
+        caught = 1 - sum(missed.values()) / len(positives)
+        print(
+            f"  {level:<7} caught {caught:.4f} ({len(positives) - sum(missed.values())}"
+            f"/{len(positives)})  false alarms {alarms}/{len(clean)}"
+            + (f"  missed {dict(missed)}" if missed else "")
+        )
+
+
+def corpus_false_positives(moderator: Moderator) -> None:
+    """Flagged texts per level on the TinyStories and books samples, word lists only."""
+    samples: dict[str, list[str]] = {}
+    if TINYSTORIES.is_file():
+        records = re.split(r"^<\|endoftext\|>$", TINYSTORIES.read_text("utf-8"), flags=re.M)
+        samples["TinyStories"] = [r.strip() for r in records if r.strip()][::20]
+    if BOOKS.is_dir():
+        samples["books"] = [
+            p
+            for book in sorted(BOOKS.rglob("*.txt"))
+            for p in [p for p in re.split(r"\n\s*\n", book.read_text("utf-8")) if p.strip()][::5]
+        ]
+    if not samples:
+        print("corpus samples: skipped, ../shared/data is absent")
+    for name, texts in samples.items():
+        flagged = {
+            level: sum(
+                v.verdict != "allow" for v in moderator.check_many(texts, level, classify=False)
+            )
+            for level in LEVELS
+        }
+        print(
+            f"{name} sample ({len(texts):,} texts), word lists, flagged: "
+            + ", ".join(f"{level} {n} ({n / len(texts):.2%})" for level, n in flagged.items())
+        )
+
+
 def tinystories_false_positives(name: str, moderator: Moderator) -> None:
     if not TINYSTORIES.is_file():
         print(f"TinyStories sample: skipped, {TINYSTORIES} is absent")
@@ -120,6 +175,8 @@ def main() -> None:
         quality(name, moderator, examples)
     for name, moderator in (("word lists", lists_only), ("with classifier", with_classifier)):
         tinystories_false_positives(name, moderator)
+    adversarial(lists_only)
+    corpus_false_positives(lists_only)
 
 
 if __name__ == "__main__":
