@@ -116,49 +116,56 @@ class StoryCog(
         )
         with self.bot.start_limits.use(actor.user_id, actor.place_id, actor.guild_id), claim:
             await think(interaction)
-            # Refused before anything shows on Discord: a blocked title never names a thread.
-            vetted = await self.engine.vet_start(
-                actor.guild_id, actor.user_id, title, premise or ""
-            )
-            thread = await self._open_thread(interaction, vetted.title)
-            channel_id, thread_id = _place(interaction, thread)
-            try:
-                result = await self.engine.start(
-                    actor.guild_id,
-                    channel_id,
-                    actor.user_id,
-                    actor.name,
-                    title,
-                    genre,
-                    mood,
-                    premise or "",
-                    mode,
-                    turn_timeout,
-                    timeout_action,
-                    opening,
-                    thread_id,
-                    reroll_policy=reroll,
-                    style_matching=style_matching,
+            # A model opening keeps people waiting: a crash must not leave them so.
+            tracked = self.bot.inflight.track(interaction) if opening else nullcontext()
+            async with tracked:
+                # Refused before anything shows on Discord: a blocked title never names a thread.
+                vetted = await self.engine.vet_start(
+                    actor.guild_id, actor.user_id, title, premise or ""
                 )
-            except UserFacingError:
-                if thread is not None:
-                    await self._discard_thread(interaction, thread)
-                raise
-        outs = [
-            Out(content=notes(*result.notices), embeds=[story_embed(result.story, "New story")])
-        ]
-        if result.opening is not None:
-            outs.append(turn_out(result.opening))
-        if thread is None:
-            sent = await reply(interaction, outs)
-        else:
-            sent = await post(self.bot, thread.id, outs)
-            started = (
-                f"Started **{result.story.title}** in {thread.mention}: the story lives there."
-            )
-            await reply(interaction, [Out(content=started)])
-        if result.opening is not None and len(sent) > 1:
-            self.bot.board.remember(result.opening.id, sent[1].channel.id, sent[1].id)
+                thread = await self._open_thread(interaction, vetted.title)
+                channel_id, thread_id = _place(interaction, thread)
+                try:
+                    result = await self.engine.start(
+                        actor.guild_id,
+                        channel_id,
+                        actor.user_id,
+                        actor.name,
+                        title,
+                        genre,
+                        mood,
+                        premise or "",
+                        mode,
+                        turn_timeout,
+                        timeout_action,
+                        opening,
+                        thread_id,
+                        reroll_policy=reroll,
+                        style_matching=style_matching,
+                    )
+                except UserFacingError:
+                    if thread is not None:
+                        await self._discard_thread(interaction, thread)
+                    raise
+                outs = [
+                    Out(
+                        content=notes(*result.notices),
+                        embeds=[story_embed(result.story, "New story")],
+                    )
+                ]
+                if result.opening is not None:
+                    outs.append(turn_out(result.opening))
+                if thread is None:
+                    sent = await reply(interaction, outs)
+                else:
+                    sent = await post(self.bot, thread.id, outs)
+                    title_shown = escape(result.story.title)
+                    started = (
+                        f"Started **{title_shown}** in {thread.mention}: the story lives there."
+                    )
+                    await reply(interaction, [Out(content=started)])
+                if result.opening is not None and len(sent) > 1:
+                    self.bot.board.remember(result.opening.id, sent[1].channel.id, sent[1].id)
 
     async def _open_thread(
         self, interaction: discord.Interaction, title: str
