@@ -332,3 +332,32 @@ class UserData:
     feedback: list[Feedback]
     moderation_events: list[ModerationEvent]
     """Events that name them (as the writer who was blocked, or as a reporter)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoreEntry:
+    """A lorebook entry of a guild (`story_id` None) or of one story: `text` reaches the model
+    when one of `keys` appears in the recent turns, or always when `constant`."""
+
+    id: int
+    guild_id: int
+    story_id: int | None
+    name: str
+    keys: tuple[str, ...]
+    text: str
+    constant: bool
+    priority: int
+    """Higher goes into the context first (SillyTavern's insertion order)."""
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class LoreDraft:
+    """A lore entry to store (the fields a person or an imported lorebook gives)."""
+
+    name: str
+    keys: tuple[str, ...]
+    text: str
+    constant: bool = False
+    priority: int = 100

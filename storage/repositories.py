@@ -20,6 +20,8 @@ from storage.models import (
     FeedbackKind,
     GuildSettings,
     InflightRequest,
+    LoreDraft,
+    LoreEntry,
     ModelInputs,
     ModerationEvent,
     ModerationKind,
@@ -425,6 +427,49 @@ class InflightRepository(Protocol):
         ...
 
 
+class LoreRepository(Protocol):
+    """Story memory and lorebook entries (a guild's book and each story's own)."""
+
+    async def get_memory(self, story_id: int) -> str:
+        """The story's memory note; empty when it has none."""
+        ...
+
+    async def set_memory(self, story_id: int, text: str) -> None:
+        """Store the note; an empty text removes it."""
+        ...
+
+    async def create(
+        self, guild_id: int, story_id: int | None, draft: LoreDraft, *, max_entries: int
+    ) -> LoreEntry:
+        """Add an entry to the book; Conflict when the book has one of that name (ignoring
+        case), LimitReached when it already holds `max_entries`."""
+        ...
+
+    async def put_many(
+        self, guild_id: int, story_id: int | None, drafts: Sequence[LoreDraft], *, max_entries: int
+    ) -> tuple[int, int]:
+        """Add the drafts in one transaction, replacing entries of the same name; returns
+        (added, replaced). LimitReached (and nothing stored) when the book would hold more
+        than `max_entries`."""
+        ...
+
+    async def get(self, entry_id: int) -> LoreEntry | None: ...
+
+    async def get_by_name(self, guild_id: int, story_id: int | None, name: str) -> LoreEntry | None:
+        """The entry of that name in that book (story_id None: the guild's)."""
+        ...
+
+    async def list_for(self, guild_id: int, story_id: int | None) -> list[LoreEntry]:
+        """The guild's entries, then the story's (when given), each by name."""
+        ...
+
+    async def update(self, entry_id: int, **changes: Any) -> LoreEntry:
+        """Change name, keys, text, constant or priority; Conflict on a duplicate name."""
+        ...
+
+    async def delete(self, entry_id: int) -> bool: ...
+
+
 class Storage(Protocol):
     """Everything the engine stores, behind one object that a backend provides."""
 
@@ -437,6 +482,7 @@ class Storage(Protocol):
     moderation: ModerationRepository
     privacy: PrivacyRepository
     inflight: InflightRepository
+    lore: LoreRepository
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         """What a model turn reads of the story, for `user_id`, in one consistent snapshot:

@@ -13,6 +13,7 @@ from storage.sqlite.database import DEFAULT_BUSY_TIMEOUT_S, Clock, Database
 from storage.sqlite.feedback import SqliteFeedbackRepository, record
 from storage.sqlite.guilds import SqliteGuildRepository
 from storage.sqlite.inflight import SqliteInflightRepository
+from storage.sqlite.lore import SqliteLoreRepository
 from storage.sqlite.migrate import migrate
 from storage.sqlite.moderation import SqliteModerationRepository
 from storage.sqlite.privacy import SqlitePrivacyRepository, delete_user_data, read_user_data
@@ -42,6 +43,7 @@ class SqliteStorage:
         self.moderation = SqliteModerationRepository(database)
         self.inflight = SqliteInflightRepository(database)
         self.privacy = SqlitePrivacyRepository(database)
+        self.lore = SqliteLoreRepository(database)
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         def read(conn: sqlite3.Connection) -> ModelInputs:

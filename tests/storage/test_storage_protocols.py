@@ -12,6 +12,7 @@ from storage.sqlite.characters import SqliteCharacterRepository
 from storage.sqlite.feedback import SqliteFeedbackRepository
 from storage.sqlite.guilds import SqliteGuildRepository
 from storage.sqlite.inflight import SqliteInflightRepository
+from storage.sqlite.lore import SqliteLoreRepository
 from storage.sqlite.moderation import SqliteModerationRepository
 from storage.sqlite.privacy import SqlitePrivacyRepository
 from storage.sqlite.stories import SqliteStoryRepository
@@ -28,6 +29,7 @@ PAIRS = [
     (repositories.ModerationRepository, SqliteModerationRepository),
     (repositories.PrivacyRepository, SqlitePrivacyRepository),
     (repositories.InflightRepository, SqliteInflightRepository),
+    (repositories.LoreRepository, SqliteLoreRepository),
     (repositories.Storage, SqliteStorage),
 ]
 
@@ -64,6 +66,7 @@ async def test_storage_attributes_are_the_sqlite_repositories(storage: SqliteSto
         "moderation",
         "privacy",
         "inflight",
+        "lore",
     }
     for name, protocol_name in promised.items():
         assert type(getattr(storage, name)) is implementations[protocol_name]
