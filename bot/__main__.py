@@ -24,10 +24,10 @@ from bot.console_model import LazyGenerator, missing_model_message
 from bot.settings import Settings, SettingsError, load_settings
 from bot.story import EngineOptions, StoryEngine
 from bot.story.style import StoredStyle
+from generators.api_keys import read_api_key
 from generators.client import Generator, SentenceEmbedder
 from generators.http_client import HttpGenerator
 from generators.moderation import Moderator
-from generators.service.auth import read_api_key
 from storage.sqlite import open_storage
 
 log = logging.getLogger("talewright.bot")

@@ -28,6 +28,7 @@ from pydantic import SecretStr
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from generators.api_keys import read_api_key
 from generators.errors import GeneratorError, GeneratorTimeout, GeneratorUnavailable
 from generators.latent import LatentTools, load_latent
 from generators.moderation import Moderator
@@ -41,7 +42,7 @@ from generators.schemas import (
     ModerateRequest,
     ModerationVerdict,
 )
-from generators.service.auth import PROBES, ApiKeyMiddleware, check_exposure, read_api_key
+from generators.service.auth import PROBES, ApiKeyMiddleware, check_exposure
 from generators.service.body_limit import BodyLimitMiddleware, BodyTooLarge, body_too_large
 from generators.service.generation import GenerationService
 from generators.service.loading import load_registry, resolve_device, serving_autocast

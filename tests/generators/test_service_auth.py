@@ -9,11 +9,12 @@ from test_service_support import ACCEPTANCE_BODY, metric, running_service
 
 from bot.cli import main
 from bot.settings import ServiceSection, SettingsError, load_settings
+from generators.api_keys import ServiceSecurityError, read_api_key
 from generators.errors import InvalidGenerationRequest
 from generators.http_client import HttpGenerator
 from generators.schemas import GenerateRequest
 from generators.service import create_app
-from generators.service.auth import ServiceSecurityError, is_loopback, read_api_key
+from generators.service.auth import is_loopback
 
 KEY = "s3cret-key-for-tests"
 GOOD = {"authorization": f"Bearer {KEY}"}
