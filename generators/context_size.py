@@ -22,9 +22,10 @@ def sheet_chars(sheet: CharacterSheet) -> int:
 
 def context_chars(context: StoryContext) -> int:
     """Characters of free text in a context: title, premise, theme, turns, character sheets,
-    style hints (names and values as written)."""
+    style hints (names and values as written), memory and lore."""
     sheets = sum(sheet_chars(c) for c in context.characters)
     turns = sum(len(t.text) for t in context.turns)
     hints = sum(len(name) + len(str(value)) for name, value in context.style_hints.items())
     text = len(context.title) + len(context.premise) + len(context.theme or "")
-    return text + turns + sheets + hints
+    lore = len(context.memory) + sum(len(entry) for entry in context.lore)
+    return text + turns + sheets + hints + lore

@@ -8,6 +8,11 @@ content words, the names of the characters in play and, for dialogue, the speake
 When the story is longer than the token budget, the oldest turns go first; the control tokens,
 the premise and the newest turn always stay (the newest turn is cut from its start if it alone
 is too long).
+
+The story's memory and the lore its recent turns call for come first, as plain paragraphs
+before the turns: `... <|/premise|> memory \n lore \n lore \n turn ...`. They take at most
+1/LEAD_SHARE of the budget and never the newest turn's room; a paragraph that does not fit is
+left out whole, the last (least important) first.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ _STOP = frozenset(
     only one two finds find found its his her our your you not but all any can will would""".split()
 )
 TWIST_KIND = "twist"
+LEAD_SHARE = 2
 
 
 @dataclass
@@ -45,6 +51,8 @@ class Prompt:
     stop: StopRule
     prefix_text: str = ""
     dropped_turns: int = 0
+    dropped_lead: int = 0
+    """Memory and lore paragraphs left out for want of room."""
 
 
 def separator_for(genre: str) -> str:
@@ -120,6 +128,10 @@ def build_prompt(
     encoded = [tokenizer.encode(t) for t in turns]
     sep_ids = tokenizer.encode(separator)
     room = budget - len(head) - len(tail) - len(sep_ids)
+    lead = [tokenizer.encode(text) for text in lead_paragraphs(context, kind)]
+    newest = len(encoded[-1]) + len(sep_ids) if encoded else 0
+    lead_ids, dropped_lead = fit_lead(lead, sep_ids, min(room - newest, room // LEAD_SHARE))
+    room -= len(lead_ids)
     kept: list[list[int]] = []
     used = 0
     for ids in reversed(encoded):
@@ -138,7 +150,34 @@ def build_prompt(
         body += ids
     if body:
         body += sep_ids
-    return Prompt(head + body + tail, stop, prefix_text, dropped_turns=len(encoded) - len(kept))
+    return Prompt(
+        head + lead_ids + body + tail,
+        stop,
+        prefix_text,
+        dropped_turns=len(encoded) - len(kept),
+        dropped_lead=dropped_lead,
+    )
+
+
+def lead_paragraphs(context: StoryContext, kind: str) -> list[str]:
+    """The memory, then the lore in the engine's order; a poem reads neither (nor the turns)."""
+    if kind == "poem":
+        return []
+    return [normalize_text(text) for text in (context.memory, *context.lore) if text.strip()]
+
+
+def fit_lead(paragraphs: list[list[int]], sep_ids: list[int], room: int) -> tuple[list[int], int]:
+    """The paragraphs that fit in `room` tokens, in order, each followed by a separator; and
+    how many were left out (one that does not fit is skipped, a later shorter one may fit)."""
+    ids: list[int] = []
+    dropped = 0
+    for paragraph in paragraphs:
+        cost = len(paragraph) + len(sep_ids)
+        if len(ids) + cost > room:
+            dropped += 1
+            continue
+        ids += paragraph + sep_ids
+    return ids, dropped
 
 
 def render_output(kind: str, text: str, genre: str) -> str:

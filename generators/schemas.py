@@ -38,6 +38,10 @@ Rerank = Literal["logprob", "discriminator", "style", "random"]
 MAX_STYLE_HINTS = 16
 HintName = Annotated[str, StringConstraints(max_length=40)]
 HintText = Annotated[str, StringConstraints(max_length=200)]
+MAX_MEMORY_CHARS = 1000
+MAX_LORE_ENTRIES = 32
+MAX_LORE_CHARS = 2000
+LoreText = Annotated[str, StringConstraints(max_length=MAX_LORE_CHARS)]
 
 
 class StrictModel(BaseModel):
@@ -84,6 +88,14 @@ class StoryContext(StrictModel):
     style_vector: list[float] | None = Field(default=None, max_length=1024)
     style_hints: dict[HintName, HintText | float | int] = Field(
         default_factory=dict, max_length=MAX_STYLE_HINTS, description="counted as context"
+    )
+    memory: str = Field(
+        default="", max_length=MAX_MEMORY_CHARS, description="the story's note, always read"
+    )
+    lore: list[LoreText] = Field(
+        default_factory=list,
+        max_length=MAX_LORE_ENTRIES,
+        description="lore texts the story's recent turns call for, most important first",
     )
 
     @field_validator("genre")

@@ -11,7 +11,14 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from generators.context_size import MAX_CONTEXT_CHARS, context_chars, sheet_chars
-from generators.schemas import CharacterSheet, StoryContext, TurnContext
+from generators.schemas import (
+    MAX_LORE_CHARS,
+    MAX_LORE_ENTRIES,
+    MAX_MEMORY_CHARS,
+    CharacterSheet,
+    StoryContext,
+    TurnContext,
+)
 from storage.models import Character, ContextTurn, Story
 
 MAX_CONTEXT_TURNS = 200
@@ -20,6 +27,8 @@ PREMISE_SHARE = 10
 """A context that must be cut keeps at most 1/PREMISE_SHARE of its budget for the premise."""
 SHEETS_SHARE = 4
 """... and at least 1/SHEETS_SHARE for character sheets (more when the turns leave it free)."""
+LORE_SHARE = 4
+"""... and at most 1/LORE_SHARE for the memory and lore, the most important entries first."""
 SHEET_FIELDS = ("description", "personality", "speech_style", "backstory")
 """A sheet's fields in the order the model reads them (generators.prompts.premise_keywords)."""
 
@@ -70,13 +79,16 @@ def build_context(
     style_vector: Sequence[float] | None = None,
     style_hints: Mapping[str, str | float | int] | None = None,
     max_chars: int = MAX_CONTEXT_CHARS,
+    memory: str = "",
+    lore: Sequence[str] = (),
 ) -> StoryContext:
     """The context for the next turn of `story`, given its latest turns (oldest first).
 
     When there are more characters than a request can carry, the speaker is kept; a style
     vector longer than the contract allows is left out rather than cut into a meaningless one.
     The free text is budgeted to `max_chars` as the generator counts it (`context_chars`), so
-    a long story is never refused: see `fit_budget`.
+    a long story is never refused: see `fit_budget`. `lore` is the selected entries' texts,
+    most important first (bot.story.lore_select).
     """
     cast = list(characters)
     if len(cast) > MAX_CONTEXT_CHARACTERS:
@@ -94,6 +106,8 @@ def build_context(
         theme=theme[:300] if theme else None,
         style_vector=list(style_vector) if style_vector and len(style_vector) <= 1024 else None,
         style_hints=dict(style_hints or {}),
+        memory=memory[:MAX_MEMORY_CHARS],
+        lore=[text[:MAX_LORE_CHARS] for text in lore[:MAX_LORE_ENTRIES]],
     )
     return fit_budget(context, max_chars)
 
@@ -102,7 +116,9 @@ def fit_budget(context: StoryContext, max_chars: int) -> StoryContext:
     """`context` cut to at most `max_chars` characters of free text, or as it is if it fits.
 
     What the model follows most closely goes last: the title and theme stay as they are; the
-    premise keeps its start, at most a tenth of the budget; character sheets (the speaker's
+    premise keeps its start, at most a tenth of the budget, and so does the memory; lore
+    entries, most important first, take at most a quarter of what is left, each whole or not
+    at all; character sheets (the speaker's
     first) keep at least a quarter of it, each its name and the start of its fields in the
     order the model reads them; the turns get the rest, newest first (the newest keeps its end
     if it alone is too long), so the oldest are the ones left out.
@@ -112,12 +128,36 @@ def fit_budget(context: StoryContext, max_chars: int) -> StoryContext:
     fixed = len(context.title) + len(context.theme or "")
     premise = context.premise[: max(0, min(max_chars // PREMISE_SHARE, max_chars - fixed))]
     room = max(0, max_chars - fixed - len(premise))
+    memory = context.memory[: min(max_chars // PREMISE_SHARE, room)]
+    room -= len(memory)
+    lore = fit_lore(context.lore, room // LORE_SHARE)
+    room -= sum(len(text) for text in lore)
     wanted = sum(len(turn.text) for turn in context.turns)
     sheets = fit_sheets(
         context.characters, context.speaker, max(room // SHEETS_SHARE, room - wanted)
     )
     turns = newest_turns(context.turns, room - sum(sheet_chars(s) for s in sheets))
-    return context.model_copy(update={"premise": premise, "characters": sheets, "turns": turns})
+    return context.model_copy(
+        update={
+            "premise": premise,
+            "memory": memory,
+            "lore": lore,
+            "characters": sheets,
+            "turns": turns,
+        }
+    )
+
+
+def fit_lore(texts: Sequence[str], room: int) -> list[str]:
+    """The lore texts that fit in `room` characters, in order; one too long is left out whole
+    (half an entry misleads more than none), and a later, shorter one may still fit."""
+    kept: list[str] = []
+    left = room
+    for text in texts:
+        if len(text) <= left:
+            kept.append(text)
+            left -= len(text)
+    return kept
 
 
 def fit_sheets(

@@ -18,6 +18,7 @@ from bot.story.context import build_context
 from bot.story.core import EngineCore, current_pending, name_for
 from bot.story.failures import user_errors
 from bot.story.guard import GuildRules
+from bot.story.lore_select import read_lore
 from bot.story.results import GenerationResult
 from bot.story.text import optional_text
 from bot.story.views import FALLBACK_PARAM
@@ -199,6 +200,7 @@ class Generation(EngineCore):
         if ask.speaker is not None and all(c.id != ask.speaker.id for c in characters):
             characters.append(ask.speaker)
         vector, preferences = await self._style_for(story, ask.requester_id, inputs.style)
+        memory, lore = await read_lore(self.storage, story, turns, characters, ask.speaking)
         options = self.options
         scale = LENGTH_SCALE.get(str(preferences.get("length", "medium")), 1.0)
         context = build_context(
@@ -214,6 +216,8 @@ class Generation(EngineCore):
                 if isinstance(value, str | int | float) and not isinstance(value, bool)
             },
             max_chars=options.context_chars,
+            memory=memory,
+            lore=[item.text for item in lore.chosen],
         )
         params = GenerationParams(
             max_tokens=max(8, min(512, round(options.max_tokens * scale))),

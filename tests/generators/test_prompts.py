@@ -93,3 +93,24 @@ def test_render_joins_hard_wrapped_book_lines():
         "The night was dark.\n\nNext"
     )
     assert render_output("poem", "Line one\nLine two", "poetry") == "Line one\nLine two"
+
+
+def test_memory_and_lore_lead_the_turns_in_order(tok):
+    ctx = context(3, memory="Mira spoke softly.", lore=["The cat ran.", "Turn number one."])
+    text = tok.decode(build_prompt(tok, "continue", ctx).ids)
+    memory, cat, one = (text.index(s) for s in ("Mira spoke", "The cat ran", "Turn number one."))
+    assert memory < cat < one < text.index("Turn number 0")
+
+
+def test_lore_never_pushes_out_the_newest_turn(tok):
+    lore = ["The cat ran. " * 30] * 4
+    prompt = build_prompt(tok, "continue", context(6, memory="Mira spoke softly.", lore=lore), 120)
+    text = tok.decode(prompt.ids)
+    assert len(prompt.ids) <= 120
+    assert "Turn number 5" in text and "Mira spoke softly" in text
+    assert prompt.dropped_lead == 4
+
+
+def test_a_poem_reads_no_lore(tok):
+    ctx = context(1, memory="Mira spoke softly.", lore=["The cat ran."])
+    assert "Mira" not in tok.decode(build_prompt(tok, "poem", ctx).ids)
