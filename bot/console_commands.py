@@ -262,6 +262,25 @@ async def story_undo(session: Session, cmd: Command) -> Any:
     return await session.engine.undo(session.channel_id, session.user_id, is_moderator=True)
 
 
+@command(
+    "story edit",
+    "edit <#turn> <new text>",
+    "change the text of a kept turn",
+    "text",
+    text_key="text",
+)
+async def story_edit(session: Session, cmd: Command) -> Any:
+    if not cmd.words or not cmd.words[0].lstrip("#").isdigit():
+        raise InvalidInput("Say which turn and its new text: /story edit 12 The door hums.")
+    turn_id = number(cmd.words[0], "The turn id")
+    text = cmd.options.get("text") or "".join(cmd.rest.strip().split(maxsplit=1)[1:])
+    result = await session.engine.edit_turn(
+        turn_id, session.user_id, text, user_name=session.user_name, is_moderator=True
+    )
+    lines = [f"Turn #{result.turn.id} now reads:", result.turn.text, *result.notices]
+    return "\n".join(lines)
+
+
 @command("story recap", "recap [turns] [story:ID]", "the last turns in a sentence each", "story")
 async def story_recap(session: Session, cmd: Command) -> Any:
     count = number(cmd.words[0], "The number of turns") if cmd.words else None
@@ -334,9 +353,10 @@ async def story_end(session: Session, cmd: Command) -> Any:
 @command(
     "story settings",
     "settings [title:..] [mood:..|none] [mode:..] [timeout:5m|off] [on_timeout:skip|ai] "
-    "[reroll:owner|vote] [style:on|off]",
+    "[reroll:owner|vote] [style:on|off] [model_seat:on|off] "
+    "[voice:narration|characters|mixed]",
     "see or change the story's settings",
-    "title mood mode timeout on_timeout reroll style",
+    "title mood mode timeout on_timeout reroll style model_seat voice",
 )
 async def story_settings(session: Session, cmd: Command) -> Any:
     opts = cmd.options
@@ -355,6 +375,10 @@ async def story_settings(session: Session, cmd: Command) -> Any:
         changes["reroll_policy"] = opts["reroll"]
     if "style" in opts:
         changes["style_matching"] = flag(opts["style"], "style")
+    if "model_seat" in opts:
+        changes["model_seat"] = flag(opts["model_seat"], "model_seat")
+    if "voice" in opts:
+        changes["model_voice"] = opts["voice"]
     return await session.engine.settings(
         session.channel_id, session.user_id, is_moderator=True, **changes
     )

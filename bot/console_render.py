@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import singledispatchmethod
 
 from bot.story.export import label
+from bot.story.notes import turn_notes
 from bot.story.results import (
     CardFile,
     CastResult,
@@ -128,6 +129,7 @@ class Renderer:
             f"  timeout: {timeout} (on timeout: {story.timeout_action})",
             f"  reroll: {story.reroll_policy}",
             f"  style matching: {'on' if story.style_matching else 'off'}",
+            f"  model seat: {'on' if story.model_seat else 'off'} (voice: {story.model_voice})",
         ]
 
     @singledispatchmethod
@@ -233,6 +235,7 @@ class Renderer:
         ]
         for view in result.turns:
             lines += self.turn(view, hint=False)
+            lines += [f"{INDENT}{note}" for note in turn_notes(view)]
         if result.pending is not None:
             lines += ["Waiting for Keep (kept automatically when the story moves on):"]
             lines += self.turn(result.pending)
@@ -261,7 +264,8 @@ class Renderer:
 
     @render.register
     def _(self, result: DeadlineEvent) -> list[str]:
-        lines = [f"[timer] {result.message}"]
+        mark = "[model]" if result.action == "model_wrote" else "[timer]"
+        lines = [f"{mark} {result.message}"]
         if result.turn is not None:
             lines += self.turn(result.turn, hint=False)
         return lines

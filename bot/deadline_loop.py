@@ -14,6 +14,7 @@ from bot.errors import UserFacingError
 from bot.present import post
 from bot.render import Out, next_writer_ping, turn_embed
 from bot.story.results import DeadlineEvent
+from bot.story.turns import MODEL_USER_ID
 
 if TYPE_CHECKING:
     from bot.client import StoryBot
@@ -24,7 +25,8 @@ log = logging.getLogger("talewright.deadlines")
 def announcement(event: DeadlineEvent) -> Out:
     """What happened (with the turn the model wrote, if it did), pinging the next writer."""
     ping = next_writer_ping(event.story, None)
-    lines = [f"⏰ {event.message}"]
+    mark = "✍️" if event.action == "model_wrote" or event.missed.user_id == MODEL_USER_ID else "⏰"
+    lines = [f"{mark} {event.message}"]
     if ping is not None and ping.content:
         lines.append(ping.content)
     return Out(

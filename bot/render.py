@@ -18,7 +18,9 @@ from typing import Any
 import discord
 
 from bot.story.export import label
+from bot.story.notes import turn_notes
 from bot.story.results import StoryInfo, StoryPage, TurnView
+from bot.story.turns import MODEL_USER_ID
 
 MESSAGE_LIMIT = 2000
 EMBED_DESCRIPTION_LIMIT = 4096
@@ -156,6 +158,8 @@ def text_messages(text: str) -> list[Out]:
 
 def turn_footer(turn: TurnView) -> str:
     parts = [f"turn #{turn.id}", turn.byline]
+    if turn.edited:
+        parts.append("edited")
     if turn.pending and turn.alt_count > 1:
         parts.append(f"alternative {turn.alt_index}/{turn.alt_count}")
     if turn.fallback:
@@ -224,7 +228,7 @@ def next_writer_ping(story: StoryInfo, actor_id: int | None) -> Out | None:
     writer = story.current_writer
     if story.status != "active" or story.mode != "round_robin" or writer is None:
         return None
-    if writer.user_id == actor_id:
+    if writer.user_id in (actor_id, MODEL_USER_ID):
         return None
     text = f"<@{writer.user_id}>, it's your turn in **{escape(story.title)}**"
     if story.turn_deadline is not None:
@@ -249,6 +253,8 @@ def story_embed(story: StoryInfo, heading: str | None = None) -> discord.Embed:
         timeout = f"{story.turn_timeout_s} s" if story.turn_timeout_s else "no limit"
         action = "the model writes" if story.timeout_action == "ai" else "skipped"
         embed.add_field(name="Turn time", value=f"{timeout} (then {action})")
+        seat = f"yes ({story.model_voice})" if story.model_seat else "no"
+        embed.add_field(name="Model's seat", value=seat)
     embed.add_field(name="Rerolls", value="by vote" if story.reroll_policy == "vote" else "owner")
     embed.add_field(name="Writers", value=_clip(writers(story), EMBED_FIELD_LIMIT))
     turn = whose_turn(story)
@@ -270,7 +276,8 @@ def story_page(page: StoryPage) -> discord.Embed:
     """One page of `/story show`; long turns are cut (the export has every word)."""
     lines = []
     for turn in page.turns:
-        lines.append(f"{_clip(turn.text, SHOW_TURN_CHARS)}\n— *{escape(turn.byline)}*")
+        entry = [f"{_clip(turn.text, SHOW_TURN_CHARS)}", f"— *{escape(turn.byline)}*"]
+        lines.append("\n".join(entry + [f"-# {escape(note)}" for note in turn_notes(turn)]))
     if page.pending is not None:
         lines.append(
             f"*Waiting for Keep:*\n{_clip(page.pending.text, SHOW_TURN_CHARS)}\n"

@@ -18,6 +18,9 @@ StoryMode = Literal["free", "round_robin"]
 TimeoutAction = Literal["skip", "ai"]
 RerollPolicy = Literal["owner", "vote"]
 StoryStatus = Literal["active", "paused", "ended"]
+ModelVoice = Literal["narration", "characters", "mixed"]
+"""What the model writes in its own round-robin seat: narration; a character in play that no
+member plays (narration when there is none); or those, with every fifth of its turns a twist."""
 AuthorKind = Literal["user", "model"]
 TurnKind = Literal["narration", "dialogue", "twist", "poem", "opening"]
 TurnState = Literal["pending", "accepted", "discarded"]
@@ -104,6 +107,9 @@ class Story:
     created_at: float
     updated_at: float
     ended_at: float | None
+    model_seat: int | None = None
+    """The model's seat in the round-robin order (its own turns), None when it has none."""
+    model_voice: ModelVoice = "narration"
 
     @property
     def place_id(self) -> int:
@@ -332,6 +338,18 @@ class UserData:
     feedback: list[Feedback]
     moderation_events: list[ModerationEvent]
     """Events that name them (as the writer who was blocked, or as a reporter)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEdit:
+    """One earlier text of a turn, kept when someone edited it: the history `/story show`
+    shows, oldest first."""
+
+    id: int
+    turn_id: int
+    editor_id: int
+    previous_text: str
+    edited_at: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from storage.models import (
     TimeoutAction,
     Turn,
     TurnDraft,
+    TurnEdit,
     TurnScene,
     UserData,
 )
@@ -138,6 +139,11 @@ class StoryRepository(Protocol):
         at that seat, so a deadline and a posted turn cannot both advance it."""
         ...
 
+    async def set_model_seat(self, story_id: int, seated: bool) -> Story:
+        """Give the model a seat of its own, after everyone's (kept when it has one), or take
+        it away; members who join later sit after it."""
+        ...
+
     async def list_due_deadlines(self, now: float, limit: int = 100) -> list[Story]:
         """Active stories whose turn deadline is at or before `now`, earliest first."""
         ...
@@ -193,6 +199,10 @@ class TurnRepository(Protocol):
         already accepted by `by` (the writer it stands in for), and pass the turn to `seat` with
         `turn_deadline`; Conflict, with nothing written, when the story is no longer active at
         `expect_seat`. A crash at any point leaves all of it or none."""
+        ...
+
+    async def count_with_param(self, story_id: int, param: str) -> int:
+        """The story's accepted turns whose params hold `param` (the model's own turns)."""
         ...
 
     async def add_alternative(self, story_id: int, slot: int, draft: TurnDraft) -> Turn:
@@ -470,6 +480,19 @@ class LoreRepository(Protocol):
     async def delete(self, entry_id: int) -> bool: ...
 
 
+class EditRepository(Protocol):
+    """Edits of kept turns: the latest text is the turn's, the earlier ones its history."""
+
+    async def edit(self, turn_id: int, editor_id: int, text: str) -> Turn:
+        """Replace the turn's text, keeping the text it had as one more entry of its history;
+        NotFound for a missing turn."""
+        ...
+
+    async def history(self, turn_ids: Collection[int]) -> dict[int, list[TurnEdit]]:
+        """The earlier texts of each turn that has any, oldest first."""
+        ...
+
+
 class Storage(Protocol):
     """Everything the engine stores, behind one object that a backend provides."""
 
@@ -483,6 +506,7 @@ class Storage(Protocol):
     privacy: PrivacyRepository
     inflight: InflightRepository
     lore: LoreRepository
+    edits: EditRepository
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         """What a model turn reads of the story, for `user_id`, in one consistent snapshot:

@@ -18,6 +18,7 @@ from discord.app_commands import Choice, Range
 from discord.ext import commands
 
 from bot.actor import Actor
+from bot.edit_turns import edit_command
 from bot.errors import UserFacingError
 from bot.lookups import character_choices
 from bot.modals import WriteModal
@@ -59,6 +60,11 @@ TIMEOUT_ACTIONS = [
 REROLL_CHOICES = [
     Choice(name="the owner or a moderator", value="owner"),
     Choice(name="a vote of the players", value="vote"),
+]
+VOICE_CHOICES = [
+    Choice(name="narration", value="narration"),
+    Choice(name="characters nobody plays", value="characters"),
+    Choice(name="characters, and now and then a twist", value="mixed"),
 ]
 TurnSeconds = Range[int, 10, 604800]
 THREAD_ARCHIVE_MINUTES = 10080
@@ -336,6 +342,19 @@ class StoryCog(
         await remove_shown(self.bot, result.removed)
         await self._answer_with_ping(interaction, Out(content=text), result.story)
 
+    @app_commands.command(description="Edit a kept turn (yours, or as owner or moderator)")
+    @app_commands.describe(
+        turn="The turn's number (turn #N under it)",
+        text="The new text; leave it out to change the turn's text in a form",
+    )
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        turn: Range[int, 1],
+        text: Range[str, 1, 4000] | None = None,
+    ) -> None:
+        await edit_command(interaction, turn, text)
+
     @app_commands.command(description="Bring a character into the story")
     @app_commands.describe(character="The character to bring in")
     async def cast(self, interaction: discord.Interaction, character: Range[str, 1, 100]) -> None:
@@ -442,9 +461,15 @@ class StoryCog(
         timeout_action="Round-robin: what happens when a writer's time runs out",
         reroll="Who may ask for another version of a model turn",
         style_matching="Prefer model turns close to the requester's style",
+        model_seat="Round-robin: the model takes turns of its own (false takes its seat away)",
+        model_voice="What the model writes in its own seat",
     )
     @app_commands.choices(
-        mood=MOOD_OR_NONE, mode=MODE_CHOICES, timeout_action=TIMEOUT_ACTIONS, reroll=REROLL_CHOICES
+        mood=MOOD_OR_NONE,
+        mode=MODE_CHOICES,
+        timeout_action=TIMEOUT_ACTIONS,
+        reroll=REROLL_CHOICES,
+        model_voice=VOICE_CHOICES,
     )
     async def settings(
         self,
@@ -456,6 +481,8 @@ class StoryCog(
         timeout_action: str | None = None,
         reroll: str | None = None,
         style_matching: bool | None = None,
+        model_seat: bool | None = None,
+        model_voice: str | None = None,
     ) -> None:
         actor = Actor.of(interaction)
         given = {
@@ -466,6 +493,8 @@ class StoryCog(
             "timeout_action": timeout_action,
             "reroll_policy": reroll,
             "style_matching": style_matching,
+            "model_seat": model_seat,
+            "model_voice": model_voice,
         }
         changes = {key: value for key, value in given.items() if value is not None}
         if changes.get("mood") == "none":

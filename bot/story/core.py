@@ -31,7 +31,7 @@ from bot.story.locks import StoryLocks
 from bot.story.options import EngineOptions
 from bot.story.results import StoryInfo, TurnView
 from bot.story.style import StyleMemory
-from bot.story.turns import current_writer, deadline, next_after
+from bot.story.turns import current_writer, deadline, next_after, seats
 from bot.story.views import story_info, turn_view
 from generators.client import Generator
 from generators.moderation import Moderator
@@ -295,14 +295,14 @@ class EngineCore:
         Conditional on the seat the story had when loaded, so a deadline firing and a posted
         turn cannot both move it; the loser of that race keeps the winner's result.
         """
-        following = next_after(participants, after_seat)
+        following = next_after(seats(story, participants), after_seat)
         if following is None:
             return story
         try:
             return await self.storage.stories.set_turn(
                 story.id,
                 following.seat,
-                deadline(story, self.clock()),
+                deadline(story, self.clock(), following.seat),
                 expect_seat=story.current_seat,
             )
         except Conflict:

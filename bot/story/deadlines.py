@@ -3,25 +3,27 @@
 Deadlines live in the database (`stories.turn_deadline`), so a restarted bot finds the ones that
 passed while it was down. A front end calls `process_due` on a timer (the terminal: before each
 command); each expired turn is skipped, or written by the model for the missing writer (as
-their character when they play one) and kept at once, and the turn passes on.
+their character when they play one) and kept at once, and the turn passes on. The model's own
+seat is due as soon as it comes up, and is written here too (bot/story/coauthor.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.story.coauthor import Coauthor
 from bot.story.core import current_pending
 from bot.story.failures import log_failure, user_errors
-from bot.story.generation import Ask, Generation
+from bot.story.generation import Ask
 from bot.story.results import DeadlineEvent
-from bot.story.turns import current_writer, deadline, next_after
+from bot.story.turns import current_writer, deadline, is_model, next_after, seats
 from bot.story.views import TIMEOUT_PARAM, participant_view
 from generators.errors import GeneratorError
 from storage.errors import Conflict
 from storage.models import Participant, Story, Turn
 
 
-class Deadlines(Generation):
+class Deadlines(Coauthor):
     @user_errors
     async def process_due(self, now: float | None = None) -> list[DeadlineEvent]:
         """Handle every active story whose turn deadline is at or before `now`.
@@ -53,6 +55,8 @@ class Deadlines(Generation):
         if missed is None:
             await self.storage.stories.set_turn(story.id, story.current_seat, None)
             return None
+        if is_model(missed):
+            return await self._model_seat_turn(story, participants, missed)
         turn = None
         message = f"{missed.display_name}'s time ran out"
         if story.timeout_action == "ai":
@@ -100,14 +104,14 @@ class Deadlines(Generation):
         inputs = await self._model_inputs(story.id, ask.requester_id)
         pending = current_pending(inputs.pending)
         generated = await self._generate(story, ask, rules, inputs=inputs, pending=pending)
-        following = next_after(participants, missed.seat) or missed
+        following = next_after(seats(story, participants), missed.seat) or missed
         _, turn, moved = await self.storage.turns.stand_in(
             story.id,
             self._draft(ask, generated),
             [p.id for p in pending],
             missed.user_id,
             seat=following.seat,
-            turn_deadline=deadline(story, self.clock()),
+            turn_deadline=deadline(story, self.clock(), following.seat),
             expect_seat=story.current_seat,
         )
         return turn, moved

@@ -9,6 +9,7 @@ is ready to show. Operations are grouped by topic in the classes it combines:
 - `Swipes` (swipes.py) over `Generation` (generation.py): ai_turn, pending, reroll, swipe, keep
 - `Deadlines` (deadlines.py): process_due
 - `Reading` (reading.py): status, list_stories, show, recap, export
+- `Editing` (editing.py): editable_turn, edit_turn
 - `Characters` (characters.py): character_create/edit/delete/show/list/import/export, cast, uncast
 - `ModerationHooks` (moderation.py): report_turn, mod_queue, mod_resolve, mod_settings(_set)
 - `StyleProfiles` (profile.py): style_show, style_set, style_forget
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from bot.story.characters import Characters
 from bot.story.deadlines import Deadlines
+from bot.story.editing import Editing
 from bot.story.moderation import ModerationHooks
 from bot.story.play import Play
 from bot.story.privacy import Privacy
@@ -32,6 +34,14 @@ from bot.story.swipes import Swipes
 
 
 class StoryEngine(
-    Play, Swipes, Deadlines, Reading, Characters, ModerationHooks, StyleProfiles, Privacy
+    Play,
+    Swipes,
+    Deadlines,
+    Reading,
+    Editing,
+    Characters,
+    ModerationHooks,
+    StyleProfiles,
+    Privacy,
 ):
     """The story engine; see the module docstring for its operations."""

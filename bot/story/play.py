@@ -35,7 +35,7 @@ from bot.story.results import (
 )
 from bot.story.table import pick_character, require_move_on, require_voice
 from bot.story.text import clean_text, optional_text
-from bot.story.turns import current_writer, deadline, next_after
+from bot.story.turns import current_writer, deadline, is_model, next_after, seats
 from bot.story.views import participant_view
 from generators.errors import GeneratorError
 from generators.schemas import GENRES, MOODS
@@ -45,6 +45,7 @@ from storage.models import Character, Participant, Story, TurnDraft
 MODES = ("free", "round_robin")
 TIMEOUT_ACTIONS = ("skip", "ai")
 REROLL_POLICIES = ("owner", "vote")
+MODEL_VOICES = ("narration", "characters", "mixed")
 MIN_TIMEOUT_S = 10
 MAX_TIMEOUT_S = 7 * 24 * 3600
 SETTINGS = (
@@ -55,6 +56,8 @@ SETTINGS = (
     "timeout_action",
     "reroll_policy",
     "style_matching",
+    "model_seat",
+    "model_voice",
 )
 
 
@@ -66,6 +69,7 @@ def check_settings(**values: Any) -> dict[str, Any]:
         "mode": MODES,
         "timeout_action": TIMEOUT_ACTIONS,
         "reroll_policy": REROLL_POLICIES,
+        "model_voice": MODEL_VOICES,
     }
     for key, allowed in choices.items():
         if key in values and values[key] not in allowed:
@@ -85,8 +89,9 @@ def check_settings(**values: Any) -> dict[str, Any]:
         )
     if "title" in values:
         checked["title"] = clean_text(values["title"], 200, "The title", single_line=True).text
-    if "style_matching" in values:
-        checked["style_matching"] = bool(values["style_matching"])
+    for flag in ("style_matching", "model_seat"):
+        if flag in values:
+            checked[flag] = bool(values[flag])
     return checked
 
 
@@ -229,7 +234,7 @@ class Play(Generation):
         passed = writer is not None and writer.user_id == user_id
         if passed:
             remaining = [p for p in participants if p.user_id != user_id]
-            if next_after(remaining, me.seat) is None:
+            if next_after(seats(story, remaining), me.seat) is None:
                 story = await self.storage.stories.set_turn(story.id, story.current_seat, None)
             else:
                 story = await self._advance(story, remaining, me.seat)
@@ -398,7 +403,7 @@ class Play(Generation):
         writer = current_writer(resumed, await self._participants(story.id))
         if writer is not None:
             resumed = await self.storage.stories.set_turn(
-                story.id, writer.seat, deadline(resumed, self.clock())
+                story.id, writer.seat, deadline(resumed, self.clock(), writer.seat)
             )
         return StatusResult(story=await self._info(resumed), previous="paused")
 
@@ -425,7 +430,8 @@ class Play(Generation):
         self, channel_id: int, user_id: int, *, is_moderator: bool = False, **changes: Any
     ) -> SettingsResult:
         """Show the story's settings, or change some: title, mood, mode, turn_timeout_s (None
-        turns the clock off), timeout_action, reroll_policy, style_matching."""
+        turns the clock off), timeout_action, reroll_policy, style_matching, model_seat (the
+        model takes turns of its own in round-robin) and model_voice (what it writes then)."""
         story = await self._story_here(channel_id)
         if not changes:
             return SettingsResult(story=await self._info(story))
@@ -441,11 +447,34 @@ class Play(Generation):
             rules = await self.guard.rules(story.guild_id)
             self.guard.require_no_link(checked["title"], rules, "The title")
             checked["title"] = self.guard.require(checked["title"], rules, "The title").text
-        updated = await self.storage.stories.update_settings(story.id, **checked)
+        seated = checked.pop("model_seat", None)
+        if seated and checked.get("mode", story.mode) != "round_robin":
+            raise InvalidInput(
+                "The model takes a seat only in a round-robin story; set mode:round_robin too."
+            )
+        updated = story
+        if checked:
+            updated = await self.storage.stories.update_settings(story.id, **checked)
+        if seated is not None:
+            updated = await self._seat_model(updated, seated)
+            checked["model_seat"] = seated
         if {"mode", "turn_timeout_s"} & set(checked) and updated.status == "active":
             writer = current_writer(updated, await self._participants(story.id))
             seat = writer.seat if writer else updated.current_seat
             updated = await self.storage.stories.set_turn(
-                story.id, seat, deadline(updated, self.clock())
+                story.id, seat, deadline(updated, self.clock(), seat)
             )
         return SettingsResult(story=await self._info(updated), changed=checked)
+
+    async def _seat_model(self, story: Story, seated: bool) -> Story:
+        """Give the model its seat (at the end of the order) or take it away; taken away while
+        it holds the turn, the turn passes to the next member. Held like a turn, so the model
+        is never writing in a seat that is going away."""
+        async with self.locks.hold(story.id):
+            participants = await self._participants(story.id)
+            holder = current_writer(story, participants)
+            updated = await self.storage.stories.set_model_seat(story.id, seated)
+            if not seated and is_model(holder) and updated.status == "active":
+                assert holder is not None
+                updated = await self._advance(updated, participants, holder.seat)
+        return updated

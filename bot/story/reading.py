@@ -15,6 +15,7 @@ from collections.abc import Collection
 from bot.errors import InvalidInput, UnknownStory
 from bot.story.access import CanView, can_read
 from bot.story.core import EngineCore
+from bot.story.editing import with_histories
 from bot.story.export import export_filename, to_markdown
 from bot.story.failures import user_errors
 from bot.story.results import (
@@ -83,9 +84,12 @@ class Reading(EngineCore):
             raise InvalidInput(f"There is no page {number}; the story has {pages} {plural}.")
         turns = await self.storage.turns.page(story.id, (number - 1) * page_size, page_size)
         names = await self._names(story.id)
+        views = await with_histories(
+            self.storage, [await self._view(turn, names) for turn in turns], names
+        )
         return StoryPage(
             story=await self._info(story),
-            turns=tuple([await self._view(turn, names) for turn in turns]),
+            turns=tuple(views),
             page=number,
             pages=pages,
             page_size=page_size,

@@ -65,10 +65,25 @@ class TurnView:
     hidden: bool
     fallback: bool
     created_at: float
+    history: tuple[EditView, ...] = ()
+    """Its earlier texts, oldest first, where the reader asked for them (`/story show`)."""
 
     @property
     def pending(self) -> bool:
         return self.state == "pending"
+
+    @property
+    def edited(self) -> bool:
+        return bool(self.history)
+
+
+@dataclass(frozen=True, slots=True)
+class EditView:
+    """A turn's text before one edit, and who edited it when."""
+
+    previous_text: str
+    editor_name: str
+    edited_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +113,19 @@ class StoryInfo:
     turn_deadline: float | None
     created_at: float
     ended_at: float | None
+    model_seat: bool = False
+    """Whether the model takes turns of its own in the round-robin order."""
+    model_voice: str = "narration"
+
+
+@dataclass(frozen=True, slots=True)
+class EditResult:
+    """A turn after an edit; `previous` is the text it replaced (now in its history)."""
+
+    story: StoryInfo
+    turn: TurnView
+    previous: str
+    notices: Notices = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +292,7 @@ class SettingsResult:
     changed: dict[str, Any] = field(default_factory=dict)
 
 
-DeadlineAction = Literal["skipped", "ai_wrote"]
+DeadlineAction = Literal["skipped", "ai_wrote", "model_wrote"]
 
 
 @dataclass(frozen=True, slots=True)

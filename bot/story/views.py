@@ -20,6 +20,8 @@ from storage.models import Character, ModerationEvent, Participant, Story, Turn
 
 TIMEOUT_PARAM = "written_for_timeout"
 """Set in the params of a turn the model wrote because its writer's time ran out."""
+MODEL_SEAT_PARAM = "model_seat"
+"""Set (to its count) in the params of a turn the model wrote in its own round-robin seat."""
 FALLBACK_PARAM = "fallback"
 """Set in the params of a safe line used because every candidate failed moderation."""
 
@@ -38,6 +40,8 @@ def byline(turn: Turn, names: Mapping[int, str]) -> str:
     if turn.character_name:
         model += f" as {turn.character_name}"
     asked_by = turn.author_name or name_of(turn.author_id, names)
+    if turn.params.get(MODEL_SEAT_PARAM):
+        return f"{model}, in its own seat"
     if turn.params.get(TIMEOUT_PARAM):
         return f"{model}, written for {asked_by} when their turn timed out"
     if turn.state == "pending":
@@ -112,6 +116,8 @@ def story_info(
         reroll_policy=story.reroll_policy,
         style_matching=story.style_matching,
         model_id=story.model_id,
+        model_seat=story.model_seat is not None,
+        model_voice=story.model_voice,
         participants=tuple(participant_view(p, by_id) for p in participants if p.active),
         current_writer=None if writer is None else participant_view(writer, by_id),
         turn_deadline=story.turn_deadline,

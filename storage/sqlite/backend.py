@@ -10,6 +10,7 @@ from types import TracebackType
 from storage.models import ModelInputs, Turn, TurnScene, UserData
 from storage.sqlite.characters import SqliteCharacterRepository, read_for_story
 from storage.sqlite.database import DEFAULT_BUSY_TIMEOUT_S, Clock, Database
+from storage.sqlite.edits import SqliteEditRepository
 from storage.sqlite.feedback import SqliteFeedbackRepository, record
 from storage.sqlite.guilds import SqliteGuildRepository
 from storage.sqlite.inflight import SqliteInflightRepository
@@ -44,6 +45,7 @@ class SqliteStorage:
         self.inflight = SqliteInflightRepository(database)
         self.privacy = SqlitePrivacyRepository(database)
         self.lore = SqliteLoreRepository(database)
+        self.edits = SqliteEditRepository(database, self.turns)
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         def read(conn: sqlite3.Connection) -> ModelInputs:

@@ -8,6 +8,7 @@ from typing import Any
 
 from storage.errors import Conflict, NotFound
 from storage.models import (
+    ModelVoice,
     Participant,
     RerollPolicy,
     Story,
@@ -37,6 +38,7 @@ _SETTINGS: dict[str, Any] = {
     "reroll_policy": RerollPolicy,
     "style_matching": None,
     "model_id": None,
+    "model_voice": ModelVoice,
 }
 
 
@@ -47,6 +49,11 @@ _LAST_ENDED_IN_CHANNEL = (
     "SELECT * FROM stories WHERE coalesce(thread_id, channel_id) = ? AND status = 'ended' "
     "ORDER BY id DESC LIMIT 1"
 )
+_NEXT_SEAT = (
+    "SELECT max(coalesce((SELECT max(seat) + 1 FROM participants WHERE story_id = ?), 0), "
+    "coalesce((SELECT model_seat + 1 FROM stories WHERE id = ?), 0))"
+)
+"""The seat after everyone's, the model's included: seats only grow, and never collide."""
 _EVERY_PARTICIPANT = "SELECT * FROM participants WHERE story_id = ? ORDER BY seat"
 _ACTIVE_PARTICIPANTS = (
     "SELECT * FROM participants WHERE story_id = ? AND left_at IS NULL ORDER BY seat"
@@ -259,6 +266,20 @@ class SqliteStoryRepository:
                     )
         return _story(_found(row, story_id))
 
+    async def set_model_seat(self, story_id: int, seated: bool) -> Story:
+        now = self._db.now()
+        if seated:
+            sql = (
+                "UPDATE stories SET model_seat = coalesce(model_seat, (SELECT "
+                "coalesce(max(seat) + 1, 0) FROM participants WHERE story_id = stories.id)), "
+                "updated_at = ? WHERE id = ? RETURNING *"
+            )
+        else:
+            sql = "UPDATE stories SET model_seat = NULL, updated_at = ? WHERE id = ? RETURNING *"
+        async with self._db.transaction() as conn:
+            row = await fetch_one(conn, sql, (now, story_id))
+        return _story(_found(row, story_id))
+
     async def list_due_deadlines(self, now: float, limit: int = 100) -> list[Story]:
         async with self._db.read() as conn:
             rows = await fetch_all(
@@ -288,11 +309,7 @@ class SqliteStoryRepository:
                     (display_name, character_id, story_id, user_id),
                 )
             else:
-                seat = await fetch_value(
-                    conn,
-                    "SELECT coalesce(max(seat) + 1, 0) FROM participants WHERE story_id = ?",
-                    (story_id,),
-                )
+                seat = await fetch_value(conn, _NEXT_SEAT, (story_id, story_id))
                 row = await fetch_one(
                     conn,
                     """
@@ -419,6 +436,8 @@ def _story(row: sqlite3.Row) -> Story:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         ended_at=row["ended_at"],
+        model_seat=row["model_seat"],
+        model_voice=row["model_voice"],
     )
 
 

@@ -97,8 +97,9 @@ def read_pending(conn: sqlite3.Connection, story_id: int) -> list[Turn]:
 class ContextCache:
     """What the model reads of each turn, by turn id, for the turns read lately.
 
-    A turn's slot, author, character, kind and text never change once it is written; only its
-    state, acceptance, visibility and shown order do (tests/storage/test_storage_turn_scaling.py
+    A turn's slot, author, character and kind never change once it is written, nor does its
+    text except through an edit, which calls `forget`; otherwise only its state, acceptance,
+    visibility and shown order do (tests/storage/test_storage_turn_scaling.py
     checks every UPDATE of turns). So each AI turn walks the index for the ids of the latest
     visible turns, which sees every keep, undo and hide, and reads in full only the turns it has
     not met: usually the one written since the last request, where reading all fifty cost a
@@ -125,6 +126,10 @@ class ContextCache:
             while len(known) > self._size:
                 known.popitem(last=False)
         return [found[turn_id] for turn_id in reversed(ids)]
+
+    def forget(self, turn_id: int) -> None:
+        """Drop a turn whose text was edited (storage/sqlite/edits.py), so it is read anew."""
+        self._turns.pop(turn_id, None)
 
 
 def read_slot_of(conn: sqlite3.Connection, turn_id: int) -> list[Turn]:
@@ -279,6 +284,17 @@ class SqliteTurnRepository:
                     "SELECT count(*) FROM turns "
                     f"WHERE story_id = ? AND state = 'accepted'{visible}",
                     (story_id,),
+                )
+            )
+
+    async def count_with_param(self, story_id: int, param: str) -> int:
+        async with self._db.read() as conn:
+            return int(
+                await fetch_value(
+                    conn,
+                    "SELECT count(*) FROM turns WHERE story_id = ? AND state = 'accepted' "
+                    "AND json_extract(params_json, '$.' || json_quote(?)) IS NOT NULL",
+                    (story_id, param),
                 )
             )
 

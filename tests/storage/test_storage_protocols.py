@@ -9,6 +9,7 @@ import pytest
 from storage import repositories
 from storage.sqlite import SqliteStorage
 from storage.sqlite.characters import SqliteCharacterRepository
+from storage.sqlite.edits import SqliteEditRepository
 from storage.sqlite.feedback import SqliteFeedbackRepository
 from storage.sqlite.guilds import SqliteGuildRepository
 from storage.sqlite.inflight import SqliteInflightRepository
@@ -30,6 +31,7 @@ PAIRS = [
     (repositories.PrivacyRepository, SqlitePrivacyRepository),
     (repositories.InflightRepository, SqliteInflightRepository),
     (repositories.LoreRepository, SqliteLoreRepository),
+    (repositories.EditRepository, SqliteEditRepository),
     (repositories.Storage, SqliteStorage),
 ]
 
@@ -67,6 +69,7 @@ async def test_storage_attributes_are_the_sqlite_repositories(storage: SqliteSto
         "privacy",
         "inflight",
         "lore",
+        "edits",
     }
     for name, protocol_name in promised.items():
         assert type(getattr(storage, name)) is implementations[protocol_name]

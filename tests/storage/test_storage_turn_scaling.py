@@ -142,9 +142,14 @@ ANONYMISING = "privacy.py"
 """Deleting a user's data rewrites bylines and clears the cache (tests/storage/test_storage_privacy.py)."""
 
 
+EDITING = "edits.py"
+"""An edit replaces a turn's text and drops it from the cache (see the test below)."""
+
+
 def test_turns_change_only_state_acceptance_visibility_and_shown_order() -> None:
     folder = Path(storage.sqlite.__file__).parent
-    sources = sorted(path for path in folder.glob("*.py") if path.name != ANONYMISING)
+    exempt = (ANONYMISING, EDITING)
+    sources = sorted(path for path in folder.glob("*.py") if path.name not in exempt)
     # Each source as one line, with adjacent string literals ("..." "...") joined.
     texts = [" ".join(source.read_text().split()).replace('" "', "") for source in sources]
     updates = [
@@ -188,3 +193,16 @@ async def test_a_small_context_cache_still_reads_every_turn(
     assert await storage.turns.recent_context(story.id, 4) == expected
     assert await storage.turns.recent_context(story.id, 4) == expected
     assert (await storage.model_inputs(story.id, 30, 4)).context == expected
+
+
+async def test_an_edit_is_what_the_model_reads(storage: SqliteStorage, story: Story) -> None:
+    written = [await storage.turns.add(story.id, user_turn(f"Turn {n}.")) for n in range(2)]
+    assert [t.text for t in await storage.turns.recent_context(story.id, 5)] == [
+        "Turn 0.",
+        "Turn 1.",
+    ]
+    await storage.edits.edit(written[0].id, 30, "Turn zero, mended.")
+    assert [t.text for t in await storage.turns.recent_context(story.id, 5)] == [
+        "Turn zero, mended.",
+        "Turn 1.",
+    ]
