@@ -13,6 +13,7 @@ is ready to show. Operations are grouped by topic in the classes it combines:
 - `Characters` (characters.py): character_create/edit/delete/show/list/import/export, cast, uncast
 - `ModerationHooks` (moderation.py): report_turn, mod_queue, mod_resolve, mod_settings(_set)
 - `StyleProfiles` (profile.py): style_show, style_set, style_forget
+- `Lore` (lore.py): memory_show/set, lore_add/edit/remove/show/list/names/import/export
 - `Privacy` (privacy.py): privacy_export, privacy_delete, privacy_style, privacy_server_style
 
 Build it with storage, a Generator, a Moderator, `EngineOptions.from_settings(settings)`, an
@@ -25,6 +26,7 @@ from __future__ import annotations
 from bot.story.characters import Characters
 from bot.story.deadlines import Deadlines
 from bot.story.editing import Editing
+from bot.story.lore import Lore
 from bot.story.moderation import ModerationHooks
 from bot.story.play import Play
 from bot.story.privacy import Privacy
@@ -43,5 +45,6 @@ class StoryEngine(
     ModerationHooks,
     StyleProfiles,
     Privacy,
+    Lore,
 ):
     """The story engine; see the module docstring for its operations."""
