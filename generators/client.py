@@ -133,6 +133,7 @@ class InProcessGenerator:
     ) -> GenerateResponse:
         from generators import pipeline
         from generators.sampling import sample
+        from generators.story_rerank import story_reranker
 
         served = watched(served, cancelled)
         with self._lock:
@@ -151,7 +152,7 @@ class InProcessGenerator:
                     prepared.prompt.ids,
                     prepared.settings,
                     prepared.prompt.stop,
-                    n=request.params.n,
+                    n=len(prepared.seeds),
                     seed=prepared.seeds[0],
                     prefix_text=prepared.prompt.prefix_text,
                 )
@@ -165,6 +166,7 @@ class InProcessGenerator:
                     rerankers = {
                         **self.rerankers,
                         **self.discriminators.rerankers(request, served),
+                        "story": story_reranker(served),
                     }
                     ranked = pipeline.rerank(request, kept, rerankers)[: request.params.n]
                     break

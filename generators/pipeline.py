@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from generators.name_bias import story_name_bias
 from generators.prompts import Prompt, build_prompt, render_output
 from generators.sampling import SamplingSettings
 from generators.sampling import Sequence as SampledSequence
@@ -57,6 +58,17 @@ def sampling_settings(request: GenerateRequest) -> SamplingSettings:
     )
 
 
+STORY_POOL = 6
+"""Candidates sampled for the `story` reranker to choose the request's n from: a story-aware
+choice needs a few more draws than the n it returns (measured in `bench/continuations.py`)."""
+
+
+def pool_size(request: GenerateRequest) -> int:
+    """How many candidates to sample for a request."""
+    n = request.params.n
+    return max(n, STORY_POOL) if request.params.rerank == "story" else n
+
+
 def prepare(request: GenerateRequest, tokenizer, budget: int, attempt: int = 0) -> PreparedRequest:
     """Everything the sampler needs; `attempt` > 0 shifts the seeds for a regeneration."""
     prompt = build_prompt(tokenizer, request.kind, request.context, budget)
@@ -64,8 +76,12 @@ def prepare(request: GenerateRequest, tokenizer, budget: int, attempt: int = 0) 
     if base is None:
         base = random.SystemRandom().randrange(2**62)
     base += attempt * 7919
-    seeds = [base + i for i in range(request.params.n)]
-    return PreparedRequest(request, prompt, sampling_settings(request), seeds)
+    seeds = [base + i for i in range(pool_size(request))]
+    settings = sampling_settings(request)
+    bias = story_name_bias(request, tokenizer)
+    if bias:
+        settings = replace(settings, token_bias=bias)
+    return PreparedRequest(request, prompt, settings, seeds)
 
 
 def to_candidates(

@@ -30,6 +30,9 @@ class SamplingSettings:
     no_repeat_ngram: int = 4
     max_tokens: int = 60
     min_tokens: int = 8
+    token_bias: tuple[tuple[int, float], ...] = ()
+    """(token id, logit offset) pairs added before any other rule: the story's own names are
+    made likelier (`generators.name_bias`)."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,10 @@ def next_token_logits(
     n-gram bans, top-k / top-p."""
     logits = raw_logits.float().clone()
     device = logits.device
+    for row, s in enumerate(sequences):
+        if s.settings.token_bias:
+            ids, offsets = zip(*s.settings.token_bias, strict=True)
+            logits[row, list(ids)] += torch.tensor(offsets, device=device)
     logits.index_fill_(1, tables.special_ids, float("-inf"))
     for row, s in enumerate(sequences):
         if len(s.tokens) < s.settings.min_tokens:

@@ -32,7 +32,7 @@ MOODS: tuple[str, ...] = ("cheerful", "calm", "tense", "sad", "eerie")
 
 ModerationLevel = Literal["family", "teen", "mature"]
 VerdictName = Literal["allow", "redact", "block"]
-Rerank = Literal["logprob", "discriminator", "style", "random"]
+Rerank = Literal["story", "logprob", "discriminator", "style", "random"]
 
 
 MAX_STYLE_HINTS = 16
@@ -125,7 +125,7 @@ class GenerationParams(StrictModel):
     no_repeat_ngram: int = Field(default=4, ge=0, le=10)
     n: int = Field(default=3, ge=1, le=16)
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
-    rerank: Rerank = "logprob"
+    rerank: Rerank = "story"
 
 
 class GenerateRequest(StrictModel):

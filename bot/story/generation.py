@@ -225,7 +225,7 @@ class Generation(EngineCore):
             top_p=options.top_p,
             repetition_penalty=options.repetition_penalty,
             n=options.candidates,
-            rerank="style" if context.style_vector else "logprob",
+            rerank="style" if context.style_vector else "story",
         )
         return GenerateRequest(
             kind=ask.kind,

@@ -28,6 +28,7 @@ from generators.schemas import (
     Timings,
 )
 from generators.seqgan_rerank import DiscriminatorRerankers
+from generators.story_rerank import story_reranker
 from generators.service.jobs import Job
 from generators.service.metrics import ServiceMetrics
 from generators.service.scheduler import Scheduler
@@ -212,7 +213,11 @@ class GenerationService:
         kept += extra
         if not kept:
             return []
-        rerankers = {**self.rerankers, **self.discriminators.rerankers(request, served)}
+        rerankers = {
+            **self.rerankers,
+            **self.discriminators.rerankers(request, served),
+            "story": story_reranker(served),
+        }
         return pipeline.rerank(request, kept, rerankers)[: request.params.n]
 
     async def moderate(self, text: str, level: str) -> ModerationVerdict:

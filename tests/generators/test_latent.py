@@ -155,7 +155,8 @@ def test_style_rerank_chooses_among_the_models_and_the_led_candidates(generator,
     candidates and the style-led ones, each scored as mean log-prob plus STYLE_WEIGHT times its
     lean towards the writer's vector."""
     request = continuation()
-    plain = asyncio.run(generator.generate(request))
+    by_logprob = request.params.model_copy(update={"rerank": "logprob"})
+    plain = asyncio.run(generator.generate(request.model_copy(update={"params": by_logprob})))
     vector = tools.encoder.encode([TURN])[0]
     served = generator.registry.get(None)
     led = tools.style_led(styled(request, vector), served, 0)

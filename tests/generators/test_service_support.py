@@ -31,8 +31,10 @@ ACCEPTANCE_BODY = {
 
 
 def body(seed: int = 1, n: int = 1, tokens: int = 30, exact: bool = True, **params) -> dict:
-    """A continuation request; `exact` makes every candidate write exactly `tokens` tokens."""
-    sampling = {"max_tokens": tokens, "n": n, "seed": seed, **params}
+    """A continuation request; `exact` makes every candidate write exactly `tokens` tokens.
+    Ranked by log-probability, so the batch holds exactly `n` rows per request (the `story`
+    reranker samples a larger pool to choose from)."""
+    sampling = {"max_tokens": tokens, "n": n, "seed": seed, "rerank": "logprob", **params}
     if exact:
         sampling["min_tokens"] = tokens
     return {"kind": "continue", "context": STORY, "params": sampling}

@@ -1,0 +1,171 @@
+"""The story-continuation benchmark on the validation split (see
+`generators.evaluation.continuations`), and the sweep that tuned the `story` reranker.
+
+    python bench/continuations.py                       # served defaults, 30 + 30 items
+    python bench/continuations.py --rerank logprob      # the old reranker, for comparison
+    python bench/continuations.py --tune --pool 8       # sweep the story reranker's weights
+
+`--tune` samples `--pool` candidates per item once (served sampling and moderation, unranked)
+and then lets each setting of the weights choose among the same candidates, so settings are
+compared on equal draws. Prints JSON; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from generators.evaluation.continuations import (  # noqa: E402
+    continue_request,
+    load_items,
+    run_benchmark,
+    text_measures,
+)
+from generators.paths import DEFAULT_CHECKPOINT, VAE_CHECKPOINT  # noqa: E402
+
+
+def progress(stage: str, done: int, total: int) -> None:
+    if done == total or done % 10 == 0:
+        print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
+
+
+def tune(args: argparse.Namespace) -> dict:
+    from generators.client import InProcessGenerator
+    from generators.moderation import Moderator
+    from generators.story_rerank import StoryWeights, story_scores
+
+    items = load_items(args.data, args.per_group, args.seed)
+    generator = InProcessGenerator.from_checkpoints(
+        [args.checkpoint], moderator=Moderator(use_classifier=False)
+    )
+    served = generator.registry.get(None)
+    pools = []
+
+    async def sample_pools() -> None:
+        for index, item in enumerate(items):
+            request = continue_request(
+                item, args.seed + index, params={"n": args.pool, "rerank": "random"}
+            )
+            response = await generator.generate(request)
+            pools.append([c.text for c in response.candidates])
+            progress("pool", index + 1, len(items))
+
+    asyncio.run(sample_pools())
+    # Each candidate's parts of the score are computed once; the grid only reweights them.
+    parts = []
+    for item, pool in zip(items, pools, strict=True):
+        request = continue_request(item, 0)
+        conditional = story_scores(served, request, pool, StoryWeights(0.0, 0.0, 0.0))
+        storyless = story_scores(served, request, pool, StoryWeights(-1.0, 0.0, 0.0))
+        named = story_scores(served, request, pool, StoryWeights(0.0, 1.0, 0.0))
+        strangers = story_scores(served, request, pool, StoryWeights(0.0, 0.0, 1.0))
+        parts.append(
+            [
+                (c, s - c, n - c, c - x)
+                for c, s, n, x in zip(conditional, storyless, named, strangers, strict=True)
+            ]
+        )
+    grid = itertools.product((0.0, 0.25, 0.5, 0.75, 1.0), (0.0, 0.3, 1.0), (0.0, 0.5, 1.0))
+    results = []
+    for unconditional, bonus, penalty in grid:
+        weights = StoryWeights(unconditional, bonus, penalty)
+        rows: dict[str, dict[str, list[float]]] = {}
+        for item, pool, scored in zip(items, pools, parts, strict=True):
+            if not pool:
+                continue
+            scores = [c - unconditional * u + bonus * n - penalty * x for c, u, n, x in scored]
+            best = pool[max(range(len(pool)), key=scores.__getitem__)]
+            for key, value in text_measures(best, item).items():
+                rows.setdefault(item.group, {}).setdefault(key, []).append(value)
+        results.append(
+            {
+                "weights": weights.__dict__,
+                **{
+                    group: {k: round(statistics.fmean(v), 3) for k, v in values.items()}
+                    for group, values in rows.items()
+                },
+            }
+        )
+    truth: dict[str, dict[str, list[float]]] = {}
+    for item in items:
+        for key, value in text_measures(item.truth, item).items():
+            truth.setdefault(item.group, {}).setdefault(key, []).append(value)
+    return {
+        "true": {
+            g: {k: round(statistics.fmean(v), 3) for k, v in r.items()} for g, r in truth.items()
+        },
+        "settings": results,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    parser.add_argument("--vae", type=Path, default=VAE_CHECKPOINT)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--per-group", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rerank", choices=["story", "logprob"], default=None)
+    parser.add_argument("--candidates", type=int, default=None, help="n of the request")
+    parser.add_argument("--name-boost", type=float, default=None, help="override NAME_BOOST")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--tune", action="store_true")
+    parser.add_argument("--pool", type=int, default=8)
+    parser.add_argument("--out", type=Path, help="also write the JSON here")
+    args = parser.parse_args()
+    if not args.data.is_dir():
+        print(f"no corpus at {args.data}", file=sys.stderr)
+        return 2
+    if args.name_boost is not None:
+        import generators.name_bias
+
+        generators.name_bias.NAME_BOOST = args.name_boost
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    if args.tune:
+        result = tune(args)
+    else:
+        params = {}
+        if args.rerank:
+            params["rerank"] = args.rerank
+        if args.candidates:
+            params["n"] = args.candidates
+        result = run_benchmark(
+            args.checkpoint,
+            args.data,
+            per_group=args.per_group,
+            seed=args.seed,
+            vae=args.vae if args.vae and args.vae.exists() else None,
+            params=params,
+            progress=progress,
+        )
+    import generators.name_bias
+
+    result["name_boost"] = generators.name_bias.NAME_BOOST
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    text = json.dumps(result, indent=1)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    print(
+        text
+        if not args.out
+        else json.dumps({k: v for k, v in result.items() if k != "samples"}, indent=1)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,394 @@
+"""The story-continuation benchmark: does the served model's next turn follow *this* story?
+
+Each validation document (never training text) is cut at a sentence boundary about 55% in.
+The part before the cut becomes a story's turns (one turn per paragraph, hard-wrapped lines
+joined, as a person would type them); the two sentences after it are the true continuation.
+The model continues the story exactly the way the bot asks it to (the same request, prompt
+building, sampling, reranking and moderation, through `InProcessGenerator`), and each measure
+is reported per genre group (`children`: TinyStories, `books`: the Gutenberg prose) beside the
+true continuation's and a shuffled baseline (the true continuation of another document):
+
+- content overlap: share of the continuation's content words that the story already used;
+- name reuse / new names: continuations that mention one of the story's names / that bring in
+  a capitalised name the story never wrote;
+- parroting: share of the continuation's word 4-grams already in the story;
+- context gain: bits/char of the true continuation given the story, given another document's
+  story, and given nothing (the model's use of the story, free of sampling);
+- next-sentence ranking: how often the served scorer puts the true next sentence above four
+  next sentences of other documents (chance 20%);
+- variety (distinct-2, seq-rep-4) and control: the genre classifier's and the mood judge's
+  verdict on continuations asked for the story's genre and for a random mood.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generators.continuation_scoring import continuation_logprobs
+from generators.eval import distinct_n, seq_rep_n
+from generators.evaluation.story_fit import (
+    content_overlap,
+    mentioned,
+    new_names,
+    parroting,
+    story_names,
+)
+from generators.prompts import build_prompt
+from generators.schemas import MOODS, GenerateRequest, GenerationParams, StoryContext
+from generators.scoring import LN2
+from generators.text.corpus import (
+    MIN_DOCUMENT_CHARS,
+    Document,
+    iter_raw_documents,
+    split_of,
+)
+from generators.text.markup import split_paragraphs
+from generators.text.mood import mood_of
+from generators.text.normalize import normalize_text
+from generators.text.sentences import split_sentences
+
+_LINE_BREAK = re.compile(r"\s*\n\s*")
+CUT_SHARE = 0.55
+TRUTH_SENTENCES = 2
+CONTEXT_TURNS = 50
+DISTRACTORS = 4
+GROUPS = ("children", "books")
+
+
+def group_of(genre: str) -> str | None:
+    """`children` for TinyStories, `books` for prose from the books; poetry is left out (a
+    poem's next line is not a story's next turn)."""
+    if genre == "children":
+        return "children"
+    if genre == "poetry":
+        return None
+    return "books"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One validation document cut into a story so far and its true continuation."""
+
+    genre: str
+    group: str
+    mood: str
+    turns: tuple[str, ...]
+    truth: str
+
+    @property
+    def story(self) -> str:
+        return "\n".join(self.turns)
+
+
+def cut_document(text: str, share: float = CUT_SHARE) -> tuple[list[str], str] | None:
+    """(turns before the cut, the next `TRUTH_SENTENCES` sentences), cutting at the sentence
+    boundary nearest `share` of the text; None when the document is too short to cut."""
+    paragraphs, _ = split_paragraphs(text)
+    sentences: list[tuple[int, str]] = []
+    for index, paragraph in enumerate(paragraphs):
+        flat = _LINE_BREAK.sub(" ", paragraph)
+        sentences += [(index, s) for s in split_sentences(flat)]
+    if len(sentences) < 4:
+        return None
+    total = sum(len(s) for _, s in sentences)
+    target = share * total
+    best, seen = 1, 0
+    best_gap = float("inf")
+    for position in range(len(sentences) - TRUTH_SENTENCES):
+        seen += len(sentences[position][1])
+        gap = abs(seen - target)
+        if position >= 1 and gap < best_gap:
+            best, best_gap = position + 1, gap
+    before, after = sentences[:best], sentences[best : best + TRUTH_SENTENCES]
+    turns: list[str] = []
+    last = -1
+    for index, sentence in before:
+        if index != last:
+            turns.append(sentence)
+            last = index
+        else:
+            turns[-1] += " " + sentence
+    return turns, " ".join(s for _, s in after)
+
+
+def validation_items(documents: Sequence[Document], per_group: int, seed: int = 0) -> list[Item]:
+    """`per_group` items of each group from validation documents, chosen reproducibly."""
+    rng = random.Random(seed)
+    by_group: dict[str, list[Document]] = {g: [] for g in GROUPS}
+    for doc in documents:
+        group = group_of(doc.genre)
+        if doc.split == "validation" and group is not None:
+            by_group[group].append(doc)
+    items: list[Item] = []
+    for group in GROUPS:
+        pool = list(by_group[group])
+        rng.shuffle(pool)
+        chosen = 0
+        for doc in pool:
+            if chosen >= per_group:
+                break
+            cut = cut_document(doc.text)
+            if cut is None:
+                continue
+            turns, truth = cut
+            items.append(Item(doc.genre, group, doc.mood, tuple(turns), truth))
+            chosen += 1
+    return items
+
+
+def validation_documents(data_dir: Path) -> list[Document]:
+    """The validation documents of the corpus, as `build_corpus` makes them (normalized, long
+    enough, deduplicated, split by hash), without labelling the training part's moods."""
+    documents = []
+    seen: set[str] = set()
+    for raw, genre, source in iter_raw_documents(data_dir):
+        text = normalize_text(raw)
+        if len(text) < MIN_DOCUMENT_CHARS or text in seen:
+            continue
+        seen.add(text)
+        if split_of(text) == "validation":
+            documents.append(Document(text, genre, source, mood_of(text), "validation"))
+    return documents
+
+
+def load_items(data_dir: Path, per_group: int, seed: int = 0) -> list[Item]:
+    return validation_items(validation_documents(data_dir), per_group, seed)
+
+
+def continue_request(
+    item: Item, seed: int, mood: str | None = None, params: dict[str, Any] | None = None
+) -> GenerateRequest:
+    """The request the bot sends for `/story continue` on this story (engine defaults)."""
+    context = StoryContext(
+        genre=item.genre,
+        mood=mood if mood is not None else item.mood,
+        turns=[{"text": t[-4000:]} for t in item.turns[-CONTEXT_TURNS:]],
+    )
+    defaults = {"max_tokens": 70, "temperature": 0.8, "top_p": 0.95, "repetition_penalty": 1.1}
+    values = {**defaults, "n": 3, "seed": seed, **(params or {})}
+    return GenerateRequest(kind="continue", context=context, params=GenerationParams(**values))
+
+
+@dataclass
+class Generated:
+    item: Item
+    text: str
+    mood_asked: str | None = None
+
+
+def generate_continuations(
+    generator,
+    items: Sequence[Item],
+    seed: int,
+    params: dict[str, Any] | None = None,
+    moods: Sequence[str | None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Generated]:
+    """The served answer to a continue request for each item (one at a time, as a user asks)."""
+    moods = list(moods) if moods is not None else [None] * len(items)
+
+    async def run() -> list[Generated]:
+        out = []
+        for index, (item, mood) in enumerate(zip(items, moods, strict=True)):
+            request = continue_request(item, seed + index, mood, params)
+            response = await generator.generate(request)
+            out.append(Generated(item, response.text, mood))
+            if progress:
+                progress(index + 1, len(items))
+        return out
+
+    return asyncio.run(run())
+
+
+def _other(items: Sequence[Item], index: int, rng: random.Random) -> Item:
+    """Another item of the same group (the shuffled baseline and the distractors)."""
+    same = [j for j, it in enumerate(items) if it.group == items[index].group and j != index]
+    return items[rng.choice(same)]
+
+
+def text_measures(continuation: str, item: Item) -> dict[str, float]:
+    known = story_names(item.story)
+    return {
+        "content_overlap": content_overlap(continuation, item.story),
+        "name_reuse": float(bool(mentioned(continuation, known))),
+        "new_name": float(bool(new_names(continuation, known, item.story))),
+        "parroting_4": parroting(continuation, item.story),
+    }
+
+
+def context_gain(served, items: Sequence[Item], seed: int) -> dict[str, dict[str, float]]:
+    """Bits/char of each true continuation given its story, another story, and nothing."""
+    rng = random.Random(seed)
+    tok = served.tokenizer
+    conditions = {"story": [], "other_story": [], "nothing": []}
+    for index, item in enumerate(items):
+        other = _other(items, index, rng)
+        truth = tok.encode(item.truth)
+        for name, source in (("story", item), ("other_story", other), ("nothing", None)):
+            context = StoryContext(
+                genre=item.genre,
+                mood=item.mood,
+                turns=[{"text": t} for t in (source.turns if source else ())][-CONTEXT_TURNS:],
+            )
+            prompt = build_prompt(tok, "continue", context).ids
+            conditions[name].append((item.group, prompt, truth, len(item.truth)))
+    out: dict[str, dict[str, float]] = {g: {} for g in GROUPS}
+    for name, rows in conditions.items():
+        scores = continuation_logprobs(served.model, [(p, t) for _, p, t, _ in rows], tok.pad_id)
+        for group in GROUPS:
+            nats = -sum(s.logprob for s, r in zip(scores, rows, strict=True) if r[0] == group)
+            chars = sum(r[3] for r in rows if r[0] == group)
+            if chars:
+                out[group][f"bpc_given_{name}"] = nats / LN2 / chars
+    for group in GROUPS:
+        values = out[group]
+        if values:
+            values["context_gain"] = values["bpc_given_nothing"] - values["bpc_given_story"]
+    return out
+
+
+def next_sentence_ranking(
+    score: Callable[[Item, list[str]], list[float]], items: Sequence[Item], seed: int
+) -> dict[str, float]:
+    """Share of items whose true next sentence the scorer puts above `DISTRACTORS` next
+    sentences of other documents of the same group."""
+    rng = random.Random(seed + 1)
+    hits: dict[str, list[bool]] = {g: [] for g in GROUPS}
+    for index, item in enumerate(items):
+        true_next = split_sentences(item.truth)[0]
+        others = set()
+        while len(others) < DISTRACTORS:
+            others.add(split_sentences(_other(items, index, rng).truth)[0])
+        candidates = [true_next, *sorted(others)]
+        scores = score(item, candidates)
+        hits[item.group].append(max(range(len(scores)), key=scores.__getitem__) == 0)
+    return {g: sum(h) / len(h) for g, h in hits.items() if h}
+
+
+@dataclass
+class Report:
+    groups: dict[str, dict[str, float]] = field(default_factory=dict)
+    samples: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"groups": self.groups, "samples": self.samples}
+
+
+def summarize(
+    generated: Sequence[Generated], items: Sequence[Item], seed: int
+) -> dict[str, dict[str, float]]:
+    """Text measures of the model, the true text and the shuffled baseline, per group."""
+    rng = random.Random(seed)
+    rows: dict[str, dict[str, list[float]]] = {g: {} for g in GROUPS}
+    for index, (gen, item) in enumerate(zip(generated, items, strict=True)):
+        other = _other(items, index, rng)
+        for who, text in (("model", gen.text), ("true", item.truth), ("shuffled", other.truth)):
+            for key, value in text_measures(text, item).items():
+                rows[item.group].setdefault(f"{who}_{key}", []).append(value)
+    out: dict[str, dict[str, float]] = {}
+    for group, values in rows.items():
+        if not values:
+            continue
+        out[group] = {k: statistics.fmean(v) for k, v in values.items()}
+        texts = [g.text for g in generated if g.item.group == group]
+        out[group]["model_distinct_2"] = distinct_n(texts, 2)
+        out[group]["model_seq_rep_4"] = seq_rep_n(texts, 4)
+        out[group]["items"] = float(len(texts))
+    return out
+
+
+def mood_control(generated: Sequence[Generated]) -> dict[str, float]:
+    """Share of continuations asked for a mood that the lexicon judge files under it."""
+    asked = [g for g in generated if g.mood_asked]
+    hits = [mood_of(g.text) == g.mood_asked for g in asked]
+    return {"mood_control_accuracy": sum(hits) / max(len(hits), 1), "mood_items": len(hits)}
+
+
+def random_moods(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed + 2)
+    return [rng.choice(MOODS) for _ in range(count)]
+
+
+def served_scorer(served, rerank: str) -> Callable[[Item, list[str]], list[float]]:
+    """What the served reranker thinks of texts as this item's next turn (higher first)."""
+    from generators.story_rerank import story_scores
+
+    def score(item: Item, texts: list[str]) -> list[float]:
+        request = continue_request(item, seed=0)
+        if rerank == "story":
+            return story_scores(served, request, texts)
+        tok = served.tokenizer
+        prompt = build_prompt(tok, "continue", request.context).ids
+        pairs = [(prompt, tok.encode(t)) for t in texts]
+        return [s.mean for s in continuation_logprobs(served.model, pairs, tok.pad_id)]
+
+    return score
+
+
+def genre_control(generated: Sequence[Generated], classifier) -> dict[str, float]:
+    """Share of continuations the genre classifier files under their story's genre."""
+    hits = [classifier.predict(g.text) == g.item.genre for g in generated]
+    return {"genre_control_accuracy": sum(hits) / max(len(hits), 1)}
+
+
+def run_benchmark(
+    checkpoint: Path,
+    data_dir: Path,
+    *,
+    per_group: int = 30,
+    seed: int = 0,
+    vae: Path | None = None,
+    params: dict[str, Any] | None = None,
+    mood_items: int = 20,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Every measure of the module docstring for one checkpoint, served as the bot serves it."""
+    from generators.client import InProcessGenerator
+    from generators.eval import train_genre_classifier
+    from generators.moderation import Moderator
+
+    items = load_items(data_dir, per_group, seed)
+    generator = InProcessGenerator.from_checkpoints(
+        [checkpoint], moderator=Moderator(use_classifier=False), vae=vae
+    )
+    served = generator.registry.get(None)
+    rerank = (params or {}).get("rerank") or GenerationParams().rerank
+
+    def step(stage: str) -> Callable[[int, int], None] | None:
+        return (lambda done, total: progress(stage, done, total)) if progress else None
+
+    generated = generate_continuations(generator, items, seed, params, progress=step("continue"))
+    groups = summarize(generated, items, seed)
+    for group, values in context_gain(served, items, seed).items():
+        groups.setdefault(group, {}).update(values)
+    for group, value in next_sentence_ranking(served_scorer(served, rerank), items, seed).items():
+        groups[group]["next_sentence_ranking"] = value
+    mood_subset = items[:: max(1, len(items) // max(mood_items, 1))][:mood_items]
+    moods = random_moods(len(mood_subset), seed)
+    mooded = generate_continuations(
+        generator, mood_subset, seed + 10_000, params, moods, progress=step("mood")
+    )
+    control = {**mood_control(mooded), **genre_control(generated, train_genre_classifier(data_dir))}
+    return {
+        "model": served.id,
+        "rerank": rerank,
+        "params": params or {},
+        "groups": groups,
+        "control": control,
+        "samples": [
+            {
+                "group": g.item.group,
+                "story_end": g.item.story[-400:],
+                "model": g.text,
+                "true": g.item.truth,
+            }
+            for g in generated
+        ],
+    }

@@ -1,0 +1,80 @@
+"""The `story` reranker: candidates ordered by how much they follow this story.
+
+Mean log-probability (the old default) prefers whatever is likely anywhere: short, generic
+sentences that would fit any story. This scorer asks what the story adds instead, the mutual
+information between candidate and story (Li et al. 2016):
+
+    score = mean log p(c | story) - weight * mean log p(c | no story)
+            + name_bonus * [c names one of the story's people]
+            - new_name_penalty * (names c brings in from nowhere)
+
+"No story" is the same prompt with the turns left out (genre, mood, premise and the kind of
+turn stay), so the difference is what the turns themselves explain. The name terms reward
+keeping the story's cast (the characters in play count) and penalise strangers. The weights
+were tuned on the validation split with `bench/continuations.py`; see `STORY_WEIGHTS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generators.continuation_scoring import logprobs_after
+from generators.evaluation.story_fit import mentioned, new_names, story_names
+from generators.pipeline import Reranker
+from generators.prompts import build_prompt
+from generators.registry import ServedModel
+from generators.schemas import Candidate, GenerateRequest
+
+
+@dataclass(frozen=True)
+class StoryWeights:
+    unconditional: float = 0.5
+    name_bonus: float = 0.3
+    new_name_penalty: float = 0.5
+
+
+STORY_WEIGHTS = StoryWeights()
+
+
+def story_text(request: GenerateRequest) -> str:
+    return "\n".join(t.text for t in request.context.turns)
+
+
+def story_scores(
+    served: ServedModel,
+    request: GenerateRequest,
+    texts: list[str],
+    weights: StoryWeights = STORY_WEIGHTS,
+) -> list[float]:
+    """The `story` score of each text as the next turn of `request`'s story."""
+    tok = served.tokenizer
+    kind = request.kind if request.kind != "opening" else "continue"
+    with_story = build_prompt(tok, kind, request.context)
+    bare = request.context.model_copy(update={"turns": []})
+    without_story = build_prompt(tok, kind, bare)
+    prefix = with_story.prefix_text
+    conts = [tok.encode(t[len(prefix) :] if prefix and t.startswith(prefix) else t) for t in texts]
+    scores = logprobs_after(served.model, with_story.ids, conts)
+    if weights.unconditional:
+        scores += logprobs_after(served.model, without_story.ids, conts)
+    story = story_text(request)
+    known = story_names(story, [c.name for c in request.context.characters])
+    out = []
+    for index, text in enumerate(texts):
+        value = scores[index].mean
+        if weights.unconditional:
+            value -= weights.unconditional * scores[len(texts) + index].mean
+        if known and mentioned(text, known):
+            value += weights.name_bonus
+        value -= weights.new_name_penalty * len(new_names(text, known, story))
+        out.append(value)
+    return out
+
+
+def story_reranker(served: ServedModel) -> Reranker:
+    """The reranker named `story` in `GenerationParams.rerank`, bound to one served model."""
+
+    def rerank(request: GenerateRequest, candidates: list[Candidate]) -> list[float]:
+        return story_scores(served, request, [c.text for c in candidates])
+
+    return rerank

@@ -1,0 +1,220 @@
+"""The story reranker and the continuation benchmark's pieces, on the tiny checkpoint."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from generators.continuation_scoring import continuation_logprobs, logprobs_after
+from generators.evaluation.continuations import (
+    Item,
+    cut_document,
+    next_sentence_ranking,
+    text_measures,
+    validation_items,
+)
+from generators.evaluation.story_fit import (
+    content_overlap,
+    names_in,
+    new_names,
+    parroting,
+    story_names,
+)
+from generators.pipeline import STORY_POOL, pool_size
+from generators.registry import ModelRegistry
+from generators.schemas import GenerateRequest
+from generators.story_rerank import StoryWeights, story_scores
+from generators.text.corpus import Document
+
+
+@pytest.fixture(scope="module")
+def served(tiny_checkpoint):
+    registry = ModelRegistry("cpu")
+    return registry.load(tiny_checkpoint)
+
+
+def test_shared_prompt_scores_equal_separate_pairs(served):
+    tok = served.tokenizer
+    prompt = [tok.eos_id, *tok.encode("Lily went to the park. She saw a dog.\n")]
+    conts = [tok.encode(t) for t in ("The dog ran.", "Lily smiled at the big dog.", "")]
+    shared = logprobs_after(served.model, prompt, conts)
+    separate = continuation_logprobs(served.model, [(prompt, c) for c in conts], tok.pad_id)
+    for a, b in zip(shared, separate, strict=True):
+        assert a.tokens == b.tokens
+        assert a.logprob == pytest.approx(b.logprob, abs=1e-3)
+    assert shared[2].tokens == 0 and shared[2].logprob == 0.0
+
+
+def request_for(turns: list[str], characters: list[dict] | None = None) -> GenerateRequest:
+    return GenerateRequest.model_validate(
+        {
+            "kind": "continue",
+            "context": {
+                "genre": "children",
+                "turns": [{"text": t} for t in turns],
+                "characters": characters or [],
+            },
+        }
+    )
+
+
+def test_names_from_nowhere_lose_and_the_cast_wins(served):
+    request = request_for(["Marta walked to the lighthouse with her dog Pip."])
+    texts = ["Then Marta opened the door.", "Then Bartholomew opened the door."]
+    plain = story_scores(served, request, texts, StoryWeights(0.0, 0.0, 0.0))
+    named = story_scores(served, request, texts, StoryWeights(0.0, 0.3, 0.5))
+    assert named[0] - plain[0] == pytest.approx(0.3, abs=1e-4)
+    assert named[1] - plain[1] == pytest.approx(-0.5, abs=1e-4)
+
+
+def test_unconditional_weight_subtracts_the_storyless_likelihood(served):
+    request = request_for(["Tom had a red ball. He liked to play with it."])
+    texts = ["Tom threw the red ball.", "The sun was hot."]
+    conditional = story_scores(served, request, texts, StoryWeights(0.0, 0.0, 0.0))
+    mutual = story_scores(served, request, texts, StoryWeights(1.0, 0.0, 0.0))
+    bare = request.model_copy(update={"context": request.context.model_copy(update={"turns": []})})
+    storyless = story_scores(served, bare, texts, StoryWeights(0.0, 0.0, 0.0))
+    for c, m, s in zip(conditional, mutual, storyless, strict=True):
+        assert m == pytest.approx(c - s, abs=1e-3)
+
+
+def test_story_rerank_samples_a_pool_and_returns_n(tiny_checkpoint):
+    from generators.client import InProcessGenerator
+
+    request = request_for(["Lily went to the park."])
+    assert request.params.rerank == "story"
+    assert pool_size(request) == max(request.params.n, STORY_POOL)
+    logprob = request.model_copy(
+        update={"params": request.params.model_copy(update={"rerank": "logprob"})}
+    )
+    assert pool_size(logprob) == request.params.n
+    generator = InProcessGenerator.from_checkpoints([tiny_checkpoint])
+    response = asyncio.run(generator.generate(request))
+    assert len(response.candidates) == request.params.n
+    scores = [c.score for c in response.candidates]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_cut_document_keeps_paragraphs_and_takes_two_sentences():
+    text = (
+        "Anna had a cat. The cat was black.\n"
+        "One day the cat ran away. Anna looked everywhere.\n"
+        "She found it in the barn. It was asleep in the hay. Anna laughed."
+    )
+    turns, truth = cut_document(text)
+    assert turns[0] == "Anna had a cat. The cat was black."
+    assert "\n" not in truth and truth.count(".") == 2
+    rebuilt = " ".join(turns) + " " + truth
+    assert rebuilt in text.replace("\n", " ")
+
+
+def test_cut_document_joins_hard_wrapped_lines_of_a_book():
+    text = (
+        "He walked to the door and\nopened it slowly. The room was dark.\n\n"
+        "Nobody answered when he called\nout. He waited a while. Then he left the house.\n\n"
+        "Outside the rain had stopped. The street was empty."
+    )
+    turns, truth = cut_document(text)
+    assert all("\n" not in t for t in turns)
+    assert truth.startswith(("He waited", "Then he", "Outside"))
+
+
+def test_story_fit_measures():
+    story = "Marta kept the lighthouse. Each night Marta climbed the stairs with Pip."
+    assert story_names(story) >= {"Marta", "Pip"}
+    assert names_in("Then Marta saw Bob.") == {"Marta", "Bob"}
+    assert new_names("Then Marta saw Bob.", story_names(story), story) == {"Bob"}
+    assert content_overlap("Marta climbed the lighthouse stairs", story) == 1.0
+    assert content_overlap("A truck drove by", story) == 0.0
+    assert parroting("each night marta climbed", story) == 1.0
+    assert parroting("the sea was calm tonight", story) == 0.0
+    measures = text_measures(
+        "Then Bob found a truck.", Item("children", "children", "calm", (story,), "")
+    )
+    assert measures["name_reuse"] == 0.0 and measures["new_name"] == 1.0
+
+
+def test_validation_items_use_only_validation_documents():
+    text = "Sam had a kite. The kite was red. Sam ran fast. The kite flew high. Sam was happy."
+    docs = [
+        Document(text, "children", "s", "cheerful", "validation"),
+        Document(text.replace("Sam", "Kim"), "children", "s", "cheerful", "train"),
+        Document(text.replace("kite", "ship"), "mystery", "b", "calm", "validation"),
+        Document(text.replace("kite", "poem"), "poetry", "b", "calm", "validation"),
+    ]
+    items = validation_items(docs, per_group=5)
+    assert [i.group for i in items] == ["children", "books"]
+    assert all("Kim" not in i.story for i in items)
+
+
+def test_next_sentence_ranking_counts_a_scorer_that_knows_the_truth():
+    items = [
+        Item("children", "children", "calm", (f"Story {i}.",), f"True {i} one. True {i} two.")
+        for i in range(6)
+    ]
+
+    def oracle(item: Item, texts: list[str]) -> list[float]:
+        return [1.0 if t.startswith(item.truth.split(" one")[0]) else 0.0 for t in texts]
+
+    def contrary(item: Item, texts: list[str]) -> list[float]:
+        return [-s for s in oracle(item, texts)]
+
+    assert next_sentence_ranking(oracle, items, seed=0) == {"children": 1.0}
+    assert next_sentence_ranking(contrary, items, seed=0) == {"children": 0.0}
+
+
+class WordTokenizer:
+    """Whole words with and without a leading space are single tokens, except "Bartholomew",
+    which splits into "Bar" + "tholomew" (a first piece too small to stand for the name)."""
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {}
+
+    def encode(self, text: str) -> list[int]:
+        pieces = ["Bar", "tholomew"] if text.strip() == "Bartholomew" else [text]
+        return [self.vocab.setdefault(p, len(self.vocab)) for p in pieces]
+
+    def decode(self, ids: list[int]) -> str:
+        inverse = {v: k for k, v in self.vocab.items()}
+        return "".join(inverse[i] for i in ids)
+
+
+def test_story_names_get_a_logit_offset_and_poems_none():
+    from generators.name_bias import story_name_bias
+
+    tok = WordTokenizer()
+    turns = ["Then Sue went home with Bartholomew."]
+    request = request_for(turns, characters=[{"name": "Tom"}])
+    bias = story_name_bias(request, tok, boost=1.5)
+    boosted = {tok.decode([i]) for i, offset in bias if offset == 1.5}
+    assert boosted == {"Sue", " Sue", "Tom", " Tom"}
+    poem = request.model_copy(update={"kind": "poem"})
+    assert story_name_bias(poem, tok, boost=1.5) == ()
+    assert story_name_bias(request, tok, boost=0.0) == ()
+
+
+def test_token_bias_shifts_only_its_rows_and_tokens(served):
+    import torch
+
+    from generators.sampling import SamplingSettings, StopRule, next_token_logits
+    from generators.sampling import Sequence as Row
+
+    raw = torch.zeros(2, served.tokenizer.vocab_size)
+    target = served.tokenizer.encode(" Sue")[0]
+    plain = SamplingSettings(temperature=1.0, top_p=1.0, repetition_penalty=1.0, min_tokens=0)
+    biased = SamplingSettings(
+        temperature=1.0,
+        top_p=1.0,
+        repetition_penalty=1.0,
+        min_tokens=0,
+        token_bias=((target, 2.0),),
+    )
+    rows = [
+        Row([1], settings, StopRule(), torch.Generator().manual_seed(0))
+        for settings in (plain, biased)
+    ]
+    out = next_token_logits(raw, rows, served.tables)
+    assert float(out[1, target] - out[0, target]) == pytest.approx(2.0)
+    others = [i for i in range(raw.size(1)) if i != target and torch.isfinite(out[0, i])]
+    assert torch.equal(out[0, others], out[1, others])
