@@ -28,6 +28,7 @@ log = logging.getLogger("talewright.discord")
 COGS = (
     "bot.cogs.story",
     "bot.cogs.characters",
+    "bot.cogs.lore",
     "bot.cogs.style",
     "bot.cogs.moderation",
     "bot.cogs.admin",

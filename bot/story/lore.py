@@ -98,7 +98,7 @@ class Lore(Generation):
         text: str,
         *,
         constant: bool = False,
-        priority: int = 100,
+        priority: int | str = 100,
         scope: LoreScope = "story",
         is_moderator: bool = False,
     ) -> LoreResult:
