@@ -18,6 +18,7 @@ from bot.console_parse import Command
 from bot.errors import InvalidInput
 from bot.render_privacy import DELETE_WARNING, delete_text, export_text, style_choice_text
 from bot.story import StoryEngine
+from bot.story.books import FORMATS
 from bot.story.results import TurnView
 from storage.models import ANY_CATEGORY, TERMINAL_GUILD_ID
 
@@ -295,12 +296,22 @@ async def story_show(session: Session, cmd: Command) -> Any:
     return await session.engine.show(page=page, guild_id=session.guild_id, **_which(session, cmd))
 
 
-@command("story export", "export [file.md] [story:ID]", "the story as Markdown", "story")
+@command(
+    "story export",
+    "export [markdown|html|epub] [file] [story:ID]",
+    "the story as Markdown (shown, or saved), an HTML page or an EPUB book (saved)",
+    "story",
+)
 async def story_export(session: Session, cmd: Command) -> Any:
-    result = await session.engine.export(guild_id=session.guild_id, **_which(session, cmd))
-    if not cmd.words:
+    words = list(cmd.words)
+    format = words.pop(0).casefold() if words and words[0].casefold() in FORMATS else "markdown"
+    result = await session.engine.export(
+        guild_id=session.guild_id, format=format, **_which(session, cmd)
+    )
+    if not words and format == "markdown":
         return result
-    path = await asyncio.to_thread(write_file, cmd.words[0], result.markdown.encode("utf-8"))
+    target = words[0] if words else result.filename
+    path = await asyncio.to_thread(write_file, target, result.data)
     return f'Exported "{result.story.title}" to {path}.'
 
 

@@ -61,6 +61,12 @@ REROLL_CHOICES = [
     Choice(name="the owner or a moderator", value="owner"),
     Choice(name="a vote of the players", value="vote"),
 ]
+EXPORT_CHOICES = [
+    Choice(name="Markdown", value="markdown"),
+    Choice(name="HTML page", value="html"),
+    Choice(name="EPUB book", value="epub"),
+]
+FORMAT_NAMES = {"markdown": "Markdown", "html": "an HTML page", "epub": "an EPUB book"}
 VOICE_CHOICES = [
     Choice(name="narration", value="narration"),
     Choice(name="characters nobody plays", value="characters"),
@@ -402,19 +408,25 @@ class StoryCog(
         shown = Out(embeds=[story_page(result)], view=page_buttons(result))
         await reply(interaction, [shown], private=True)
 
-    @app_commands.command(description="The whole story as a Markdown file")
-    @app_commands.describe(story="A story's id (default: the one here; by id only you see it)")
-    async def export(self, interaction: discord.Interaction, story: int | None = None) -> None:
+    @app_commands.command(description="The whole story as a file: Markdown, HTML or EPUB")
+    @app_commands.describe(
+        story="A story's id (default: the one here; by id only you see it)",
+        format="Markdown (default), a single HTML page, or an EPUB book",
+    )
+    @app_commands.choices(format=EXPORT_CHOICES)
+    async def export(
+        self, interaction: discord.Interaction, story: int | None = None, format: str = "markdown"
+    ) -> None:
         """The story here is exported for the channel to see; one asked for by id may be from
         a channel others here cannot read, so it comes privately."""
         actor = Actor.of(interaction)
         private = story is not None
         await think(interaction, private=private)
         result = await self.engine.export(
-            guild_id=actor.guild_id, can_view=actor.can_view, **_which(actor, story)
+            guild_id=actor.guild_id, can_view=actor.can_view, format=format, **_which(actor, story)
         )
-        file = discord.File(io.BytesIO(result.markdown.encode("utf-8")), filename=result.filename)
-        text = f"**{escape(result.story.title)}** as Markdown."
+        file = discord.File(io.BytesIO(result.data), filename=result.filename)
+        text = f"**{escape(result.story.title)}** as {FORMAT_NAMES[result.format]}."
         await reply(interaction, [Out(content=text, files=[file])], private=private)
 
     @app_commands.command(name="list", description="This server's stories (only you see it)")

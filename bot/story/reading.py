@@ -9,11 +9,13 @@ what the story keeps if it moves on, and a reader asking "where are we" expects 
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Collection
 
 from bot.errors import InvalidInput, UnknownStory
 from bot.story.access import CanView, can_read
+from bot.story.books import EXTENSIONS, FORMATS, to_epub, to_html
 from bot.story.core import EngineCore
 from bot.story.editing import with_histories
 from bot.story.export import export_filename, to_markdown
@@ -134,8 +136,14 @@ class Reading(EngineCore):
         story_id: int | None = None,
         guild_id: int | None = None,
         can_view: CanView | None = None,
+        format: str = "markdown",
     ) -> ExportResult:
-        """The whole story as Markdown, each turn with its byline."""
+        """The whole story as Markdown, one HTML page or an EPUB book (bot/story/books.py),
+        each turn with its byline."""
+        if format not in FORMATS:
+            raise InvalidInput(
+                f"Unknown export format {format!r}; use one of {', '.join(FORMATS)}."
+            )
         story = await self._readable(channel_id, story_id, guild_id, can_view)
         names = await self._names(story.id)
         views: list[TurnView] = []
@@ -145,10 +153,21 @@ class Reading(EngineCore):
             if len(chunk) < EXPORT_CHUNK:
                 break
         info = await self._info(story)
+        pending = await self._pending_view(story)
+        markdown = to_markdown(info, views, pending)
+        if format == "html":
+            data = to_html(info, views, pending).encode("utf-8")
+        elif format == "epub":
+            data = await asyncio.to_thread(to_epub, info, views, pending)
+        else:
+            data = markdown.encode("utf-8")
+        filename = export_filename(story.title, story.id).removesuffix(".md")
         return ExportResult(
             story=info,
-            markdown=to_markdown(info, views, await self._pending_view(story)),
-            filename=export_filename(story.title, story.id),
+            markdown=markdown,
+            filename=f"{filename}.{EXTENSIONS[format]}",
+            format=format,
+            data=data,
         )
 
     async def _readable(

@@ -284,6 +284,9 @@ class ExportResult:
     story: StoryInfo
     markdown: str
     filename: str
+    format: str = "markdown"
+    data: bytes = b""
+    """The file's bytes in `format` (the Markdown's UTF-8 for Markdown)."""
 
 
 @dataclass(frozen=True, slots=True)
