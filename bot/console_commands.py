@@ -282,6 +282,44 @@ async def story_edit(session: Session, cmd: Command) -> Any:
     return "\n".join(lines)
 
 
+@command(
+    "story fork", "fork [at:#turn] [story:ID]", "branch the story; you move to the fork", "at story"
+)
+async def story_fork(session: Session, cmd: Command) -> Any:
+    """The terminal has one channel, so a fork gets a place of its own there (as a thread
+    would be on Discord) and the session moves to it; /story switch goes back."""
+    at = cmd.options.get("at")
+    plan = await session.engine.plan_fork(
+        guild_id=session.guild_id,
+        at_turn=None if at is None else number(at, "The turn id"),
+        **_which(session, cmd),
+    )
+    places = await session.engine.storage.stories.list_for_channel(TERMINAL_CHANNEL_ID)
+    place = max([s.place_id for s in places if s.thread_id is not None] + [TERMINAL_CHANNEL_ID]) + 1
+    result = await session.engine.fork(
+        plan, session.user_id, session.user_name, channel_id=TERMINAL_CHANNEL_ID, thread_id=place
+    )
+    session.channel_id = result.story.place_id
+    return (
+        f'Forked "{plan.title}" at turn #{plan.at_turn} into story #{result.story.id} '
+        f"({result.turns} turns); you are in the fork now. "
+        f"/story switch {plan.story_id} goes back."
+    )
+
+
+@command(
+    "story switch", "switch <story id>", "play the story with that id (a fork or its original)"
+)
+async def story_switch(session: Session, cmd: Command) -> Any:
+    if not cmd.words:
+        raise InvalidInput("Say which story: /story switch 2.")
+    story = await session.engine.storage.stories.get(number(cmd.words[0], "The story id"))
+    if story is None or story.guild_id != session.guild_id:
+        raise InvalidInput(f"There is no story with id {cmd.words[0]} here.")
+    session.channel_id = story.place_id
+    return f'Now at story #{story.id} "{story.title}" ({story.status}).'
+
+
 @command("story recap", "recap [turns] [story:ID]", "the last turns in a sentence each", "story")
 async def story_recap(session: Session, cmd: Command) -> Any:
     count = number(cmd.words[0], "The number of turns") if cmd.words else None

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import singledispatchmethod
 
 from bot.story.export import label
+from bot.story.links import link_notes
 from bot.story.notes import turn_notes
 from bot.story.results import (
     CardFile,
@@ -233,6 +234,7 @@ class Renderer:
         lines = [
             f'"{result.story.title}", page {result.page} of {result.pages} ({result.total} turns)'
         ]
+        lines += [f"  {note}" for note in link_notes(result.links)]
         for view in result.turns:
             lines += self.turn(view, hint=False)
             lines += [f"{INDENT}{note}" for note in turn_notes(view)]

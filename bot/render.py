@@ -18,6 +18,7 @@ from typing import Any
 import discord
 
 from bot.story.export import label
+from bot.story.links import link_notes
 from bot.story.notes import turn_notes
 from bot.story.results import StoryInfo, StoryPage, TurnView
 from bot.story.turns import MODEL_USER_ID
@@ -274,7 +275,7 @@ def writers(story: StoryInfo) -> str:
 
 def story_page(page: StoryPage) -> discord.Embed:
     """One page of `/story show`; long turns are cut (the export has every word)."""
-    lines = []
+    lines = [f"-# {escape(note)}" for note in link_notes(page.links)]
     for turn in page.turns:
         entry = [f"{_clip(turn.text, SHOW_TURN_CHARS)}", f"— *{escape(turn.byline)}*"]
         lines.append("\n".join(entry + [f"-# {escape(note)}" for note in turn_notes(turn)]))

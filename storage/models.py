@@ -379,3 +379,15 @@ class LoreDraft:
     text: str
     constant: bool = False
     priority: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ForkLink:
+    """A story forked from another: it began as `parent_id` read up to `at_slot`. The parent
+    is None once it was deleted."""
+
+    story_id: int
+    parent_id: int | None
+    at_slot: int
+    created_by: int
+    created_at: float

@@ -18,6 +18,7 @@ from storage.models import (
     Character,
     ContextTurn,
     FeedbackKind,
+    ForkLink,
     GuildSettings,
     InflightRequest,
     LoreDraft,
@@ -493,6 +494,29 @@ class EditRepository(Protocol):
         ...
 
 
+class ForkRepository(Protocol):
+    """Branches of stories, linked both ways."""
+
+    async def fork(
+        self,
+        parent_id: int,
+        at_slot: int,
+        *,
+        channel_id: int,
+        thread_id: int | None,
+        owner_id: int,
+        owner_name: str,
+    ) -> Story:
+        """A new active story in the given place, in one transaction: the parent's settings,
+        its accepted visible turns up to `at_slot`, characters and own lore, owned by
+        `owner_id` (its first member); Conflict when the place has an open story."""
+        ...
+
+    async def links(self, story_id: int) -> tuple[ForkLink | None, list[ForkLink]]:
+        """Where the story was forked from (None for an original), and its own forks."""
+        ...
+
+
 class Storage(Protocol):
     """Everything the engine stores, behind one object that a backend provides."""
 
@@ -505,8 +529,9 @@ class Storage(Protocol):
     moderation: ModerationRepository
     privacy: PrivacyRepository
     inflight: InflightRepository
-    lore: LoreRepository
     edits: EditRepository
+    forks: ForkRepository
+    lore: LoreRepository
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         """What a model turn reads of the story, for `user_id`, in one consistent snapshot:

@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot.actor import Actor
 from bot.edit_turns import edit_command
 from bot.errors import UserFacingError
+from bot.fork_stories import fork_command
 from bot.lookups import character_choices
 from bot.modals import WriteModal
 from bot.present import post, remove_shown, show_turn, turn_out
@@ -360,6 +361,19 @@ class StoryCog(
         text: Range[str, 1, 4000] | None = None,
     ) -> None:
         await edit_command(interaction, turn, text)
+
+    @app_commands.command(description="Branch the story into a new thread, up to a turn")
+    @app_commands.describe(
+        at="The last turn the fork keeps (turn #N under it; default: the latest)",
+        story="A story's id (default: the one here)",
+    )
+    async def fork(
+        self,
+        interaction: discord.Interaction,
+        at: Range[int, 1] | None = None,
+        story: int | None = None,
+    ) -> None:
+        await fork_command(interaction, at, story)
 
     @app_commands.command(description="Bring a character into the story")
     @app_commands.describe(character="The character to bring in")

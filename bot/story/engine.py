@@ -10,6 +10,7 @@ is ready to show. Operations are grouped by topic in the classes it combines:
 - `Deadlines` (deadlines.py): process_due
 - `Reading` (reading.py): status, list_stories, show, recap, export
 - `Editing` (editing.py): editable_turn, edit_turn
+- `Forks` (forks.py): plan_fork, fork
 - `Characters` (characters.py): character_create/edit/delete/show/list/import/export, cast, uncast
 - `ModerationHooks` (moderation.py): report_turn, mod_queue, mod_resolve, mod_settings(_set)
 - `StyleProfiles` (profile.py): style_show, style_set, style_forget
@@ -26,6 +27,7 @@ from __future__ import annotations
 from bot.story.characters import Characters
 from bot.story.deadlines import Deadlines
 from bot.story.editing import Editing
+from bot.story.forks import Forks
 from bot.story.lore import Lore
 from bot.story.moderation import ModerationHooks
 from bot.story.play import Play
@@ -39,6 +41,7 @@ class StoryEngine(
     Play,
     Swipes,
     Deadlines,
+    Forks,
     Reading,
     Editing,
     Characters,

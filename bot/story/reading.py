@@ -20,6 +20,7 @@ from bot.story.core import EngineCore
 from bot.story.editing import with_histories
 from bot.story.export import export_filename, to_markdown
 from bot.story.failures import user_errors
+from bot.story.links import story_links
 from bot.story.results import (
     ExportResult,
     Recap,
@@ -97,6 +98,7 @@ class Reading(EngineCore):
             page_size=page_size,
             total=total,
             pending=await self._pending_view(story) if number == pages else None,
+            links=await story_links(self.storage, story),
         )
 
     @user_errors

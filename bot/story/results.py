@@ -119,6 +119,31 @@ class StoryInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryLinks:
+    """A story's branches: what it was forked from (a phrase), and the ids of its forks."""
+
+    forked_from: str | None = None
+    forks: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ForkPlan:
+    """The story a fork starts from and the kept turn it stops at (its id and slot)."""
+
+    story_id: int
+    title: str
+    at_turn: int
+    at_slot: int
+
+
+@dataclass(frozen=True, slots=True)
+class ForkResult:
+    story: StoryInfo
+    links: StoryLinks
+    turns: int
+
+
+@dataclass(frozen=True, slots=True)
 class EditResult:
     """A turn after an edit; `previous` is the text it replaced (now in its history)."""
 
@@ -262,6 +287,7 @@ class StoryPage:
     page_size: int
     total: int
     pending: TurnView | None
+    links: StoryLinks | None = None
 
 
 @dataclass(frozen=True, slots=True)

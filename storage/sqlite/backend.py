@@ -12,6 +12,7 @@ from storage.sqlite.characters import SqliteCharacterRepository, read_for_story
 from storage.sqlite.database import DEFAULT_BUSY_TIMEOUT_S, Clock, Database
 from storage.sqlite.edits import SqliteEditRepository
 from storage.sqlite.feedback import SqliteFeedbackRepository, record
+from storage.sqlite.forks import SqliteForkRepository
 from storage.sqlite.guilds import SqliteGuildRepository
 from storage.sqlite.inflight import SqliteInflightRepository
 from storage.sqlite.lore import SqliteLoreRepository
@@ -46,6 +47,7 @@ class SqliteStorage:
         self.privacy = SqlitePrivacyRepository(database)
         self.lore = SqliteLoreRepository(database)
         self.edits = SqliteEditRepository(database, self.turns)
+        self.forks = SqliteForkRepository(database)
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         def read(conn: sqlite3.Connection) -> ModelInputs:

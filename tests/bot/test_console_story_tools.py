@@ -36,3 +36,28 @@ async def test_edit_a_turn_and_read_its_history(storage, moderator, clock: FakeC
     assert "error: Say which turn and its new text" in transcript
     assert "(edited once)" in transcript
     assert "version 1, before Ann's edit: The door hums." in transcript
+
+
+async def test_fork_moves_to_the_fork_and_switch_goes_back(
+    storage, moderator, clock: FakeClock
+) -> None:
+    console, out = await console_over(storage, moderator, clock)
+    status = await console.run_script(
+        [
+            '/story start title:"Tide" genre:mystery',
+            "The door hums.",
+            "Marta lifts the lantern.",
+            "/story fork at:1",
+            "Only in the fork.",
+            "/story show",
+            "/story switch 1",
+            "/story show",
+        ]
+    )
+    transcript = out.getvalue()
+    assert status == 0, transcript
+    assert 'Forked "Tide" at turn #1 into story #2 (1 turns)' in transcript
+    fork_page, original_page = transcript.split("Ann> /story show")[1:]
+    assert 'Forked from story #1 "Tide", after its turn 1.' in fork_page
+    assert "Only in the fork." in fork_page and "Marta" not in fork_page
+    assert "Forks: story #2." in original_page and "Only in the fork." not in original_page

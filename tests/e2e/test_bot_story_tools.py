@@ -47,8 +47,10 @@ async def test_an_edited_turn_shows_its_new_text_and_history(
         [said] = await answered(submitted)
         assert f"edited turn #{turn}" in said.content
         await fake.wait_until(
-            lambda: shown_turns(fake, thread)
-            == ["The old door hums at low tide.", "Marta lifts the lantern."],
+            lambda: (
+                shown_turns(fake, thread)
+                == ["The old door hums at low tide.", "Marta lifts the lantern."]
+            ),
             what="the turn's message shows the new text",
         )
         assert "edited" in fake.message(message.id).embeds[0]["footer"]["text"]
@@ -58,4 +60,51 @@ async def test_an_edited_turn_shows_its_new_text_and_history(
         text = page.embeds[0]["description"]
         assert "The old door hums at low tide." in text
         assert "(edited once)" in text and "The door hums at low tide." in text
+    assert_discord_rules_kept(fake)
+
+
+async def test_a_fork_opens_a_thread_with_the_story_so_far(
+    fake_discord: FakeDiscord, tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    fake = fake_discord
+    club = fake.private_channel("club", readers=("alice",))
+    async with story_bot(fake, bot_settings(fake, tmp_path / "t.db", tiny_checkpoint)) as bot:
+        options = {"title": "Tide", "genre": "mystery"}
+        await answered(await fake.slash("alice", "general", "story", "start", options=options))
+        [thread] = fake.threads("general")
+        ids = []
+        for text in ("The door hums.", "Marta lifts the lantern.", "Something answers."):
+            wrote = await fake.slash("alice", thread, "story", "write", options={"text": text})
+            ids += turn_ids((await answered(wrote))[0])
+
+        forked = await fake.slash("bob", thread, "story", "fork", options={"at": ids[1]})
+        [said] = await answered(forked)
+        assert f"at turn #{ids[1]}" in said.content
+        [_, fork_thread] = fake.threads("general")
+        await fake.wait_until(
+            lambda: (
+                shown_turns(fake, fork_thread) == ["The door hums.", "Marta lifts the lantern."]
+            ),
+            what="the story so far in the fork's thread",
+        )
+        card = fake.messages(fork_thread)[0]
+        # Discord shows an escaped "\\#" as "#".
+        assert 'Forked from story #1 "Tide"' in card.content.replace("\\", "")
+        assert card.embeds[0]["author"]["name"] == "Forked story"
+        assert len(shown_turns(fake, thread)) == 3
+
+        show = await fake.slash("alice", thread, "story", "show")
+        [page] = await answered(show)
+        assert "Forks: story #2." in page.embeds[0]["description"].replace("\\", "")
+
+        secret = {"title": "Secret Garden", "genre": "mystery"}
+        await answered(await fake.slash("alice", club, "story", "start", options=secret))
+        [club_thread] = fake.threads(club)
+        hidden = {"text": "The key is under the third stone."}
+        await answered(await fake.slash("alice", club_thread, "story", "write", options=hidden))
+        stories = (await bot.engine.list_stories(fake.guild.id)).stories
+        [private] = [s for s in stories if s.title == "Secret Garden"]
+        refused = await fake.slash("bob", "general", "story", "fork", options={"story": private.id})
+        assert f"There is no story with id {private.id} here" in await refusal(refused)
+        assert len(fake.threads("general")) == 2
     assert_discord_rules_kept(fake)

@@ -11,6 +11,7 @@ from storage.sqlite import SqliteStorage
 from storage.sqlite.characters import SqliteCharacterRepository
 from storage.sqlite.edits import SqliteEditRepository
 from storage.sqlite.feedback import SqliteFeedbackRepository
+from storage.sqlite.forks import SqliteForkRepository
 from storage.sqlite.guilds import SqliteGuildRepository
 from storage.sqlite.inflight import SqliteInflightRepository
 from storage.sqlite.lore import SqliteLoreRepository
@@ -32,6 +33,7 @@ PAIRS = [
     (repositories.InflightRepository, SqliteInflightRepository),
     (repositories.LoreRepository, SqliteLoreRepository),
     (repositories.EditRepository, SqliteEditRepository),
+    (repositories.ForkRepository, SqliteForkRepository),
     (repositories.Storage, SqliteStorage),
 ]
 
@@ -70,6 +72,7 @@ async def test_storage_attributes_are_the_sqlite_repositories(storage: SqliteSto
         "inflight",
         "lore",
         "edits",
+        "forks",
     }
     for name, protocol_name in promised.items():
         assert type(getattr(storage, name)) is implementations[protocol_name]
