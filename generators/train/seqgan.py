@@ -43,6 +43,7 @@ from generators.models.seqgan import (
 )
 from generators.text.corpus import CorpusReport
 from generators.text.tokenizer import TextTokenizer
+from generators.train import state_folder
 from generators.train.curves import read_metrics
 from generators.train.prepare import prepare_corpus
 from generators.train.seqgan_data import make_oracle, mean_nll, nll_oracle, sentence_ids
@@ -556,10 +557,10 @@ class AdversarialRun:
         )
 
     def save(self) -> None:
-        """Models, optimizers, random generators and position; written to a temporary folder
-        and renamed, so a run killed while saving resumes from the previous state."""
-        tmp = self.out_dir / "state.tmp"
-        tmp.mkdir(parents=True, exist_ok=True)
+        """Models, optimizers, random generators and position, swapped in crash-safely
+        (`state_folder`): a run killed while saving resumes from the previous state. The
+        manifest's step is the save time in nanoseconds, so the newest complete save wins."""
+        tmp = state_folder.staging(self.state_dir)
         tensors: dict[str, torch.Tensor] = {}
         for prefix, module in (
             ("generator", self.generator),
@@ -581,11 +582,11 @@ class AdversarialRun:
         tensors["rng.torch"] = torch.get_rng_state()
         save_file(tensors, str(tmp / "state.safetensors"))
         (tmp / "state.json").write_text(json.dumps(meta))
-        if self.state_dir.exists():
-            shutil.rmtree(self.state_dir)
-        tmp.rename(self.state_dir)
+        state_folder.write_manifest(tmp, time.time_ns())
+        state_folder.publish(tmp, self.state_dir)
 
     def load(self) -> bool:
+        state_folder.recover(self.state_dir)
         if not (self.state_dir / "state.json").exists():
             return False
         meta = json.loads((self.state_dir / "state.json").read_text())
