@@ -19,6 +19,7 @@ from bot.errors import InvalidInput
 from bot.render_privacy import DELETE_WARNING, delete_text, export_text, style_choice_text
 from bot.story import StoryEngine
 from bot.story.books import FORMATS
+from bot.story.lore_results import LoreScope, LoreView
 from bot.story.results import TurnView
 from storage.models import ANY_CATEGORY, TERMINAL_GUILD_ID
 
@@ -560,6 +561,152 @@ async def character_export(session: Session, cmd: Command) -> Any:
         return card
     path = await asyncio.to_thread(write_file, target, card.data)
     return f"Saved {card.character.name} as a Character Card V2 to {path}."
+
+
+# --- /lore, /story memory -------------------------------------------------------------------
+
+
+def _lore_scope(cmd: Command) -> LoreScope:
+    scope = cmd.options.get("scope", "story")
+    if scope not in ("story", "server"):
+        raise InvalidInput("scope is story or server.")
+    return "server" if scope == "server" else "story"
+
+
+def _lore_lines(entry: LoreView) -> str:
+    when = "always" if entry.constant else f"keys: {', '.join(entry.keys) or 'none'}"
+    status = f" [{entry.status}]" if entry.status else ""
+    return f"{entry.name} ({entry.scope}, priority {entry.priority}; {when}){status}: {entry.text}"
+
+
+@command("story memory", "memory [text]", "show the story's memory, or set it (clear: -)")
+async def story_memory(session: Session, cmd: Command) -> Any:
+    text = " ".join(cmd.words).strip()
+    if not text:
+        shown = await session.engine.memory_show(session.channel_id)
+        return f"Memory: {shown.text or '(empty)'}"
+    result = await session.engine.memory_set(
+        session.channel_id, session.user_id, "" if text == "-" else text, is_moderator=True
+    )
+    return "\n".join([f"Memory: {result.text or '(empty)'}", *result.notices])
+
+
+@command(
+    "lore add",
+    "add name:<name> keys:<a, b> [always:yes] [priority:N] [scope:story|server] <text>",
+    "add a lore entry",
+    "name keys always priority scope text",
+    "text",
+)
+async def lore_add(session: Session, cmd: Command) -> Any:
+    result = await session.engine.lore_add(
+        session.guild_id,
+        session.channel_id,
+        session.user_id,
+        cmd.options.get("name", ""),
+        cmd.options.get("keys", ""),
+        cmd.options.get("text") or " ".join(cmd.words),
+        constant=flag(cmd.options.get("always"), "always"),
+        priority=cmd.options.get("priority", "100"),
+        scope=_lore_scope(cmd),
+        is_moderator=True,
+    )
+    return "\n".join([_lore_lines(result.entry), *result.notices])
+
+
+@command(
+    "lore edit",
+    "edit <name> [rename:<name>] [keys:<a, b>] [always:yes|no] [priority:N] [text:<text>]",
+    "change a lore entry",
+    "rename keys always priority text",
+)
+async def lore_edit(session: Session, cmd: Command) -> Any:
+    changes: dict[str, object] = {
+        key: cmd.options[key] for key in ("keys", "priority", "text") if key in cmd.options
+    }
+    if "rename" in cmd.options:
+        changes["name"] = cmd.options["rename"]
+    if "always" in cmd.options:
+        changes["constant"] = flag(cmd.options["always"], "always")
+    result = await session.engine.lore_edit(
+        session.guild_id,
+        session.channel_id,
+        session.user_id,
+        name_argument(cmd, "lore entry to change"),
+        is_moderator=True,
+        **changes,
+    )
+    return "\n".join([_lore_lines(result.entry), *result.notices])
+
+
+@command("lore remove", "remove <name>", "remove a lore entry")
+async def lore_remove(session: Session, cmd: Command) -> Any:
+    removed = await session.engine.lore_remove(
+        session.guild_id,
+        session.channel_id,
+        session.user_id,
+        name_argument(cmd, "lore entry to remove"),
+        is_moderator=True,
+    )
+    return f"Removed {removed.name} from the {removed.scope} lore."
+
+
+@command("lore show", "show <name>", "show a lore entry")
+async def lore_show(session: Session, cmd: Command) -> Any:
+    name = name_argument(cmd, "lore entry to show")
+    return _lore_lines(
+        (await session.engine.lore_show(session.guild_id, session.channel_id, name)).entry
+    )
+
+
+@command("lore list", "list", "the memory and lore here, and what the next turn reads")
+async def lore_list(session: Session, cmd: Command) -> Any:
+    listing = await session.engine.lore_list(session.guild_id, session.channel_id)
+    lines = [f"Memory: {listing.memory or '(empty)'}"] if listing.story_id is not None else []
+    lines += [_lore_lines(entry) for entry in listing.entries] or ["No lore entries yet."]
+    if listing.characters_left_out:
+        lines.append(
+            f"Characters left out (over the budget): {', '.join(listing.characters_left_out)}"
+        )
+    return "\n".join(lines)
+
+
+@command(
+    "lore import",
+    "import <file.json> [scope:story|server]",
+    "import SillyTavern World Info",
+    "scope",
+)
+async def lore_import(session: Session, cmd: Command) -> Any:
+    if not cmd.words:
+        raise InvalidInput("Say which lorebook file to import.")
+    data = await asyncio.to_thread(read_file, " ".join(cmd.words))
+    result = await session.engine.lore_import(
+        session.guild_id,
+        session.channel_id,
+        session.user_id,
+        data,
+        scope=_lore_scope(cmd),
+        is_moderator=True,
+    )
+    line = f"Imported: {result.added} new, {result.replaced} replaced, {result.skipped} skipped."
+    return "\n".join([line, *result.notices])
+
+
+@command(
+    "lore export",
+    "export <file.json> [scope:story|server]",
+    "save a lorebook as World Info",
+    "scope",
+)
+async def lore_export(session: Session, cmd: Command) -> Any:
+    if not cmd.words:
+        raise InvalidInput("Say which file to write.")
+    exported = await session.engine.lore_export(
+        session.guild_id, session.channel_id, scope=_lore_scope(cmd)
+    )
+    path = await asyncio.to_thread(write_file, " ".join(cmd.words), exported.data)
+    return f"Saved {exported.count} lore entries as SillyTavern World Info to {path}."
 
 
 # --- /style, /mod -------------------------------------------------------------------------
