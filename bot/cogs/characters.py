@@ -61,7 +61,7 @@ class CharacterCog(
         actor = Actor.of(interaction)
         found = await self.engine.character_show(actor.guild_id, name, actor.user_id)
         character = found.character
-        if character.owner_id != actor.user_id and not actor.is_moderator:
+        if character.owner_id != actor.user_id and not actor.is_guild_moderator:
             raise PermissionDenied(
                 f'"{character.name}" belongs to someone else; only they or a moderator can '
                 "change it."
@@ -82,7 +82,7 @@ class CharacterCog(
                 actor.guild_id,
                 actor.user_id,
                 character.name,
-                is_moderator=actor.is_moderator,
+                is_moderator=actor.is_guild_moderator,
                 **changes,
             )
             await reply(submitted, sheet_messages(result.character, *result.notices), private=True)
@@ -110,7 +110,7 @@ class CharacterCog(
     async def delete(self, interaction: discord.Interaction, name: Range[str, 1, 100]) -> None:
         actor = Actor.of(interaction)
         result = await self.engine.character_delete(
-            actor.guild_id, actor.user_id, name, is_moderator=actor.is_moderator
+            actor.guild_id, actor.user_id, name, is_moderator=actor.is_guild_moderator
         )
         await reply(interaction, [Out(content=f"Deleted **{result.name}**.")], private=True)
 

@@ -35,7 +35,7 @@ class Editing(EngineCore):
     ) -> TurnView:
         """The turn as it reads now, if the caller may edit it (to fill an edit form);
         refused with the reason otherwise."""
-        turn, _ = await self._editable(turn_id, user_id, is_moderator, guild_id, place_id)
+        turn, _ = await self._editable_turn(turn_id, user_id, is_moderator, guild_id, place_id)
         return await self._view(turn)
 
     @user_errors
@@ -52,7 +52,7 @@ class Editing(EngineCore):
     ) -> EditResult:
         """Replace a kept turn's text, moderated like a written turn; the old text goes to the
         turn's history."""
-        turn, story = await self._editable(turn_id, user_id, is_moderator, guild_id, place_id)
+        turn, story = await self._editable_turn(turn_id, user_id, is_moderator, guild_id, place_id)
         cleaned = clean_text(text, self.options.max_turn_chars)
         rules = await self.guard.rules(story.guild_id)
         checked = self.guard.check(cleaned.text, rules)
@@ -78,7 +78,7 @@ class Editing(EngineCore):
             notices=tuple(notices),
         )
 
-    async def _editable(
+    async def _editable_turn(
         self,
         turn_id: int,
         user_id: int,

@@ -5,10 +5,11 @@ not from a Manage Messages overwrite in one channel."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bot_harness import answered, assert_discord_rules_kept, bot_settings, refusal, story_bot
-from fakediscord import FakeDiscord
+from fakediscord import FakeDiscord, Upload
 
 MANAGE_MESSAGES = 1 << 13
 
@@ -68,4 +69,16 @@ async def test_manage_messages_in_one_channel_is_not_server_moderation(
         paused = await fake.slash("bob", thread, "story", "pause")
         [card] = await answered(paused)
         assert "is paused" in card.content
+
+        card_file = {"spec": "chara_card_v2", "data": {"name": "Pip", "description": "A seal."}}
+        upload = Upload("pip.json", json.dumps(card_file).encode(), "application/json")
+        await answered(
+            await fake.slash("alice", "general", "character", "import", options={"card": upload})
+        )
+        pip = {"name": "Pip"}
+        taken = await fake.slash("bob", "general", "character", "delete", options=pip)
+        assert "belongs to someone else" in await refusal(taken)
+        removed = await fake.slash("mia", "stories", "character", "delete", options=pip)
+        [gone] = await answered(removed)
+        assert gone.content == "Deleted **Pip**."
     assert_discord_rules_kept(fake)
