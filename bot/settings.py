@@ -125,6 +125,8 @@ class ServiceSection(Section):
     """Threads for twists, style leads, embeddings and moderation beside the batch."""
     side_queue: int = Field(default=32, ge=0)
     """Side work waiting for a thread before more is refused (503)."""
+    moderation_level: ModerationLevel = "teen"
+    """The level of the OpenAI-compatible endpoints (a request may ask for a stricter one)."""
 
 
 class ModerationSection(Section):

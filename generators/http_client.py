@@ -11,7 +11,7 @@ import asyncio
 import email.utils
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
@@ -188,7 +188,7 @@ class HttpGenerator:
         return _parse(_EMBEDDED, response)
 
     async def list_models(self) -> list[ModelInfo]:
-        return _parse(_MODELS, await self._call("GET", "/v1/models"))
+        return _parse(_MODELS, await self._call("GET", "/v1/models"), unwrap=_talewright_models)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -299,9 +299,19 @@ class HttpGenerator:
         return random.uniform(ceiling / 2, ceiling)
 
 
-def _parse(adapter: TypeAdapter[T], response: httpx.Response) -> T:
+def _talewright_models(data: Any) -> Any:
+    """/v1/models in OpenAI's shape carries each model's ModelInfo under `talewright`; older
+    services answer the bare list."""
+    if isinstance(data, dict) and isinstance(data.get("data"), list):
+        return [m.get("talewright", m) if isinstance(m, dict) else m for m in data["data"]]
+    return data
+
+
+def _parse(
+    adapter: TypeAdapter[T], response: httpx.Response, unwrap: Callable[[Any], Any] = lambda d: d
+) -> T:
     try:
-        return adapter.validate_python(response.json())
+        return adapter.validate_python(unwrap(response.json()))
     except (ValidationError, ValueError) as exc:
         raise GeneratorUnavailable(
             f"{response.request.url} sent a malformed answer: {exc}"

@@ -3,7 +3,8 @@
 POST /v1/generate  GenerateRequest -> GenerateResponse
 POST /v1/moderate  ModerateRequest -> ModerationVerdict
 POST /v1/embed     EmbedRequest -> EmbedResponse (sentence VAE vectors; 404 without a VAE)
-GET  /v1/models    the loaded checkpoints (ModelInfo)
+GET  /v1/models    the loaded checkpoints, OpenAI's shape: each ModelInfo under `talewright`
+POST /v1/completions, /v1/chat/completions  OpenAI-compatible (generators.service.openai_api)
 GET  /healthz      the process answers
 GET  /readyz       models loaded, worker running, queue not full (503 otherwise)
 GET  /metrics      Prometheus text
@@ -15,10 +16,10 @@ with `protect_probes`); see generators.service.auth.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
 import torch
 from fastapi import FastAPI, Request
@@ -29,7 +30,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from generators.api_keys import read_api_key
-from generators.errors import GeneratorError, GeneratorTimeout, GeneratorUnavailable
+from generators.errors import GeneratorError, GeneratorUnavailable
 from generators.latent import LatentTools, load_latent
 from generators.moderation import Moderator
 from generators.registry import ModelRegistry
@@ -40,6 +41,7 @@ from generators.schemas import (
     GenerateResponse,
     ModelInfo,
     ModerateRequest,
+    ModerationLevel,
     ModerationVerdict,
 )
 from generators.service.auth import PROBES, ApiKeyMiddleware, check_exposure
@@ -47,6 +49,7 @@ from generators.service.body_limit import BodyLimitMiddleware, BodyTooLarge, bod
 from generators.service.generation import GenerationService
 from generators.service.loading import load_registry, resolve_device, serving_autocast
 from generators.service.metrics import CONTENT_TYPE, ServiceMetrics
+from generators.service.openai_api import mount_openai
 from generators.service.responses import (
     ClientDisconnected,
     client_disconnected,
@@ -56,14 +59,16 @@ from generators.service.responses import (
 )
 from generators.service.scheduler import Scheduler
 from generators.service.sidework import SideWork
+from generators.service.waiting import until_disconnect
 
-T = TypeVar("T")
 ENDPOINTS = frozenset(
     {
         "/v1/generate",
         "/v1/moderate",
         "/v1/embed",
         "/v1/models",
+        "/v1/completions",
+        "/v1/chat/completions",
         "/healthz",
         "/readyz",
         "/metrics",
@@ -95,6 +100,7 @@ class ServiceConfig(Protocol):
     side_workers: int
     side_queue: int
     max_body_bytes: int
+    moderation_level: ModerationLevel
 
 
 def create_app(
@@ -180,9 +186,18 @@ def create_app(
         work = _service(request).embed(body)
         return await until_disconnect(request, work, settings.request_deadline_s)
 
-    @app.get("/v1/models", response_model=list[ModelInfo])
-    async def models(request: Request) -> list[ModelInfo]:
-        return _service(request).models()
+    def loaded_models() -> list[ModelInfo]:
+        service = getattr(app.state, "service", None)
+        if service is None:
+            raise GeneratorUnavailable("the service is starting")
+        return service.models()
+
+    mount_openai(
+        app,
+        level=settings.moderation_level,
+        deadline_s=settings.request_deadline_s,
+        models=loaded_models,
+    )
 
     @app.get("/healthz")
     async def healthz() -> dict:
@@ -221,29 +236,6 @@ def _service(request: Request) -> GenerationService:
     if service is None:
         raise GeneratorUnavailable("the service is starting")
     return service
-
-
-async def until_disconnect(request: Request, work: Coroutine[Any, Any, T], deadline_s: float) -> T:
-    """Await `work`, cancelling it (and so freeing its rows) when the client disconnects or the
-    deadline passes."""
-    task = asyncio.ensure_future(work)
-    gone = asyncio.ensure_future(_disconnected(request))
-    try:
-        async with asyncio.timeout(deadline_s):
-            await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
-        if not task.done():
-            raise ClientDisconnected
-        return task.result()
-    except TimeoutError:
-        raise GeneratorTimeout(f"the request exceeded the {deadline_s:g} s deadline") from None
-    finally:
-        gone.cancel()
-        task.cancel()
-
-
-async def _disconnected(request: Request) -> None:
-    while (await request.receive())["type"] != "http.disconnect":
-        pass
 
 
 class MetricsMiddleware:

@@ -33,6 +33,8 @@ class Job:
     finished_at: float | None = None
     sequences: list[Sequence] = field(default_factory=list)
     cancelled: bool = False
+    progress: asyncio.Queue[list[list[int]]] | None = None
+    """For a streamed request: after every step, each candidate's tokens so far."""
 
     @property
     def n(self) -> int:
@@ -61,6 +63,14 @@ class Job:
             )
             for seed in self.prepared.seeds
         ]
+
+    def report_progress(self) -> None:
+        """Post a copy of each candidate's tokens to `progress` (worker thread, after a step)."""
+        if self.progress is None:
+            return
+        snapshot = [list(s.tokens) for s in self.sequences]
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is reading any more
+            self.loop.call_soon_threadsafe(self.progress.put_nowait, snapshot)
 
     def settle(self, result: list[Sequence] | None = None, error: BaseException | None = None):
         """Hand the outcome to the event loop (callable from any thread)."""

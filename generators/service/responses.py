@@ -48,6 +48,14 @@ def error_body(code: str, detail: str, **extra) -> dict:
     return {"error": code, "detail": detail, **extra}
 
 
+def status_of(exc: GeneratorError) -> tuple[int, str]:
+    """The HTTP status and error code a generator failure is answered with."""
+    for kind, status, code in _STATUS:
+        if isinstance(exc, kind):
+            return status, code
+    return 500, "internal"
+
+
 async def generator_error(request: Request, exc: Exception) -> Response:
     for kind, status, code in _STATUS:
         if isinstance(exc, kind):

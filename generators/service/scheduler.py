@@ -185,12 +185,15 @@ class Scheduler:
     def _step(self, batch: LiveBatch) -> None:
         self.metrics.batch_size.observe(len(batch))
         rows = len(batch)
+        streamed = {job for job in batch.jobs if job.progress is not None}
         try:
             done = batch.step()
         except Exception:
             log.exception("a batched step failed; retrying its requests one by one")
             done = self._isolate(batch)
         self.metrics.count_tokens(rows)
+        for job in streamed:
+            job.report_progress()
         now = time.perf_counter()
         for job in done:
             job.finished_at = now

@@ -201,7 +201,8 @@ def test_the_service_embeds_and_plans_twists(service, tools):
         candidates = answer.json()["candidates"]
         assert len(candidates) == 4
         assert all(len(c["latent"]) == tools.latent_dim for c in candidates)
-        families = {m["family"] for m in http.get("/v1/models").json()}
+        listed = http.get("/v1/models").json()["data"]
+        families = {m["talewright"]["family"] for m in listed}
         assert families == {"lstm", "vae"}
         assert "talewright_twist_seconds_count 1.0" in http.get("/metrics").text
 

@@ -48,7 +48,9 @@ def test_a_seed_gives_the_same_text_twice(http):
 
 
 def test_models_health_and_readiness(http):
-    models = http.get("/v1/models").json()
+    listed = http.get("/v1/models").json()
+    assert listed["object"] == "list"
+    models = [m["talewright"] for m in listed["data"]]
     assert [m["id"] for m in models] == ["tiny", "tiny-1"]
     assert [m["default"] for m in models] == [True, False]
     assert models[0]["family"] == "lstm" and models[0]["vocab_size"] > 0
