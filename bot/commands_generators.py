@@ -25,8 +25,8 @@ def _print(result: dict[str, Any], fmt: str) -> None:
 def _eval(args: argparse.Namespace) -> int:
     from generators.eval import evaluate_checkpoint_on_text, evaluate_samples
 
-    if args.text is None and not args.samples:
-        print("error: give --text FILE and/or --samples N", file=sys.stderr)
+    if args.text is None and not args.samples and not args.continuations:
+        print("error: give --text FILE, --samples N and/or --continuations", file=sys.stderr)
         return 2
     result: dict[str, Any] = {}
     try:
@@ -37,11 +37,28 @@ def _eval(args: argparse.Namespace) -> int:
         if args.samples:
             data = Path(args.data) if args.data else None
             result.update(evaluate_samples(Path(args.checkpoint), args.samples, data, args.seed))
+        if args.continuations:
+            result.update(_continuations(args))
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _print(result, args.format)
     return 0
+
+
+def _continuations(args: argparse.Namespace) -> dict[str, Any]:
+    """The story-continuation benchmark, flattened to `group.measure` keys for the table."""
+    from generators.evaluation.continuations import run_benchmark
+
+    data = Path(args.data)
+    if not data.is_dir():
+        raise ValueError(f"--continuations needs the corpus; {data} is not a folder")
+    report = run_benchmark(Path(args.checkpoint), data, per_group=args.n, seed=args.seed)
+    flat: dict[str, Any] = {"rerank": report["rerank"]}
+    for group, values in report["groups"].items():
+        flat.update({f"{group}.{key}": value for key, value in values.items()})
+    flat.update(report["control"])
+    return flat
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -123,6 +140,14 @@ def add_generator_commands(sub: argparse._SubParsersAction) -> None:
         "--data",
         default="../shared/data",
         help="corpus folder for the genre classifier (control accuracy)",
+    )
+    evaluate.add_argument(
+        "--continuations",
+        action="store_true",
+        help="continue validation stories as the bot would and measure how they follow them",
+    )
+    evaluate.add_argument(
+        "--n", type=int, default=30, help="validation stories per group for --continuations"
     )
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--format", choices=["json", "table"], default="table")

@@ -59,6 +59,8 @@ CUT_SHARE = 0.55
 TRUTH_SENTENCES = 2
 CONTEXT_TURNS = 50
 DISTRACTORS = 4
+SAMPLE_STORY_CHARS = 1500
+"""How much of each story the report keeps beside its continuations (for a blind reader)."""
 GROUPS = ("children", "books")
 
 
@@ -208,9 +210,11 @@ def generate_continuations(
 
 
 def _other(items: Sequence[Item], index: int, rng: random.Random) -> Item:
-    """Another item of the same group (the shuffled baseline and the distractors)."""
+    """Another item of the same group (the shuffled baseline), or of any group when the
+    group has no other."""
     same = [j for j, it in enumerate(items) if it.group == items[index].group and j != index]
-    return items[rng.choice(same)]
+    others = same or [j for j in range(len(items)) if j != index] or [index]
+    return items[rng.choice(others)]
 
 
 def text_measures(continuation: str, item: Item) -> dict[str, float]:
@@ -258,15 +262,22 @@ def next_sentence_ranking(
     score: Callable[[Item, list[str]], list[float]], items: Sequence[Item], seed: int
 ) -> dict[str, float]:
     """Share of items whose true next sentence the scorer puts above `DISTRACTORS` next
-    sentences of other documents of the same group."""
+    sentences of other documents of the same group (fewer where the group has fewer)."""
     rng = random.Random(seed + 1)
     hits: dict[str, list[bool]] = {g: [] for g in GROUPS}
     for index, item in enumerate(items):
         true_next = split_sentences(item.truth)[0]
-        others = set()
-        while len(others) < DISTRACTORS:
-            others.add(split_sentences(_other(items, index, rng).truth)[0])
-        candidates = [true_next, *sorted(others)]
+        pool = sorted(
+            {
+                split_sentences(other.truth)[0]
+                for j, other in enumerate(items)
+                if j != index and other.group == item.group
+            }
+            - {true_next}
+        )
+        if not pool:
+            continue
+        candidates = [true_next, *rng.sample(pool, min(DISTRACTORS, len(pool)))]
         scores = score(item, candidates)
         hits[item.group].append(max(range(len(scores)), key=scores.__getitem__) == 0)
     return {g: sum(h) / len(h) for g, h in hits.items() if h}
@@ -385,10 +396,12 @@ def run_benchmark(
         "samples": [
             {
                 "group": g.item.group,
-                "story_end": g.item.story[-400:],
+                "genre": g.item.genre,
+                "story_end": g.item.story[-SAMPLE_STORY_CHARS:],
                 "model": g.text,
                 "true": g.item.truth,
             }
             for g in generated
         ],
+        "mood_samples": [{"mood_asked": g.mood_asked, "model": g.text} for g in mooded],
     }

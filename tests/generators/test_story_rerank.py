@@ -218,3 +218,50 @@ def test_token_bias_shifts_only_its_rows_and_tokens(served):
     assert float(out[1, target] - out[0, target]) == pytest.approx(2.0)
     others = [i for i in range(raw.size(1)) if i != target and torch.isfinite(out[0, i])]
     assert torch.equal(out[0, others], out[1, others])
+
+
+@pytest.mark.slow
+def test_eval_continuations_reports_every_measure(tiny_checkpoint, tiny_corpus_dir, capsys):
+    import json
+
+    from bot.cli import main
+
+    code = main(
+        [
+            "eval",
+            str(tiny_checkpoint),
+            "--continuations",
+            "--n",
+            "4",
+            "--data",
+            str(tiny_corpus_dir),
+            "--format",
+            "json",
+        ]
+    )
+    assert code == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["rerank"] == "story"
+    for key in (
+        "model_content_overlap",
+        "true_content_overlap",
+        "shuffled_content_overlap",
+        "model_name_reuse",
+        "model_new_name",
+        "model_parroting_4",
+        "context_gain",
+        "next_sentence_ranking",
+        "model_distinct_2",
+    ):
+        assert f"children.{key}" in report, key
+    assert 0.0 <= report["mood_control_accuracy"] <= 1.0
+    assert 0.0 <= report["genre_control_accuracy"] <= 1.0
+
+
+def test_eval_continuations_without_a_corpus_is_a_clear_error(tiny_checkpoint, tmp_path, capsys):
+    from bot.cli import main
+
+    missing = tmp_path / "nowhere"
+    code = main(["eval", str(tiny_checkpoint), "--continuations", "--data", str(missing)])
+    assert code == 2
+    assert "needs the corpus" in capsys.readouterr().err
