@@ -43,6 +43,8 @@ async def load_generator(settings: Settings, moderator: Moderator) -> Generator:
             retries=section.retries,
             api_key=read_api_key(section.api_key, section.api_key_file, "generator"),
         )
+    if section.mode == "openai":
+        return openai_generator(settings, moderator)
     missing = [m for path in section.checkpoints if (m := missing_model_message(path))]
     if missing:
         log.warning("model turns are unavailable: %s", "; ".join(missing))
@@ -62,6 +64,25 @@ async def load_generator(settings: Settings, moderator: Moderator) -> Generator:
         prompt_budget=section.prompt_budget,
         max_regenerations=settings.moderation.max_regenerations,
         vae=section.vae_checkpoint,
+    )
+
+
+def openai_generator(settings: Settings, moderator: Moderator) -> Generator:
+    """An OpenAI-compatible server; its answers pass this bot's moderation."""
+    from generators.openai_backend import OpenAIGenerator
+
+    section = settings.generator
+    if not section.model:
+        raise SettingsError("[generator] mode = \"openai\" needs the server's model name: model")
+    return OpenAIGenerator(
+        section.base_url,
+        section.model,
+        api_key=read_api_key(section.api_key, section.api_key_file, "generator"),
+        moderator=moderator,
+        timeout_s=section.timeout_s,
+        connect_timeout_s=section.connect_timeout_s,
+        extra_body=section.extra_body,
+        max_regenerations=settings.moderation.max_regenerations,
     )
 
 

@@ -75,7 +75,8 @@ class StorageSection(Section):
 
 
 class GeneratorSection(Section):
-    mode: Literal["in_process", "http"] = "in_process"
+    mode: Literal["in_process", "http", "openai"] = "in_process"
+    """`openai`: any OpenAI-compatible server at `base_url`, asked for `model`."""
     checkpoints: list[Path] = Field(default_factory=lambda: [DEFAULT_CHECKPOINT])
     vae_checkpoint: Path | None = VAE_CHECKPOINT
     """The sentence VAE for twists and style vectors; none there: twists from the LM alone."""
@@ -93,6 +94,13 @@ class GeneratorSection(Section):
     prompt_budget: int = Field(default=384, ge=32, le=4096)
     api_key: SecretStr | None = Field(default=None, description="the service's bearer key")
     api_key_file: Path | None = Field(default=None, description="read api_key from this file")
+    base_url: str = Field(
+        default="http://127.0.0.1:8765/v1", description="openai mode: the server's /v1 URL"
+    )
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    extra_body: dict[str, str | float | int | bool] = Field(
+        default_factory=dict, description="openai mode: more fields for every request"
+    )
 
 
 class ServiceSection(Section):

@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from generators.openai_prompt import INSTRUCTION
 from generators.schemas import (
     GENRES,
     KINDS,
@@ -208,12 +209,13 @@ def completion_story(body: CompletionRequest, configured: ModerationLevel) -> Ge
 
 def chat_story(body: ChatRequest, configured: ModerationLevel) -> GenerateRequest:
     """A chat as a story: system messages give the hints, user and assistant messages the
-    turns (a message's paragraphs each a turn, in order)."""
+    turns (a message's paragraphs each a turn, in order); a user message named `instruction`
+    (what generators.openai_prompt sends last) is no turn: the `kind` hint says what to write."""
     system = "\n".join(m.text for m in body.messages if m.role in ("system", "developer"))
     hints = read_hints(system)
     turns: list[TurnContext] = []
     for message in body.messages:
-        if message.role not in ("user", "assistant"):
+        if message.role not in ("user", "assistant") or message.name == INSTRUCTION:
             continue
         author = "model" if message.role == "assistant" else (message.name or "user")
         for part in _PARAGRAPHS.split(message.text):
