@@ -296,7 +296,6 @@ SETTLE_S = 20.0
 """How long after a restart the placeholder of a killed request may still say "thinking"."""
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 item 21: '...is thinking' left after a crash")
 async def test_a_request_killed_mid_turn_is_settled_after_the_restart(
     fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:

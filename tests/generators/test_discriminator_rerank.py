@@ -48,8 +48,12 @@ def judge_checkpoint(tiny_checkpoint, tmp_path_factory):
 
 
 def expected_scores(judge_checkpoint, texts: list[str]) -> list[float]:
+    """The judge's own scores, which must tell the candidates apart: otherwise a reranker that
+    ignored the discriminator (a constant score) would match them within the tolerance."""
     loaded = load_checkpoint(judge_checkpoint)
-    return score_texts(loaded.extras["discriminator"].float(), loaded.tokenizer, texts)
+    scores = score_texts(loaded.extras["discriminator"].float(), loaded.tokenizer, texts)
+    assert len(set(texts)) > 1 and max(scores) - min(scores) > 5e-3, scores
+    return scores
 
 
 def test_the_service_ranks_by_a_loaded_discriminator(tiny_checkpoint, judge_checkpoint):

@@ -142,9 +142,16 @@ def test_planned_twists_are_ranked_and_carry_latents(planner, served):
     for c in candidates:
         assert c.latent is not None and len(c.latent) == planner.encoder.latent_dim
         assert c.text.strip()
-    names = story_names(zorbo_context(), LEXICON)
-    if any(mentions_in_play(c.text, names) for c in candidates):
-        assert mentions_in_play(candidates[0].text, names)
+
+
+def test_a_twist_naming_the_character_wins_within_the_margin(planner):
+    """Between two fluent twists, the one that names the character in play comes first (the
+    planned twists above may or may not name anyone, so the ranking is checked here)."""
+    plain = Candidate(text="Suddenly a dark cloud covered the whole park.", score=-2.0)
+    named = Candidate(text="Suddenly Zorbo saw a dark cloud over the park.", score=-2.1)
+    ranked = planner.rank(zorbo_context(), [plain, named])
+    assert ranked[0].text == named.text
+    assert mentions_in_play(ranked[0].text, story_names(zorbo_context(), LEXICON))
 
 
 def test_twists_are_seeded_and_rerolls_differ(planner, served):
