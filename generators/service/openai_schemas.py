@@ -56,6 +56,8 @@ class OpenAIRequest(BaseModel):
     stream_options: dict | None = None
     moderation_level: ModerationLevel | None = None
     """Stricter than the service's level is honoured; looser is not."""
+    min_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
+    """Talewright's own: write at least this many tokens (the bench asks for exact lengths)."""
 
     @field_validator("stop")
     @classmethod
@@ -82,6 +84,8 @@ class OpenAIRequest(BaseModel):
         if wanted is not None:
             fields["max_tokens"] = min(wanted, MAX_TOKENS)
             fields["min_tokens"] = min(8, fields["max_tokens"])
+        if self.min_tokens is not None:
+            fields["min_tokens"] = min(self.min_tokens, fields.get("max_tokens", 60))
         if self.temperature is not None:
             fields["temperature"] = max(self.temperature, 0.05)
         if self.top_p is not None:
