@@ -31,6 +31,7 @@ from bot.story.locks import StoryLocks
 from bot.story.options import EngineOptions
 from bot.story.results import StoryInfo, TurnView
 from bot.story.style import StyleMemory
+from bot.story.table import pick_character, require_voice
 from bot.story.turns import current_writer, deadline, next_after, seats
 from bot.story.views import story_info, turn_view
 from generators.client import Generator
@@ -155,6 +156,18 @@ class EngineCore:
         if turn is None or story is None:
             raise UnknownTurn(f"There is no turn with id {turn_id}.")
         return turn, story
+
+    async def _voiced_character(
+        self, story: Story, participants: Sequence[Participant], name: str, user_id: int
+    ) -> Character:
+        """The character a writer means by `name`, if the table lets them write as it."""
+        linked = await self.storage.characters.list_for_story(story.id)
+        own = await self.storage.characters.get_by_name(story.guild_id, name, owner_id=user_id)
+        character = pick_character(name, user_id, own, linked)
+        if character is None:
+            character = await self._find_character(story.guild_id, name)
+        require_voice(character, user_id, participants, linked)
+        return character
 
     async def _find_character(
         self, guild_id: int, name: str, user_id: int | None = None

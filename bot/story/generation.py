@@ -9,7 +9,7 @@ so a model that is down or slow leaves the story exactly as it was.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from bot.story.failures import user_errors
 from bot.story.guard import GuildRules
 from bot.story.lore_select import read_lore
 from bot.story.results import GenerationResult
+from bot.story.table import require_move_on
 from bot.story.text import optional_text
 from bot.story.views import FALLBACK_PARAM
 from generators.errors import GeneratorTimeout
@@ -105,7 +106,7 @@ class Generation(EngineCore):
         if kind == "dialogue":
             if not character_name or not character_name.strip():
                 raise InvalidInput("Say which character speaks, e.g. /story say Captain Mira.")
-            speaker = await self._find_character(story.guild_id, character_name, user_id)
+            speaker = await self._voiced_character(story, participants, character_name, user_id)
         topic = optional_text(theme, 300, "The poem's theme", single_line=True).text or None
         if topic:
             topic = self.guard.require(topic, rules, "The poem's theme").text
@@ -113,7 +114,7 @@ class Generation(EngineCore):
         async with self.locks.hold(story.id):
             if speaker is not None:
                 await self.storage.characters.link(story.id, speaker.id, user_id)
-            turn, kept, generated = await self._add_model_turn(story, ask, rules)
+            turn, kept, generated = await self._add_model_turn(story, ask, rules, names)
             if writer is not None:
                 story = await self._advance(story, participants, writer.seat)
         return GenerationResult(
@@ -125,12 +126,22 @@ class Generation(EngineCore):
         )
 
     async def _add_model_turn(
-        self, story: Story, ask: Ask, rules: GuildRules
+        self, story: Story, ask: Ask, rules: GuildRules, names: Mapping[int, str] | None = None
     ) -> tuple[Turn, Turn | None, Generated]:
         """Generate the next slot, then keep what it moves past and store it pending (a new
         slot: the turn is its only alternative). The caller holds the story's lock, so the
-        pending alternatives read once stay true until they are kept."""
+        pending alternatives read once stay true until they are kept. With `names` (a person
+        asking), the table's rule for moving past someone else's model turn applies first."""
         inputs = await self._model_inputs(story.id, ask.requester_id)
+        if names is not None:
+            require_move_on(
+                story,
+                inputs.pending,
+                ask.requester_id,
+                names,
+                self.clock(),
+                self.options.pending_turn_hold_s,
+            )
         pending = current_pending(inputs.pending)
         generated = await self._generate(story, ask, rules, inputs=inputs, pending=pending)
         kept, turn = await self.storage.turns.keep_and_add(

@@ -9,7 +9,6 @@ round-robin only the member holding the turn may write, and the turn then passes
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
 from typing import Any
 
 from bot.errors import (
@@ -33,14 +32,14 @@ from bot.story.results import (
     UndoResult,
     WriteResult,
 )
-from bot.story.table import pick_character, require_move_on, require_voice
+from bot.story.table import require_move_on
 from bot.story.text import clean_text, optional_text
 from bot.story.turns import current_writer, deadline, is_model, next_after, seats
 from bot.story.views import participant_view
 from generators.errors import GeneratorError
 from generators.schemas import GENRES, MOODS
 from storage.errors import Conflict, StorageError
-from storage.models import Character, Participant, Story, TurnDraft
+from storage.models import Story, TurnDraft
 
 MODES = ("free", "round_robin")
 TIMEOUT_ACTIONS = ("skip", "ai")
@@ -320,18 +319,6 @@ class Play(Generation):
             auto_kept=None if kept is None else await self._view(kept, names),
             notices=tuple(notices),
         )
-
-    async def _voiced_character(
-        self, story: Story, participants: Sequence[Participant], name: str, user_id: int
-    ) -> Character:
-        """The character a writer means by `name`, if the table lets them write as it."""
-        linked = await self.storage.characters.list_for_story(story.id)
-        own = await self.storage.characters.get_by_name(story.guild_id, name, owner_id=user_id)
-        character = pick_character(name, user_id, own, linked)
-        if character is None:
-            character = await self._find_character(story.guild_id, name)
-        require_voice(character, user_id, participants, linked)
-        return character
 
     @user_errors
     async def skip(

@@ -133,3 +133,34 @@ async def test_no_hold_is_the_old_table(storage, generator, moderator, clock) ->
     asked = await engine.ai_turn(CHANNEL, CAT, user_name="Carol")
     wrote = await engine.write(CHANNEL, BEN, "Bob", "Bob moves on.")
     assert wrote.auto_kept is not None and wrote.auto_kept.id == asked.turn.id
+
+
+# --- the same rules when a player asks the model ------------------------------------------
+
+
+async def test_asking_the_model_waits_for_someone_elses_model_turn(
+    engine: StoryEngine, clock: FakeClock
+) -> None:
+    await start_story(engine)
+    asked = await engine.ai_turn(CHANNEL, CAT, user_name="Carol")
+    clock.advance(HOLD - 1)
+    with pytest.raises(TurnInProgress, match="Carol's model turn is waiting for Keep or Reroll"):
+        await engine.ai_turn(CHANNEL, BEN, user_name="Bob")
+    still = await engine.pending(CHANNEL)
+    assert still is not None and still.id == asked.turn.id
+    mine = await engine.ai_turn(CHANNEL, CAT, user_name="Carol")
+    assert mine.auto_kept is not None and mine.auto_kept.id == asked.turn.id
+
+
+async def test_the_model_speaks_as_a_played_character_only_for_its_player(
+    engine: StoryEngine,
+) -> None:
+    await start_story(engine)
+    await engine.join(CHANNEL, CAT, "Carol")
+    await engine.character_create(GUILD, CAT, "Captain Mira")
+    await engine.cast(CHANNEL, CAT, "Captain Mira")
+    with pytest.raises(PermissionDenied, match='Carol plays "Captain Mira"'):
+        await engine.ai_turn(CHANNEL, BEN, "dialogue", "Captain Mira", user_name="Bob")
+    assert await engine.pending(CHANNEL) is None
+    line = await engine.ai_turn(CHANNEL, CAT, "dialogue", "Captain Mira", user_name="Carol")
+    assert line.turn.character_name == "Captain Mira"
