@@ -107,6 +107,44 @@ def tune(args: argparse.Namespace) -> dict:
     }
 
 
+def cost(args: argparse.Namespace) -> dict:
+    """Seconds per `/story continue` served today's way (3 candidates by log-probability, no
+    name bias) and the story way (a pool ranked by the story reranker), interleaved on the
+    same stories so that the machine's drift hits both alike."""
+    import generators.name_bias
+    from generators.client import InProcessGenerator
+    from generators.moderation import Moderator
+
+    items = load_items(args.data, args.per_group, args.seed)
+    generator = InProcessGenerator.from_checkpoints(
+        [args.checkpoint], moderator=Moderator(use_classifier=False)
+    )
+    boost = generators.name_bias.NAME_BOOST
+    times: dict[str, list[float]] = {"logprob": [], "story": []}
+
+    async def one(item, seed: int, rerank: str) -> float:
+        generators.name_bias.NAME_BOOST = boost if rerank == "story" else 0.0
+        request = continue_request(item, seed, params={"rerank": rerank})
+        started = time.perf_counter()
+        await generator.generate(request)
+        return time.perf_counter() - started
+
+    async def run() -> None:
+        for index, item in enumerate(items):
+            order = ("logprob", "story") if index % 2 else ("story", "logprob")
+            for rerank in order:
+                times[rerank].append(await one(item, args.seed + index, rerank))
+
+    asyncio.run(run())
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    return {
+        "items": len(items),
+        "median_s": medians,
+        "mean_s": {k: statistics.fmean(v) for k, v in times.items()},
+        "story_over_logprob": medians["story"] / medians["logprob"],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
@@ -118,7 +156,9 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=None, help="n of the request")
     parser.add_argument("--name-boost", type=float, default=None, help="override NAME_BOOST")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--overlap-weight", type=float, default=None, help="override it")
     parser.add_argument("--tune", action="store_true")
+    parser.add_argument("--cost", action="store_true", help="time both rerankers per request")
     parser.add_argument("--pool", type=int, default=8)
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args()
@@ -129,12 +169,21 @@ def main() -> int:
         import generators.name_bias
 
         generators.name_bias.NAME_BOOST = args.name_boost
+    if args.overlap_weight is not None:
+        from dataclasses import replace
+
+        import generators.story_rerank
+
+        weights = generators.story_rerank.STORY_WEIGHTS
+        generators.story_rerank.STORY_WEIGHTS = replace(weights, overlap=args.overlap_weight)
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
     started = time.perf_counter()
-    if args.tune:
+    if args.cost:
+        result = cost(args)
+    elif args.tune:
         result = tune(args)
     else:
         params = {}
@@ -152,8 +201,10 @@ def main() -> int:
             progress=progress,
         )
     import generators.name_bias
+    import generators.story_rerank
 
     result["name_boost"] = generators.name_bias.NAME_BOOST
+    result["story_weights"] = generators.story_rerank.STORY_WEIGHTS.__dict__
     result["seconds"] = round(time.perf_counter() - started, 1)
     text = json.dumps(result, indent=1)
     if args.out:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generators.continuation_scoring import logprobs_after
-from generators.evaluation.story_fit import mentioned, new_names, story_names
+from generators.evaluation.story_fit import content_overlap, mentioned, new_names, story_names
 from generators.pipeline import Reranker
 from generators.prompts import build_prompt
 from generators.registry import ServedModel
@@ -31,6 +31,8 @@ class StoryWeights:
     unconditional: float = 0.5
     name_bonus: float = 0.3
     new_name_penalty: float = 0.5
+    overlap: float = 0.0
+    """Times the share of the candidate's content words that the story already used."""
 
 
 STORY_WEIGHTS = StoryWeights()
@@ -44,9 +46,11 @@ def story_scores(
     served: ServedModel,
     request: GenerateRequest,
     texts: list[str],
-    weights: StoryWeights = STORY_WEIGHTS,
+    weights: StoryWeights | None = None,
 ) -> list[float]:
-    """The `story` score of each text as the next turn of `request`'s story."""
+    """The `story` score of each text as the next turn of `request`'s story (`STORY_WEIGHTS`
+    unless `weights` says otherwise)."""
+    weights = weights or STORY_WEIGHTS
     tok = served.tokenizer
     kind = request.kind if request.kind != "opening" else "continue"
     with_story = build_prompt(tok, kind, request.context)
@@ -67,6 +71,8 @@ def story_scores(
         if known and mentioned(text, known):
             value += weights.name_bonus
         value -= weights.new_name_penalty * len(new_names(text, known, story))
+        if weights.overlap:
+            value += weights.overlap * content_overlap(text, story)
         out.append(value)
     return out
 
