@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import itertools
 import json
 import statistics
@@ -157,6 +158,7 @@ def main() -> int:
     parser.add_argument("--name-boost", type=float, default=None, help="override NAME_BOOST")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--overlap-weight", type=float, default=None, help="override it")
+    parser.add_argument("--mood-weight", type=float, default=None, help="override it")
     parser.add_argument("--tune", action="store_true")
     parser.add_argument("--cost", action="store_true", help="time both rerankers per request")
     parser.add_argument("--pool", type=int, default=8)
@@ -169,13 +171,13 @@ def main() -> int:
         import generators.name_bias
 
         generators.name_bias.NAME_BOOST = args.name_boost
-    if args.overlap_weight is not None:
-        from dataclasses import replace
-
+    overrides = {"overlap": args.overlap_weight, "mood": args.mood_weight}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if overrides:
         import generators.story_rerank
 
         weights = generators.story_rerank.STORY_WEIGHTS
-        generators.story_rerank.STORY_WEIGHTS = replace(weights, overlap=args.overlap_weight)
+        generators.story_rerank.STORY_WEIGHTS = dataclasses.replace(weights, **overrides)
     if args.threads:
         import torch
 

@@ -24,6 +24,7 @@ from generators.pipeline import Reranker
 from generators.prompts import build_prompt
 from generators.registry import ServedModel
 from generators.schemas import Candidate, GenerateRequest
+from generators.text.mood import mood_of
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class StoryWeights:
     new_name_penalty: float = 0.5
     overlap: float = 0.0
     """Times the share of the candidate's content words that the story already used."""
+    mood: float = 0.0
+    """Added when the mood judge (`generators.text.mood`) files the candidate under the
+    story's mood, for stories that set one."""
 
 
 STORY_WEIGHTS = StoryWeights()
@@ -62,6 +66,7 @@ def story_scores(
     if weights.unconditional:
         scores += logprobs_after(served.model, without_story.ids, conts)
     story = story_text(request)
+    mood = request.context.mood
     known = story_names(story, [c.name for c in request.context.characters])
     out = []
     for index, text in enumerate(texts):
@@ -73,6 +78,8 @@ def story_scores(
         value -= weights.new_name_penalty * len(new_names(text, known, story))
         if weights.overlap:
             value += weights.overlap * content_overlap(text, story)
+        if weights.mood and mood and mood_of(text) == mood:
+            value += weights.mood
         out.append(value)
     return out
 

@@ -265,3 +265,21 @@ def test_eval_continuations_without_a_corpus_is_a_clear_error(tiny_checkpoint, t
     code = main(["eval", str(tiny_checkpoint), "--continuations", "--data", str(missing)])
     assert code == 2
     assert "needs the corpus" in capsys.readouterr().err
+
+
+def test_overlap_and_mood_terms_add_their_weights(served):
+    request = request_for(["The lighthouse lamp flickered over the cold harbour."])
+    request = request.model_copy(
+        update={"context": request.context.model_copy(update={"mood": "sad"})}
+    )
+    texts = ["The lighthouse lamp went dark over the harbour.", "She cried and cried, so sad."]
+    plain = story_scores(served, request, texts, StoryWeights(0.0, 0.0, 0.0))
+    overlap = story_scores(served, request, texts, StoryWeights(0.0, 0.0, 0.0, overlap=2.0))
+    assert overlap[0] - plain[0] == pytest.approx(
+        2.0 * content_overlap(texts[0], request.context.turns[0].text), abs=1e-4
+    )
+    assert overlap[0] - plain[0] > 0.5
+    assert overlap[1] == pytest.approx(plain[1], abs=1e-4)
+    mood = story_scores(served, request, texts, StoryWeights(0.0, 0.0, 0.0, mood=1.0))
+    assert mood[1] - plain[1] == pytest.approx(1.0, abs=1e-4)
+    assert mood[0] == pytest.approx(plain[0], abs=1e-4)
