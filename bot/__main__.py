@@ -73,7 +73,7 @@ def openai_generator(settings: Settings, moderator: Moderator) -> Generator:
 
     section = settings.generator
     if not section.model:
-        raise SettingsError("[generator] mode = \"openai\" needs the server's model name: model")
+        raise SettingsError('[generator] mode = "openai" needs the server\'s model name: model')
     return OpenAIGenerator(
         section.base_url,
         section.model,

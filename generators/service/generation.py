@@ -28,11 +28,11 @@ from generators.schemas import (
     Timings,
 )
 from generators.seqgan_rerank import DiscriminatorRerankers
-from generators.story_rerank import story_reranker
 from generators.service.jobs import Job
 from generators.service.metrics import ServiceMetrics
 from generators.service.scheduler import Scheduler
 from generators.service.sidework import SideWork, Ticket
+from generators.story_rerank import story_reranker
 
 EMBED_CHUNK = 8
 """Texts per embedding call: a 64 x 8,000-character request took 7 s of CPU in one call."""

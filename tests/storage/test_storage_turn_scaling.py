@@ -139,7 +139,8 @@ WRITTEN_ONCE_EXCEPT = {"state", "accepted_by", "hidden", "shown_seq"}
 """The only columns of turns that change after a turn is written (ContextCache relies on it)."""
 
 ANONYMISING = "privacy.py"
-"""Deleting a user's data rewrites bylines and clears the cache (tests/storage/test_storage_privacy.py)."""
+"""Deleting a user's data rewrites bylines and clears the cache
+(tests/storage/test_storage_privacy.py)."""
 
 
 EDITING = "edits.py"
