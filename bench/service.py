@@ -10,6 +10,12 @@ neighbours as much as the service, and CPU-normalised ones do not.
 
     .venv/bin/python bench/service.py [--checkpoint DIR] [--device auto|cpu|cuda] [--quick]
 
+With `--openai` it then measures the OpenAI-compatible endpoint on the batched server beside the
+native one, with the same work (60-token continuations, n=1, story reranking): tokens/s of
+/v1/generate, of /v1/completions and of streamed /v1/completions, and the time to the first
+streamed token, at the `--openai-concurrency` levels (default 1 and 32); `--openai-only` skips
+the batched/unbatched comparison.
+
 The checkpoint defaults to the bundled default model, else runs/lstm-default/best.
 """
 
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -143,6 +150,127 @@ async def run_level(url: str, pid: int, mode: str, concurrency: int, requests: i
     return Level(mode, concurrency, requests, tokens / wall, cuts[9], cuts[18], errors, per_cpu)
 
 
+def openai_body(index: int, stream: bool) -> dict:
+    body = {
+        "model": None,
+        "prompt": TURNS[index % len(TURNS)],
+        "max_tokens": TOKENS,
+        "min_tokens": TOKENS,
+        "n": 1,
+        "seed": index,
+        "stream": stream,
+    }
+    if stream:
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+@dataclass
+class ApiLevel:
+    api: str
+    concurrency: int
+    requests: int
+    tokens_per_s: float
+    p50_s: float
+    first_token_p50_s: float | None
+    first_token_p95_s: float | None
+    errors: int
+
+
+async def run_api_level(url: str, api: str, concurrency: int, requests: int) -> ApiLevel:
+    """Like run_level, on one API: `native`, `openai` or `openai-stream` (which also times the
+    first streamed text)."""
+    latencies: list[float] = []
+    firsts: list[float] = []
+    tokens = errors = 0
+    counter = iter(range(requests))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=3600, limits=limits) as client:
+
+        async def one(index: int) -> int:
+            if api == "native":
+                response = await client.post("/v1/generate", json=request_body(index))
+                response.raise_for_status()
+                return sum(c["tokens"] for c in response.json()["candidates"])
+            if api == "openai":
+                response = await client.post("/v1/completions", json=openai_body(index, False))
+                response.raise_for_status()
+                return response.json()["usage"]["completion_tokens"]
+            started, used = time.perf_counter(), 0
+            body = openai_body(index, True)
+            async with client.stream("POST", "/v1/completions", json=body) as response:
+                response.raise_for_status()
+                async for line in response.aiter_lines():
+                    if not line.startswith("data: {"):
+                        continue
+                    chunk = json.loads(line[6:])
+                    if started and chunk["choices"] and chunk["choices"][0]["text"]:
+                        firsts.append(time.perf_counter() - started)
+                        started = 0.0
+                    if chunk.get("usage"):
+                        used = chunk["usage"]["completion_tokens"]
+            return used
+
+        async def worker() -> None:
+            nonlocal tokens, errors
+            for index in counter:
+                started = time.perf_counter()
+                try:
+                    used = await one(index)  # not `tokens += await ...`: that loses updates
+                except httpx.HTTPError:
+                    errors += 1
+                else:
+                    tokens += used
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - started
+    first = statistics.quantiles(firsts, n=20) if len(firsts) > 1 else firsts * 19
+    return ApiLevel(
+        api,
+        concurrency,
+        requests,
+        tokens / wall,
+        statistics.median(latencies),
+        first[9] if first else None,
+        first[18] if first else None,
+        errors,
+    )
+
+
+async def measure_apis(url: str, args: argparse.Namespace) -> list[ApiLevel]:
+    levels = []
+    for concurrency in args.openai_concurrency:
+        count = max(concurrency * (1 if args.quick else 2), 4)
+        for api in ("native", "openai", "openai-stream"):
+            level = await run_api_level(url, api, concurrency, count)
+            print(f"{api} x{concurrency}: {level.tokens_per_s:.1f} tokens/s", file=sys.stderr)
+            levels.append(level)
+    return levels
+
+
+def print_api_table(levels: list[ApiLevel]) -> None:
+    print(f"\nnative and OpenAI-compatible endpoints, batched, {TOKENS}-token continuations:\n")
+    print(
+        f"{'api':<14} {'clients':>7} {'requests':>8} {'tokens/s':>8} {'p50 s':>6} "
+        f"{'first p50 s':>11} {'first p95 s':>11} {'errors':>6}"
+    )
+    native = {level.concurrency: level for level in levels if level.api == "native"}
+    for level in levels:
+        first = (
+            f"{level.first_token_p50_s:>11.3f} {level.first_token_p95_s:>11.3f}"
+            if level.first_token_p50_s is not None
+            else f"{'-':>11} {'-':>11}"
+        )
+        ratio = level.tokens_per_s / max(native[level.concurrency].tokens_per_s, 1e-9)
+        print(
+            f"{level.api:<14} {level.concurrency:>7} {level.requests:>8} "
+            f"{level.tokens_per_s:>8.1f} {level.p50_s:>6.2f} {first} {level.errors:>6}"
+            f"  ({ratio:.2f}x native; target within 10%)"
+        )
+
+
 def requests_for(concurrency: int, batching: bool, quick: bool) -> int:
     """Two waves per level (one with --quick); a serial server's throughput does not depend on
     the level, so with --quick the unbatched run is capped at 8 requests (its p95 at higher
@@ -203,22 +331,34 @@ def main() -> int:
     parser.add_argument("--max-batch", type=int, default=256, help="live sequences per step")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 128])
     parser.add_argument("--quick", action="store_true", help="one wave per level")
+    parser.add_argument("--openai", action="store_true", help="also the OpenAI endpoint")
+    parser.add_argument("--openai-only", action="store_true", help="only the OpenAI comparison")
+    parser.add_argument("--openai-concurrency", type=int, nargs="+", default=[1, 32])
     args = parser.parse_args()
     if args.checkpoint is None:
         parser.error("no default model found: pass --checkpoint DIR")
-    servers = {"batched": start_server(args, True), "unbatched": start_server(args, False)}
+    servers = {"batched": start_server(args, True)}
+    if not args.openai_only:
+        servers["unbatched"] = start_server(args, False)
+    levels, api_levels = [], []
     try:
         for process, url in servers.values():
             wait_ready(process, url)
         for _, url in servers.values():  # warm up: first calls allocate and load lazily
             httpx.post(f"{url}/v1/generate", json=request_body(0), timeout=600)
         targets = {mode: (process.pid, url) for mode, (process, url) in servers.items()}
-        levels = asyncio.run(measure(args, targets))
+        if not args.openai_only:
+            levels = asyncio.run(measure(args, targets))
+        if args.openai or args.openai_only:
+            api_levels = asyncio.run(measure_apis(targets["batched"][1], args))
     finally:
         for process, _ in servers.values():
             process.terminate()
             process.wait(60)
-    print_table(levels, args)
+    if levels:
+        print_table(levels, args)
+    if api_levels:
+        print_api_table(api_levels)
     return 0
 
 
