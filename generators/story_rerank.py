@@ -51,28 +51,31 @@ def story_scores(
     request: GenerateRequest,
     texts: list[str],
     weights: StoryWeights | None = None,
+    conditional: list[float] | None = None,
 ) -> list[float]:
     """The `story` score of each text as the next turn of `request`'s story (`STORY_WEIGHTS`
-    unless `weights` says otherwise)."""
+    unless `weights` says otherwise). `conditional`: each text's mean log-probability after
+    the story when the caller has it (the sampler's own, for its candidates), which spares
+    reading the story's prompt again."""
     weights = weights or STORY_WEIGHTS
     tok = served.tokenizer
     kind = request.kind if request.kind != "opening" else "continue"
     with_story = build_prompt(tok, kind, request.context)
-    bare = request.context.model_copy(update={"turns": []})
-    without_story = build_prompt(tok, kind, bare)
     prefix = with_story.prefix_text
     conts = [tok.encode(t[len(prefix) :] if prefix and t.startswith(prefix) else t) for t in texts]
-    scores = logprobs_after(served.model, with_story.ids, conts)
+    if conditional is None:
+        conditional = [s.mean for s in logprobs_after(served.model, with_story.ids, conts)]
+    storyless = [0.0] * len(texts)
     if weights.unconditional:
-        scores += logprobs_after(served.model, without_story.ids, conts)
+        bare = request.context.model_copy(update={"turns": []})
+        without_story = build_prompt(tok, kind, bare)
+        storyless = [s.mean for s in logprobs_after(served.model, without_story.ids, conts)]
     story = story_text(request)
     mood = request.context.mood
     known = story_names(story, [c.name for c in request.context.characters])
     out = []
     for index, text in enumerate(texts):
-        value = scores[index].mean
-        if weights.unconditional:
-            value -= weights.unconditional * scores[len(texts) + index].mean
+        value = conditional[index] - weights.unconditional * storyless[index]
         if known and mentioned(text, known):
             value += weights.name_bonus
         value -= weights.new_name_penalty * len(new_names(text, known, story))
@@ -88,6 +91,8 @@ def story_reranker(served: ServedModel) -> Reranker:
     """The reranker named `story` in `GenerationParams.rerank`, bound to one served model."""
 
     def rerank(request: GenerateRequest, candidates: list[Candidate]) -> list[float]:
-        return story_scores(served, request, [c.text for c in candidates])
+        """Candidates arrive scored by the sampler's mean log-probability after the story."""
+        texts = [c.text for c in candidates]
+        return story_scores(served, request, texts, conditional=[c.score for c in candidates])
 
     return rerank

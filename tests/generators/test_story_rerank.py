@@ -283,3 +283,19 @@ def test_overlap_and_mood_terms_add_their_weights(served):
     mood = story_scores(served, request, texts, StoryWeights(0.0, 0.0, 0.0, mood=1.0))
     assert mood[1] - plain[1] == pytest.approx(1.0, abs=1e-4)
     assert mood[0] == pytest.approx(plain[0], abs=1e-4)
+
+
+def test_the_reranker_reuses_the_samplers_conditional_score(served):
+    from generators.schemas import Candidate
+    from generators.story_rerank import story_reranker
+
+    request = request_for(["Tom had a red ball. He liked to play with it."])
+    texts = ["Tom threw the red ball.", "The sun was hot."]
+    conditional = story_scores(served, request, texts, StoryWeights(0.0, 0.0, 0.0))
+    full = story_scores(served, request, texts)
+    candidates = [Candidate(text=t, score=c) for t, c in zip(texts, conditional, strict=True)]
+    assert story_reranker(served)(request, candidates) == pytest.approx(full, abs=1e-4)
+    shifted = [Candidate(text=t, score=c + 1.0) for t, c in zip(texts, conditional, strict=True)]
+    assert story_reranker(served)(request, shifted) == pytest.approx(
+        [f + 1.0 for f in full], abs=1e-4
+    )
