@@ -23,10 +23,10 @@ from bot.errors import GeneratorBusy, GeneratorTooSlow
 PRUNE_AT = 10_000
 """Forget expired entries once a table holds this many."""
 GUILD_WINDOW_S = 60.0
+"""The guild cap on model requests counts them over this sliding window."""
 KEEPS_CLAIM = (GeneratorTooSlow, GeneratorBusy)
 """Failures that keep the claim: the model was busy, or worked until the deadline on this
 request, so an immediate retry would only add to its load."""
-"""The guild cap on model requests counts them over this sliding window."""
 
 
 MODEL_BUSY = "This server has asked the model for many turns this minute"

@@ -52,7 +52,7 @@ class Inflight:
         try:
             yield
         finally:
-            # Shielded: a request cancelled at shutdown is still told, by the next start.
+            # A request cancelled at shutdown may keep its record: the next start settles it.
             with contextlib.suppress(Exception):
                 await self.requests.remove(request_id)
 

@@ -119,7 +119,8 @@ def moderate_candidates(candidates: list[Candidate], moderator, level: str) -> l
 def rerank(
     request: GenerateRequest, candidates: list[Candidate], rerankers: dict[str, Reranker]
 ) -> list[Candidate]:
-    """Order candidates best first by the requested method (mean log-probability by default)."""
+    """Order candidates best first by the requested method (the contract's default is the
+    `story` reranker; mean log-probability when the method has no reranker here)."""
     method = request.params.rerank
     if method == "random":
         rng = random.Random(request.params.seed)

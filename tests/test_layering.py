@@ -1,4 +1,4 @@
-"""The import rules of DESIGN.md, checked on the source and in fresh interpreters.
+"""The import rules of docs/architecture.md, checked on the source and in fresh interpreters.
 
 - `bot/story`, `storage` and `generators` never import discord.
 - `storage` and `generators` never import `bot`; `generators` never imports `storage`.
