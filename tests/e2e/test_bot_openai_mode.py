@@ -1,0 +1,109 @@
+"""The real bot with `[generator] mode = "openai"` against a live `talewright serve` on loopback
+(its OpenAI-compatible endpoints, behind an API key): a story is started, continued, a
+character speaks (/story say), a twist turns it, a turn is rerolled and kept, and the database
+holds exactly what the channel shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot_harness import (
+    MODEL_WAIT_S,
+    answered,
+    assert_discord_rules_kept,
+    bot_settings,
+    shown_turns,
+    stored_turns,
+    story_bot,
+    turn_ids,
+)
+from fakediscord import FakeDiscord, Interaction, Message
+from pydantic import SecretStr
+
+from bot.settings import GeneratorSection, ServiceSection
+from generators.moderation import Moderator
+from generators.registry import ModelRegistry
+from generators.service import create_app
+from generators.service.live import LiveServer
+
+KEY = "e2e-openai-key"
+
+
+def openai_service(checkpoint: Path) -> LiveServer:
+    """`talewright serve` with the tiny checkpoint as model "tiny", behind KEY."""
+    registry = ModelRegistry("cpu")
+    registry.load(checkpoint, model_id="tiny")
+    section = ServiceSection(
+        checkpoints=[checkpoint], threads=1, vae_checkpoint=None, api_key=SecretStr(KEY)
+    )
+    return LiveServer(
+        create_app(section, registry=registry, moderator=Moderator(use_classifier=False))
+    )
+
+
+def openai_settings(fake: FakeDiscord, db: Path, checkpoint: Path, url: str):
+    settings = bot_settings(fake, db, checkpoint)
+    generator = GeneratorSection(
+        mode="openai",
+        base_url=f"{url}/v1",
+        model="tiny",
+        api_key=SecretStr(KEY),
+        max_tokens=16,
+        candidates=1,
+        timeout_s=MODEL_WAIT_S,
+    )
+    return settings.model_copy(update={"generator": generator})
+
+
+async def model_turn(fake: FakeDiscord, ix: Interaction) -> tuple[Message, int]:
+    """The turn message once it carries its turn id (streamed text may show before it)."""
+    [message] = await answered(ix)
+    await fake.wait_until(lambda: turn_ids(message), MODEL_WAIT_S, "the finished turn")
+    [turn_id] = turn_ids(message)
+    return message, turn_id
+
+
+async def test_the_bot_in_openai_mode_plays_a_story_against_talewright_serve(
+    fake_discord: FakeDiscord, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    fake = fake_discord
+    db = tmp_path / "t.db"
+    with openai_service(tiny_checkpoint) as service:
+        settings = openai_settings(fake, db, tiny_checkpoint, service.url)
+        async with story_bot(fake, settings) as bot:
+            options = {"title": "The Harbour", "genre": "children", "premise": "A lost key"}
+            await answered(await fake.slash("alice", "stories", "story", "start", options=options))
+            [thread] = fake.threads("stories")
+            await bot.engine.character_create(
+                fake.guild.id, fake.user("alice").id, "Mira", personality="brave and kind"
+            )
+            wrote = {"text": "Mira found a key by the harbour."}
+            await answered(await fake.slash("alice", thread, "story", "write", options=wrote))
+
+            told, first = await model_turn(
+                fake, await fake.slash("alice", thread, "story", "continue")
+            )
+            assert told.embeds[0]["description"].strip()
+            await fake.click("alice", told, f"tw:reroll:{first}")
+            await fake.wait_until(lambda: turn_ids(told) != [first], MODEL_WAIT_S, "a reroll")
+            [second] = turn_ids(told)
+            assert "alternative 2/2" in told.embeds[0]["footer"]["text"]
+            keep = await fake.click("alice", told, f"tw:keep:{second}")
+            await keep.wait_response()
+            assert told.components == [] and "kept by alice" in told.embeds[0]["footer"]["text"]
+
+            said = await fake.slash("alice", thread, "story", "say", options={"character": "Mira"})
+            line, _ = await model_turn(fake, said)
+            assert "Mira" in str(line.embeds[0]) and line.embeds[0]["description"].strip()
+
+            twist = await fake.slash("alice", thread, "story", "twist")
+            twisted, twist_id = await model_turn(fake, twist)
+            assert twisted.embeds[0]["description"].strip()
+            await (await fake.click("alice", twisted, f"tw:keep:{twist_id}")).wait_response()
+            [story] = (await bot.engine.list_stories(fake.guild.id)).stories
+
+        shown = shown_turns(fake, thread)
+        assert len(shown) == 4 and shown[0] == wrote["text"]
+
+        assert await stored_turns(db, story.id) == shown
+        assert_discord_rules_kept(fake)
