@@ -10,9 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tinydata import TINY_CONFIG, write_tiny_corpus
-
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from tinydata import SHARED_DATA, TINY_CONFIG, write_tiny_corpus
 
 
 @pytest.fixture(scope="session")

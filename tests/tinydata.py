@@ -10,6 +10,9 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+"""The real corpus beside the repository (CI has it); tests that need it are marked `corpus`."""
+
 NAMES = ["Lily", "Tom", "Mia", "Ben", "Sue", "Max"]
 ANIMALS = ["cat", "dog", "bird", "fish", "frog", "duck"]
 THINGS = ["ball", "kite", "hat", "cake", "book", "boat"]

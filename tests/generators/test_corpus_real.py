@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from conftest import SHARED_DATA
+from tinydata import SHARED_DATA
 
 from generators.schemas import MOODS
 from generators.text.corpus import MIN_DOCUMENT_CHARS, build_corpus, iter_raw_documents
