@@ -155,6 +155,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rerank", choices=["story", "logprob"], default=None)
     parser.add_argument("--candidates", type=int, default=None, help="n of the request")
+    parser.add_argument("--temperature", type=float, default=None)
     parser.add_argument("--name-boost", type=float, default=None, help="override NAME_BOOST")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--overlap-weight", type=float, default=None, help="override it")
@@ -193,6 +194,8 @@ def main() -> int:
             params["rerank"] = args.rerank
         if args.candidates:
             params["n"] = args.candidates
+        if args.temperature:
+            params["temperature"] = args.temperature
         result = run_benchmark(
             args.checkpoint,
             args.data,

@@ -58,9 +58,11 @@ def sampling_settings(request: GenerateRequest) -> SamplingSettings:
     )
 
 
-STORY_POOL = 6
-"""Candidates sampled for the `story` reranker to choose the request's n from: a story-aware
-choice needs a few more draws than the n it returns (measured in `bench/continuations.py`)."""
+STORY_POOL = 5
+"""Candidates sampled for the `story` reranker to choose the request's n from. A served
+continue with a pool of 5 cost 1.26x today's 3 candidates by log-probability
+(`bench/continuations.py --cost`, 16 stories interleaved; 4: 1.25x, 6: 1.57-1.68x): the
+longest of the pool sets how many steps the batch decodes."""
 
 
 def pool_size(request: GenerateRequest) -> int:
