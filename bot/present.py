@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.actor import story_bot
-from bot.render import Out, auto_kept_note, next_writer_ping, notes, turn_embed
+from bot.render import (
+    Out,
+    auto_kept_note,
+    next_writer_ping,
+    no_mentions,
+    notes,
+    turn_embed,
+    writing_text,
+)
+from bot.story.live_text import LiveTurn
 from bot.story.results import StoryInfo, TurnView
 from bot.tree import reply
 from bot.views import turn_buttons
@@ -46,6 +55,22 @@ async def show_turn(
     if sent:
         bot.board.remember(turn.id, sent[0].channel.id, sent[0].id)
     await settle(bot, auto_kept)
+
+
+def live_placeholder(interaction: discord.Interaction) -> LiveTurn:
+    """Show a model turn in the "thinking" placeholder while it is written (the engine hands
+    it moderated text, at most every 1.5 s). A failed edit only loses that glimpse; the
+    answer, or the failure's message, replaces the placeholder as it always does."""
+
+    async def show(text: str) -> None:
+        try:
+            await interaction.edit_original_response(
+                content=writing_text(text), allowed_mentions=no_mentions()
+            )
+        except discord.HTTPException as exc:
+            log.info("could not show the turn in progress: %s", exc)
+
+    return LiveTurn(show)
 
 
 async def post(bot: StoryBot, channel_id: int, outs: Sequence[Out]) -> list[discord.Message]:

@@ -201,6 +201,17 @@ def auto_kept_note(kept: TurnView | None) -> str | None:
     return f"Kept turn #{kept.id}, the alternative shown, as the story moved on."
 
 
+WRITING = "✍️ *writing…*"
+WRITING_TAIL_CHARS = 900
+"""The latest part of a turn in progress that its placeholder shows: escaped, it fits a message."""
+
+
+def writing_text(text: str) -> str:
+    """A model turn in progress, as its placeholder shows it while the model writes."""
+    tail = text if len(text) <= WRITING_TAIL_CHARS else "…" + text[-WRITING_TAIL_CHARS:]
+    return f"{WRITING}\n{escape(tail)}"
+
+
 def notes(*lines: str | None) -> str | None:
     text = "\n".join(line for line in lines if line)
     return text or None

@@ -10,6 +10,7 @@ import asyncio
 import functools
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -43,6 +44,17 @@ class Generator(Protocol):
     async def list_models(self) -> list[ModelInfo]: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class StreamingGenerator(Protocol):
+    """A generator that can also show a turn while it is written: `on_text(text so far)` is
+    awaited as the first candidate grows, and the answer is the same as `generate`'s. Callers
+    check for it with isinstance; generators without it simply answer at the end."""
+
+    async def stream(
+        self, request: GenerateRequest, on_text: Callable[[str], Awaitable[None]]
+    ) -> GenerateResponse: ...
 
 
 @runtime_checkable

@@ -23,7 +23,7 @@ from bot.errors import UserFacingError
 from bot.fork_stories import fork_command
 from bot.lookups import character_choices
 from bot.modals import WriteModal
-from bot.present import post, remove_shown, show_turn, turn_out
+from bot.present import live_placeholder, post, remove_shown, show_turn, turn_out
 from bot.render import (
     Out,
     escape,
@@ -310,7 +310,13 @@ class StoryCog(
             await think(interaction)
             async with self.bot.inflight.track(interaction):
                 result = await self.engine.ai_turn(
-                    actor.place_id, actor.user_id, kind, character, theme, user_name=actor.name
+                    actor.place_id,
+                    actor.user_id,
+                    kind,
+                    character,
+                    theme,
+                    user_name=actor.name,
+                    live=live_placeholder(interaction),
                 )
                 await show_turn(
                     interaction,

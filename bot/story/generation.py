@@ -18,11 +18,13 @@ from bot.story.context import build_context
 from bot.story.core import EngineCore, current_pending, name_for
 from bot.story.failures import user_errors
 from bot.story.guard import GuildRules
+from bot.story.live_text import LiveTurn, ShownText
 from bot.story.lore_select import read_lore
 from bot.story.results import GenerationResult
 from bot.story.table import require_move_on
 from bot.story.text import optional_text
 from bot.story.views import FALLBACK_PARAM
+from generators.client import StreamingGenerator
 from generators.errors import GeneratorTimeout
 from generators.schemas import GenerateRequest, GenerateResponse, GenerationParams
 from storage.models import (
@@ -90,11 +92,14 @@ class Generation(EngineCore):
         theme: str | None = None,
         *,
         user_name: str | None = None,
+        live: LiveTurn | None = None,
     ) -> GenerationResult:
         """Ask the model for the next turn; it is stored pending, for Keep / Reroll.
 
         In round-robin only the writer holding the turn may ask, and the model's turn counts
-        as theirs: the turn passes on once it is generated.
+        as theirs: the turn passes on once it is generated. With `live`, a generator that can
+        stream shows the text there as it is written (moderated; the stored turn is the
+        finished one).
         """
         if kind not in AI_KINDS:
             raise InvalidInput(f"Unknown kind of turn {kind!r}; use one of {', '.join(AI_KINDS)}.")
@@ -114,7 +119,7 @@ class Generation(EngineCore):
         async with self.locks.hold(story.id):
             if speaker is not None:
                 await self.storage.characters.link(story.id, speaker.id, user_id)
-            turn, kept, generated = await self._add_model_turn(story, ask, rules, names)
+            turn, kept, generated = await self._add_model_turn(story, ask, rules, names, live)
             if writer is not None:
                 story = await self._advance(story, participants, writer.seat)
         return GenerationResult(
@@ -126,7 +131,12 @@ class Generation(EngineCore):
         )
 
     async def _add_model_turn(
-        self, story: Story, ask: Ask, rules: GuildRules, names: Mapping[int, str] | None = None
+        self,
+        story: Story,
+        ask: Ask,
+        rules: GuildRules,
+        names: Mapping[int, str] | None = None,
+        live: LiveTurn | None = None,
     ) -> tuple[Turn, Turn | None, Generated]:
         """Generate the next slot, then keep what it moves past and store it pending (a new
         slot: the turn is its only alternative). The caller holds the story's lock, so the
@@ -143,7 +153,9 @@ class Generation(EngineCore):
                 self.options.pending_turn_hold_s,
             )
         pending = current_pending(inputs.pending)
-        generated = await self._generate(story, ask, rules, inputs=inputs, pending=pending)
+        generated = await self._generate(
+            story, ask, rules, inputs=inputs, pending=pending, live=live
+        )
         kept, turn = await self.storage.turns.keep_and_add(
             story.id, self._draft(ask, generated), [p.id for p in pending], ask.requester_id
         )
@@ -246,10 +258,14 @@ class Generation(EngineCore):
             moderation_level=rules.policy.level,
         )
 
-    async def _ask_generator(self, request: GenerateRequest) -> GenerateResponse:
+    async def _ask_generator(
+        self, request: GenerateRequest, shown: ShownText | None = None
+    ) -> GenerateResponse:
         timeout = self.options.generation_timeout_s
         try:
             async with asyncio.timeout(timeout):
+                if shown is not None and isinstance(self.generator, StreamingGenerator):
+                    return await self.generator.stream(request, shown)
                 return await self.generator.generate(request)
         except TimeoutError as exc:
             raise GeneratorTimeout(f"no answer within {timeout:g} s") from exc
@@ -263,9 +279,12 @@ class Generation(EngineCore):
         before_slot: int | None = None,
         pending: Sequence[Turn] | None = None,
         inputs: ModelInputs | None = None,
+        live: LiveTurn | None = None,
     ) -> Generated:
-        """The best candidate that passes the guild's rules; asked twice, then a safe line."""
+        """The best candidate that passes the guild's rules; asked twice, then a safe line.
+        With `live`, the text as it is written, moderated the same way, is shown there."""
         request = await self._request(story, ask, rules, before_slot, pending, inputs)
+        shown = None if live is None else ShownText(live, lambda t: self.guard.check(t, rules))
         params = {"kind": ask.kind, **request.params.model_dump(exclude_none=True)}
         params.update(ask.extra_params)
         if ask.theme:
@@ -273,7 +292,7 @@ class Generation(EngineCore):
         refused: tuple[str, tuple[str, ...]] | None = None
         model_id = story.model_id or self.options.model or "unknown"
         for _ in range(ATTEMPTS):
-            response = await self._ask_generator(request)
+            response = await self._ask_generator(request, shown)
             model_id = response.model
             candidates: list[tuple[str, float | None]] = [
                 (c.text, c.score) for c in response.candidates

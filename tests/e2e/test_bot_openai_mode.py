@@ -1,7 +1,8 @@
 """The real bot with `[generator] mode = "openai"` against a live `talewright serve` on loopback
 (its OpenAI-compatible endpoints, behind an API key): a story is started, continued, a
 character speaks (/story say), a twist turns it, a turn is rerolled and kept, and the database
-holds exactly what the channel shows."""
+holds exactly what the channel shows. Each model turn asked by a command streams: its
+placeholder shows the text as it is written, then becomes the turn with its buttons."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot_harness import (
 from fakediscord import FakeDiscord, Interaction, Message
 from pydantic import SecretStr
 
+from bot.render import WRITING
 from bot.settings import GeneratorSection, ServiceSection
 from generators.moderation import Moderator
 from generators.registry import ModelRegistry
@@ -63,6 +65,21 @@ async def model_turn(fake: FakeDiscord, ix: Interaction) -> tuple[Message, int]:
     return message, turn_id
 
 
+def streamed(message: Message) -> list[str]:
+    """The texts the message showed while its turn was written (the fake keeps every edit)."""
+    return [
+        r.content.removeprefix(WRITING).strip()
+        for r in message.revisions
+        if r.content.startswith(WRITING)
+    ]
+
+
+def assert_streamed_then_finished(message: Message) -> None:
+    shown = streamed(message)
+    assert shown and all(shown), [r.content for r in message.revisions]
+    assert WRITING not in message.content and message.components
+
+
 async def test_the_bot_in_openai_mode_plays_a_story_against_talewright_serve(
     fake_discord: FakeDiscord, tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
@@ -84,6 +101,7 @@ async def test_the_bot_in_openai_mode_plays_a_story_against_talewright_serve(
                 fake, await fake.slash("alice", thread, "story", "continue")
             )
             assert told.embeds[0]["description"].strip()
+            assert_streamed_then_finished(told)
             await fake.click("alice", told, f"tw:reroll:{first}")
             await fake.wait_until(lambda: turn_ids(told) != [first], MODEL_WAIT_S, "a reroll")
             [second] = turn_ids(told)
@@ -95,10 +113,12 @@ async def test_the_bot_in_openai_mode_plays_a_story_against_talewright_serve(
             said = await fake.slash("alice", thread, "story", "say", options={"character": "Mira"})
             line, _ = await model_turn(fake, said)
             assert "Mira" in str(line.embeds[0]) and line.embeds[0]["description"].strip()
+            assert_streamed_then_finished(line)
 
             twist = await fake.slash("alice", thread, "story", "twist")
             twisted, twist_id = await model_turn(fake, twist)
             assert twisted.embeds[0]["description"].strip()
+            assert_streamed_then_finished(twisted)
             await (await fake.click("alice", twisted, f"tw:keep:{twist_id}")).wait_response()
             [story] = (await bot.engine.list_stories(fake.guild.id)).stories
 
