@@ -302,6 +302,40 @@ class Feedback:
     created_at: float
 
 
+DEFAULT_UP_EMOJI = "\N{THUMBS UP SIGN}"
+DEFAULT_DOWN_EMOJI = "\N{THUMBS DOWN SIGN}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionEmoji:
+    """The emoji a guild counts as a turn's up and down reactions (unicode, or `name:id` for a
+    custom emoji, as Discord names them)."""
+
+    up: str = DEFAULT_UP_EMOJI
+    down: str = DEFAULT_DOWN_EMOJI
+
+
+class ReactionCount(NamedTuple):
+    up: int
+    down: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackExample:
+    """One turn people reacted to, for training: the story's kept turns before it (oldest
+    first), its text and its up/down counts."""
+
+    story_id: int
+    turn_id: int
+    genre: str
+    context: list[str]
+    text: str
+    author_kind: AuthorKind
+    state: TurnState
+    up: int
+    down: int
+
+
 @dataclass(frozen=True, slots=True)
 class ModerationEvent:
     """Something moderation did or was asked to look at, with the decision taken on it."""

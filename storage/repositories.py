@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from storage.models import (
     Character,
     ContextTurn,
+    FeedbackExample,
     FeedbackKind,
     ForkLink,
     GuildSettings,
@@ -28,6 +29,8 @@ from storage.models import (
     ModerationKind,
     ModerationSource,
     Participant,
+    ReactionCount,
+    ReactionEmoji,
     RerollPolicy,
     Resolution,
     Story,
@@ -356,6 +359,10 @@ class FeedbackRepository(Protocol):
 
     async def count(self, turn_id: int, kind: FeedbackKind) -> int: ...
 
+    async def remove(self, turn_id: int, user_id: int, kind: FeedbackKind) -> bool:
+        """Take the user's reaction back; False when they had not given it."""
+        ...
+
     async def voters(
         self, turn_id: int, kind: FeedbackKind, *, since: float | None = None
     ) -> list[int]:
@@ -517,6 +524,36 @@ class ForkRepository(Protocol):
         ...
 
 
+class ReactionRepository(Protocol):
+    """Reactions as a signal: the message that shows each turn, the guild's up/down emoji, and
+    the up/down counts (kept as `feedback` rows of kinds 'up' and 'down')."""
+
+    async def show_turn(self, message_id: int, channel_id: int, turn_id: int) -> None:
+        """Record that the message now shows the turn (a rerolled message shows a new one)."""
+        ...
+
+    async def turn_for(self, message_id: int) -> int | None:
+        """The turn the message shows; None for a message that shows no turn."""
+        ...
+
+    async def emoji(self, guild_id: int) -> ReactionEmoji:
+        """The guild's up/down emoji; the defaults when it never set any."""
+        ...
+
+    async def set_emoji(self, guild_id: int, emoji: ReactionEmoji) -> ReactionEmoji:
+        """Store the guild's emoji; ValueError unless up and down are two different ones."""
+        ...
+
+    async def counts(self, turn_ids: Sequence[int]) -> dict[int, ReactionCount]:
+        """Up/down counts of the turns that have any (a turn without reactions is absent)."""
+        ...
+
+    async def examples(self, context_turns: int) -> list[FeedbackExample]:
+        """Every visible turn with up or down reactions, with up to `context_turns` kept turns
+        before it, in story and slot order, in one consistent snapshot."""
+        ...
+
+
 class Storage(Protocol):
     """Everything the engine stores, behind one object that a backend provides."""
 
@@ -532,6 +569,7 @@ class Storage(Protocol):
     edits: EditRepository
     forks: ForkRepository
     lore: LoreRepository
+    reactions: ReactionRepository
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         """What a model turn reads of the story, for `user_id`, in one consistent snapshot:

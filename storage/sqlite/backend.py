@@ -20,6 +20,7 @@ from storage.sqlite.migrate import migrate
 from storage.sqlite.moderation import SqliteModerationRepository
 from storage.sqlite.privacy import SqlitePrivacyRepository, delete_user_data, read_user_data
 from storage.sqlite.query import execute
+from storage.sqlite.reactions import SqliteReactionRepository
 from storage.sqlite.stories import SqliteStoryRepository, read_participants, read_story
 from storage.sqlite.styles import SqliteStyleRepository, read_profile
 from storage.sqlite.turns import (
@@ -48,6 +49,7 @@ class SqliteStorage:
         self.lore = SqliteLoreRepository(database)
         self.edits = SqliteEditRepository(database, self.turns)
         self.forks = SqliteForkRepository(database)
+        self.reactions = SqliteReactionRepository(database)
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         def read(conn: sqlite3.Connection) -> ModelInputs:

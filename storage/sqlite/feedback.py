@@ -6,7 +6,7 @@ import sqlite3
 
 from storage.models import FeedbackKind, require_choice
 from storage.sqlite.database import Database
-from storage.sqlite.query import fetch_all, fetch_value
+from storage.sqlite.query import execute, fetch_all, fetch_value
 
 
 class SqliteFeedbackRepository:
@@ -26,6 +26,16 @@ class SqliteFeedbackRepository:
                     (turn_id, kind),
                 )
             )
+
+    async def remove(self, turn_id: int, user_id: int, kind: FeedbackKind) -> bool:
+        require_choice("kind", kind, FeedbackKind)
+        async with self._db.transaction() as conn:
+            removed = await execute(
+                conn,
+                "DELETE FROM feedback WHERE turn_id = ? AND user_id = ? AND kind = ?",
+                (turn_id, user_id, kind),
+            )
+        return removed > 0
 
     async def voters(
         self, turn_id: int, kind: FeedbackKind, *, since: float | None = None

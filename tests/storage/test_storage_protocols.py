@@ -17,6 +17,7 @@ from storage.sqlite.inflight import SqliteInflightRepository
 from storage.sqlite.lore import SqliteLoreRepository
 from storage.sqlite.moderation import SqliteModerationRepository
 from storage.sqlite.privacy import SqlitePrivacyRepository
+from storage.sqlite.reactions import SqliteReactionRepository
 from storage.sqlite.stories import SqliteStoryRepository
 from storage.sqlite.styles import SqliteStyleRepository
 from storage.sqlite.turns import SqliteTurnRepository
@@ -34,6 +35,7 @@ PAIRS = [
     (repositories.LoreRepository, SqliteLoreRepository),
     (repositories.EditRepository, SqliteEditRepository),
     (repositories.ForkRepository, SqliteForkRepository),
+    (repositories.ReactionRepository, SqliteReactionRepository),
     (repositories.Storage, SqliteStorage),
 ]
 
@@ -73,6 +75,7 @@ async def test_storage_attributes_are_the_sqlite_repositories(storage: SqliteSto
         "lore",
         "edits",
         "forks",
+        "reactions",
     }
     for name, protocol_name in promised.items():
         assert type(getattr(storage, name)) is implementations[protocol_name]
