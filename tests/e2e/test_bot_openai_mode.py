@@ -2,10 +2,12 @@
 (its OpenAI-compatible endpoints, behind an API key): a story is started, continued, a
 character speaks (/story say), a twist turns it, a turn is rerolled and kept, and the database
 holds exactly what the channel shows. Each model turn asked by a command streams: its
-placeholder shows the text as it is written, then becomes the turn with its buttons."""
+placeholder shows the text as it is written, then becomes the turn with its buttons; a stream
+that drops ends in the usual private failure, its placeholder gone, the story as it was."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bot_harness import (
@@ -19,6 +21,8 @@ from bot_harness import (
     turn_ids,
 )
 from fakediscord import FakeDiscord, Interaction, Message
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
 from pydantic import SecretStr
 
 from bot.render import WRITING
@@ -126,4 +130,48 @@ async def test_the_bot_in_openai_mode_plays_a_story_against_talewright_serve(
         assert len(shown) == 4 and shown[0] == wrote["text"]
 
         assert await stored_turns(db, story.id) == shown
+        assert_discord_rules_kept(fake)
+
+
+def dropping_server() -> LiveServer:
+    """An OpenAI-compatible server whose chat stream ends after its first words, unfinished."""
+    app = FastAPI()
+
+    async def dropped():
+        chunk = {"choices": [{"index": 0, "delta": {"content": "The door creaked"}}]}
+        yield f"data: {json.dumps(chunk)}\n\n"
+
+    @app.post("/v1/chat/completions")
+    async def chat() -> StreamingResponse:
+        return StreamingResponse(dropped(), media_type="text/event-stream")
+
+    return LiveServer(app)
+
+
+async def test_a_dropped_stream_ends_in_the_plain_failure_and_keeps_the_story(
+    fake_discord: FakeDiscord, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    fake = fake_discord
+    db = tmp_path / "t.db"
+    with dropping_server() as server:
+        settings = openai_settings(fake, db, tiny_checkpoint, server.url)
+        async with story_bot(fake, settings) as bot:
+            options = {"title": "Cut Short", "genre": "children"}
+            await answered(await fake.slash("alice", "stories", "story", "start", options=options))
+            [thread] = fake.threads("stories")
+            wrote = {"text": "Mira found a key by the harbour."}
+            await answered(await fake.slash("alice", thread, "story", "write", options=wrote))
+
+            asked = await fake.slash("alice", thread, "story", "continue")
+            [told] = await fake.wait_until(
+                lambda: asked.followups or None, MODEL_WAIT_S, "the failure's message"
+            )
+            assert told.ephemeral
+            assert told.content.startswith("The story generator is not reachable right now")
+            placeholder = asked.world.messages[asked.original_id]
+            assert placeholder.deleted and streamed(placeholder) == ["The door creaked"]
+            [story] = (await bot.engine.list_stories(fake.guild.id)).stories
+
+        assert await stored_turns(db, story.id) == [wrote["text"]]
+        assert shown_turns(fake, thread) == [wrote["text"]]
         assert_discord_rules_kept(fake)
