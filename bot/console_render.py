@@ -11,6 +11,7 @@ from functools import singledispatchmethod
 from bot.story.export import label
 from bot.story.links import link_notes
 from bot.story.notes import turn_notes
+from bot.story.reactions import reaction_note
 from bot.story.results import (
     CardFile,
     CastResult,
@@ -238,6 +239,8 @@ class Renderer:
         for view in result.turns:
             lines += self.turn(view, hint=False)
             lines += [f"{INDENT}{note}" for note in turn_notes(view)]
+            if (note := reaction_note(result, view.id)) is not None:
+                lines.append(f"{INDENT}{note}")
         if result.pending is not None:
             lines += ["Waiting for Keep (kept automatically when the story moves on):"]
             lines += self.turn(result.pending)

@@ -20,6 +20,7 @@ import discord
 from bot.story.export import label
 from bot.story.links import link_notes
 from bot.story.notes import turn_notes
+from bot.story.reactions import reaction_note
 from bot.story.results import StoryInfo, StoryPage, TurnView
 from bot.story.turns import MODEL_USER_ID
 
@@ -289,7 +290,10 @@ def story_page(page: StoryPage) -> discord.Embed:
     lines = [f"-# {escape(note)}" for note in link_notes(page.links)]
     for turn in page.turns:
         entry = [f"{_clip(turn.text, SHOW_TURN_CHARS)}", f"— *{escape(turn.byline)}*"]
-        lines.append("\n".join(entry + [f"-# {escape(note)}" for note in turn_notes(turn)]))
+        entry += [f"-# {escape(note)}" for note in turn_notes(turn)]
+        if (note := reaction_note(page, turn.id)) is not None:
+            entry.append(f"-# {discord.utils.escape_mentions(note)}")
+        lines.append("\n".join(entry))
     if page.pending is not None:
         lines.append(
             f"*Waiting for Keep:*\n{_clip(page.pending.text, SHOW_TURN_CHARS)}\n"

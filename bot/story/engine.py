@@ -16,6 +16,8 @@ is ready to show. Operations are grouped by topic in the classes it combines:
 - `StyleProfiles` (profile.py): style_show, style_set, style_forget
 - `Lore` (lore.py): memory_show/set, lore_add/edit/remove/show/list/names/import/export
 - `Privacy` (privacy.py): privacy_export, privacy_delete, privacy_style, privacy_server_style
+- `Reactions` (reactions.py): reaction_emoji(_set), remember_turn_message, react,
+  reaction_counts
 
 Build it with storage, a Generator, a Moderator, `EngineOptions.from_settings(settings)`, an
 optional StyleMemory and a clock; give storage and engine the same clock, since vote windows
@@ -33,6 +35,7 @@ from bot.story.moderation import ModerationHooks
 from bot.story.play import Play
 from bot.story.privacy import Privacy
 from bot.story.profile import StyleProfiles
+from bot.story.reactions import Reactions
 from bot.story.reading import Reading
 from bot.story.swipes import Swipes
 
@@ -49,5 +52,6 @@ class StoryEngine(
     StyleProfiles,
     Privacy,
     Lore,
+    Reactions,
 ):
     """The story engine; see the module docstring for its operations."""

@@ -99,6 +99,8 @@ class Reading(EngineCore):
             total=total,
             pending=await self._pending_view(story) if number == pages else None,
             links=await story_links(self.storage, story),
+            reactions=await self.storage.reactions.counts([turn.id for turn in turns]),
+            reaction_emoji=await self.storage.reactions.emoji(story.guild_id),
         )
 
     @user_errors

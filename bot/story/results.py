@@ -16,6 +16,8 @@ from storage.models import (
     ModerationLevel,
     ModerationSource,
     ModerationStatus,
+    ReactionCount,
+    ReactionEmoji,
     RerollPolicy,
     StoryMode,
     StoryStatus,
@@ -288,6 +290,9 @@ class StoryPage:
     total: int
     pending: TurnView | None
     links: StoryLinks | None = None
+    reactions: dict[int, ReactionCount] = field(default_factory=dict)
+    """Up/down counts of the page's turns that have any, by turn id."""
+    reaction_emoji: ReactionEmoji = field(default_factory=ReactionEmoji)
 
 
 @dataclass(frozen=True, slots=True)
