@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.commands_backup import add_backup_command
 from bot.commands_bot import add_bot_command
+from bot.commands_feedback import add_export_feedback_command
 from bot.commands_generators import add_generator_commands
 from bot.commands_serve import add_serve_command
 from bot.console import add_play_command
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_play_command(sub)
     add_bot_command(sub)
     add_backup_command(sub)
+    add_export_feedback_command(sub)
     return parser
 
 

@@ -13,10 +13,10 @@ import logging
 import discord
 from discord.ext import commands
 
-from bot.board import TurnBoard
 from bot.cooldowns import Cooldowns, start_limits
 from bot.deadline_loop import DeadlineWatcher
 from bot.inflight import Inflight
+from bot.reactions import RecordedBoard, on_reaction
 from bot.settings import BotSection
 from bot.story import StoryEngine
 from bot.tree import StoryTree
@@ -37,10 +37,12 @@ COGS = (
 
 
 def intents_for(settings: BotSection) -> discord.Intents:
-    """Only what the bot uses: guilds (channels, threads, roles). Reading plain messages as
-    turns needs the privileged message content intent, so it is asked for only then."""
+    """Only what the bot uses: guilds (channels, threads, roles) and guild reactions (👍/👎 on
+    turns; not privileged). Reading plain messages as turns needs the privileged message
+    content intent, so it is asked for only then."""
     intents = discord.Intents.none()
     intents.guilds = True
+    intents.guild_reactions = True
     if settings.plain_message_mode:
         intents.guild_messages = True
         intents.message_content = True
@@ -65,7 +67,7 @@ class StoryBot(commands.AutoShardedBot):
             settings.guild_generations_per_minute,
         )
         self.start_limits = start_limits(settings.start_cooldown_s, settings.guild_starts_per_hour)
-        self.board = TurnBoard()
+        self.board = RecordedBoard(engine)
         self.turn_actions = TURN_ACTIONS
         self.page_action = show_page
         self.deadlines = DeadlineWatcher(self, settings.deadline_poll_s)
@@ -81,6 +83,12 @@ class StoryBot(commands.AutoShardedBot):
         await self._settle_interrupted()
         self.deadlines.start()
         await self.sync_commands()
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await on_reaction(self, payload, added=True)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await on_reaction(self, payload, added=False)
 
     async def _settle_interrupted(self) -> None:
         """Answer the requests a crash left "thinking" before taking new ones."""

@@ -141,6 +141,28 @@ class ModerationCog(commands.GroupCog, group_name="mod", group_description="Mode
             )
         await reply(interaction, text_messages(rules_text(rules)), private=True)
 
+    @app_commands.command(
+        name="reactions", description="See or change the emoji counted as up and down on turns"
+    )
+    @app_commands.describe(
+        up="The emoji that counts as up (👍)", down="The emoji that counts as down (👎)"
+    )
+    async def reactions(
+        self,
+        interaction: discord.Interaction,
+        up: Range[str, 1, 64] | None = None,
+        down: Range[str, 1, 64] | None = None,
+    ) -> None:
+        actor = Actor.of(interaction)
+        if up is None and down is None:
+            emoji = await self.engine.reaction_emoji(actor.guild_id)
+        else:
+            emoji = await self.engine.reaction_emoji_set(
+                actor.guild_id, is_moderator=actor.is_guild_moderator, up=up, down=down
+            )
+        text = f"Turns count {emoji.up} as up and {emoji.down} as down."
+        await reply(interaction, text_messages(text), private=True)
+
     async def report(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Flag a turn for this server's moderators."""
         actor = Actor.of(interaction)

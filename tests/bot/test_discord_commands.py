@@ -99,7 +99,7 @@ async def test_the_expected_commands_are_there(bot: StoryBot) -> None:
         ["create", "edit", "show", "list", "delete", "import", "export"]
     )
     assert found["style"] == ["forget", "set", "show"]
-    assert found["mod"] == ["queue", "resolve", "settings"]
+    assert found["mod"] == ["queue", "reactions", "resolve", "settings"]
     assert found["Report turn"] == []
     [mod] = [c for c in payloads(bot) if c["name"] == "mod"]
     assert int(mod["default_member_permissions"]) == discord.Permissions(manage_messages=True).value
@@ -154,7 +154,7 @@ async def test_modals_have_at_most_five_inputs_within_discords_limits() -> None:
 
 
 def test_intents_are_the_minimum_unless_plain_messages_are_turns() -> None:
-    assert intents_for(BotSection()) == discord.Intents(guilds=True)
+    assert intents_for(BotSection()) == discord.Intents(guilds=True, guild_reactions=True)
     plain = intents_for(BotSection(plain_message_mode=True))
     assert plain.message_content and plain.guild_messages
     assert not (plain.members or plain.presences)
