@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from . import builders, messages
+from . import builders, messages, payloads
 from .gateway import Gateway
 from .hub import Hub
 from .interactions import MODAL, Interaction
@@ -145,6 +145,31 @@ class UserActions:
         await self.hub.publish(message)
         self.world.changes.notify()
         return message
+
+    async def react(self, user: UserRef, message: MessageRef, emoji: str) -> bool:
+        """`user` adds `emoji` to `message`: MESSAGE_REACTION_ADD, unless they already had;
+        True when the event was sent."""
+        return await self._reaction(user, message, emoji, added=True)
+
+    async def unreact(self, user: UserRef, message: MessageRef, emoji: str) -> bool:
+        """`user` takes `emoji` off `message`: MESSAGE_REACTION_REMOVE, if they had it."""
+        return await self._reaction(user, message, emoji, added=False)
+
+    async def _reaction(self, user: UserRef, message: MessageRef, emoji: str, added: bool) -> bool:
+        who = self.world.user(user)
+        shown = self.world.message(message)
+        users = shown.reacted_by.setdefault(emoji, [])
+        if (who.id in users) == added:
+            return False
+        if added:
+            users.append(who.id)
+        else:
+            users.remove(who.id)
+        data = payloads.reaction(self.world, shown, who, emoji, added)
+        event = "MESSAGE_REACTION_ADD" if added else "MESSAGE_REACTION_REMOVE"
+        await self.gateway.dispatch(event, data, shown.guild_id)
+        self.world.changes.notify()
+        return True
 
     async def _react_after(self, shown: datetime | float) -> None:
         """Sleep until `reaction_time` has passed since `shown` (a message time or a

@@ -24,6 +24,8 @@ AUTHENTICATION_FAILED = 4004
 GUILD_MESSAGES_INTENT = 1 << 9
 MESSAGE_CONTENT_INTENT = 1 << 15
 MESSAGE_EVENTS = ("MESSAGE_CREATE", "MESSAGE_UPDATE")
+GUILD_MESSAGE_REACTIONS_INTENT = 1 << 10
+REACTION_EVENTS = ("MESSAGE_REACTION_ADD", "MESSAGE_REACTION_REMOVE")
 
 
 @dataclass
@@ -199,8 +201,11 @@ class Gateway:
                 session.ws = None
 
     def _filter(self, session: Session, event: str, data: JSON) -> JSON | None:
-        """Apply the intents Discord enforces: no guild messages without GUILD_MESSAGES, and no
-        content without MESSAGE_CONTENT unless the bot wrote the message or is mentioned."""
+        """Apply the intents Discord enforces: no guild messages without GUILD_MESSAGES, no
+        content without MESSAGE_CONTENT unless the bot wrote the message or is mentioned, and
+        no reactions without GUILD_MESSAGE_REACTIONS."""
+        if event in REACTION_EVENTS:
+            return data if session.intents & GUILD_MESSAGE_REACTIONS_INTENT else None
         if event not in MESSAGE_EVENTS:
             return data
         if not session.intents & GUILD_MESSAGES_INTENT:

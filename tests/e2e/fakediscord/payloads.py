@@ -196,3 +196,24 @@ def message(world: World, m: Message) -> JSON:
     if m.thread_id is not None:
         data["thread"] = channel(world.channels[m.thread_id])
     return data
+
+
+def reaction(world: World, m: Message, who: User, emoji: str, added: bool) -> JSON:
+    """MESSAGE_REACTION_ADD/REMOVE data: a custom emoji given as `name:id` (or `<:name:id>`),
+    anything else as a unicode emoji; only an added reaction carries the member."""
+    name, _, emoji_id = emoji.strip("<>").removeprefix(":").partition(":")
+    custom = emoji_id.isdigit()
+    data: JSON = {
+        "user_id": str(who.id),
+        "channel_id": str(m.channel_id),
+        "message_id": str(m.id),
+        "guild_id": str(m.guild_id),
+        "emoji": {"id": emoji_id, "name": name} if custom else {"id": None, "name": emoji},
+        "burst": False,
+        "type": 0,
+    }
+    if added:
+        data["member"] = member(world, world.guilds[m.guild_id].members[who.id])
+        data["message_author_id"] = str(m.author.id)
+        data["burst_colors"] = []
+    return data

@@ -224,6 +224,8 @@ class Message:
     edited_at: datetime | None = None
     revisions: list[Revision] = field(default_factory=list)
     reactions: list[str] = field(default_factory=list)
+    reacted_by: dict[str, list[int]] = field(default_factory=dict)
+    """Users' reactions: emoji -> ids of the users who gave it (the bot's are `reactions`)."""
     thread_id: int | None = None
     deleted: bool = False
 
