@@ -15,7 +15,7 @@ from bot_harness import (
 )
 from fakediscord import FakeDiscord
 
-GUILDS, GUILD_MESSAGES, MESSAGE_CONTENT = 1 << 0, 1 << 9, 1 << 15
+GUILDS, GUILD_MESSAGES, GUILD_MESSAGE_REACTIONS, MESSAGE_CONTENT = 1 << 0, 1 << 9, 1 << 10, 1 << 15
 
 
 async def test_plain_messages_in_the_thread_are_turns(
@@ -27,7 +27,9 @@ async def test_plain_messages_in_the_thread_are_turns(
     settings = bot_settings(fake, db, tiny_checkpoint, plain_message_mode=True)
     async with story_bot(fake, settings) as bot:
         [session] = fake.gateway.sessions.values()
-        assert session.intents == GUILDS | GUILD_MESSAGES | MESSAGE_CONTENT
+        assert (
+            session.intents == GUILDS | GUILD_MESSAGES | GUILD_MESSAGE_REACTIONS | MESSAGE_CONTENT
+        )
         options = {"title": "Plain", "genre": "children", "mode": "round_robin"}
         await answered(await fake.slash("alice", "general", "story", "start", options=options))
         [thread] = fake.threads("general")
