@@ -70,8 +70,6 @@ async def on_reaction(
     """Count (or take back) a reaction on a turn's message; never raises into discord.py."""
     if payload.guild_id is None or bot.user is None or payload.user_id == bot.user.id:
         return
-    board = bot.board
-    known = board.turn_at(payload.message_id) if isinstance(board, RecordedBoard) else None
     try:
         await bot.engine.react(
             guild_id=payload.guild_id,
@@ -79,7 +77,7 @@ async def on_reaction(
             user_id=payload.user_id,
             emoji=str(payload.emoji),
             added=added,
-            turn_id=known,
+            turn_id=bot.board.turn_at(payload.message_id),
         )
     except Exception:
         log.exception("could not record a reaction on message %s", payload.message_id)
