@@ -36,6 +36,10 @@ async def test_a_whole_story_with_the_default_model(
             lambda: fake.messages(thread) if len(fake.messages(thread)) == 2 else None
         )
         assert opening.embeds[0]["title"] == "Opening" and opening.embeds[0]["description"]
+        # The opening is Alice's to keep or reroll; the table waits for her choice.
+        [opening_id] = turn_ids(opening)
+        kept = await fake.click("alice", opening, f"tw:keep:{opening_id}")
+        await kept.wait_response()
         await answered(await fake.slash("bob", thread, "story", "join"))
         written = await fake.slash(
             "bob", thread, "story", "write", options={"text": "The first flower rang like a bell."}
