@@ -3,10 +3,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
-import conftest
 import pytest
+
+
+@pytest.fixture
+def conftest() -> ModuleType:
+    """The top-level tests/conftest.py, loaded by path: `import conftest` means whichever
+    package's conftest pytest imported last when the whole suite runs."""
+    spec = importlib.util.spec_from_file_location(
+        "talewright_top_conftest", Path(__file__).parent / "conftest.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class Marked:
@@ -15,7 +29,7 @@ class Marked:
 
 
 def test_a_marked_test_skips_with_its_reason_without_the_corpus(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    conftest: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(conftest, "SHARED_DATA", tmp_path / "absent")
     monkeypatch.setattr(conftest, "CORPUS_ABSENT", f"corpus: {tmp_path / 'absent'} is absent")
@@ -24,7 +38,7 @@ def test_a_marked_test_skips_with_its_reason_without_the_corpus(
 
 
 def test_a_marked_test_runs_with_the_corpus(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    conftest: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     (tmp_path / "tinystories").mkdir()
     (tmp_path / "tinystories" / "stories.txt").write_text("Once.\n<|endoftext|>\n")
