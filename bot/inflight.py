@@ -75,6 +75,10 @@ class Inflight:
         if self.clock() - request.started_at >= TOKEN_LIFETIME_S - TOKEN_MARGIN_S:
             return False
         webhook = discord.Webhook.partial(request.application_id, request.token, client=self.client)
+        original = await webhook.fetch_message("@original")  # type: ignore[arg-type]
+        if not original.flags.loading:
+            # Answered before the crash (the record outlived its answer): leave the turn be.
+            return False
         await webhook.edit_message(
             "@original",  # type: ignore[arg-type]  # Discord's name for the response
             content=INTERRUPTED,

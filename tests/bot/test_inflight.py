@@ -16,8 +16,8 @@ from storage.sqlite import SqliteStorage
 class Placeholders:
     """Stands in for Discord's interaction webhooks: records each edit, fails for `gone`."""
 
-    def __init__(self, gone: tuple[str, ...] = ()) -> None:
-        self.gone = gone
+    def __init__(self, gone: tuple[str, ...] = (), answered: tuple[str, ...] = ()) -> None:
+        self.gone, self.answered = gone, answered
         self.edits: list[tuple[int, str, Any, str]] = []
 
     def partial(self, application_id: int, token: str, **_: Any) -> Placeholders.Hook:
@@ -26,6 +26,12 @@ class Placeholders:
     class Hook:
         def __init__(self, owner: Placeholders, application_id: int, token: str) -> None:
             self.owner, self.application_id, self.token = owner, application_id, token
+
+        async def fetch_message(self, message_id: Any) -> Any:
+            if self.token in self.owner.gone:
+                raise discord.NotFound(_Response(), {"code": 10015, "message": "Unknown Webhook"})
+            flags = discord.MessageFlags(loading=self.token not in self.owner.answered)
+            return type("Original", (), {"flags": flags})()
 
         async def edit_message(self, message_id: Any, **fields: Any) -> None:
             self.owner.edits.append(
@@ -67,5 +73,20 @@ async def test_an_unreachable_placeholder_does_not_stop_the_others(
     await storage.inflight.add(501, 42, "here")
     client = discord.Client(intents=discord.Intents.none())
     assert await Inflight(client, storage.inflight, clock).settle() == 1
-    assert [token for _, token, _, _ in hooks.edits] == ["gone", "here"]
+    assert [token for _, token, _, _ in hooks.edits] == ["here"]
+    assert await storage.inflight.list_all() == []
+
+
+async def test_a_request_answered_before_the_crash_keeps_its_answer(
+    storage: SqliteStorage, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot died after showing the turn but before forgetting the request: the shown turn
+    (with its buttons) must not be replaced by the interruption notice."""
+    hooks = Placeholders(answered=("shown",))
+    monkeypatch.setattr(discord.Webhook, "partial", hooks.partial)
+    await storage.inflight.add(500, 42, "shown")
+    await storage.inflight.add(501, 42, "thinking")
+    client = discord.Client(intents=discord.Intents.none())
+    assert await Inflight(client, storage.inflight, clock).settle() == 1
+    assert [token for _, token, _, _ in hooks.edits] == ["thinking"]
     assert await storage.inflight.list_all() == []
