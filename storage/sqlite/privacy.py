@@ -134,6 +134,8 @@ _DELETIONS: tuple[tuple[str, str], ...] = (
         "moderation_decisions",
         "UPDATE moderation_events SET resolved_by = :former WHERE resolved_by = :user",
     ),
+    ("turn_edits", "UPDATE turn_edits SET editor_id = :former WHERE editor_id = :user"),
+    ("forks_made", "UPDATE story_forks SET created_by = :former WHERE created_by = :user"),
 )
 
 

@@ -133,3 +133,39 @@ async def test_style_memory_is_opt_in(storage: SqliteStorage) -> None:
     await storage.privacy.set_user_choice(ANN, None)
     assert await storage.privacy.user_choice(ANN) is None
     assert await storage.privacy.style_memory(ANN, 11) is False
+
+
+async def test_no_column_of_any_table_names_a_deleted_user(storage: SqliteStorage) -> None:
+    """Every table, present and future: after a delete no column holds the user's id. The id
+    is one no other row uses, so any match is the user's (a new table that stores user ids
+    must be added to the deletion)."""
+    someone = 987_654_321
+    story = await storage.stories.create(
+        guild_id=10, channel_id=20, owner_id=someone, title="Gulls", genre="mystery"
+    )
+    await storage.stories.add_participant(story.id, someone, "Zed")
+    turn = await storage.turns.add(story.id, user_turn("The gulls cried.", someone))
+    await storage.turns.accept(turn.id, someone)
+    await storage.edits.edit(turn.id, someone, "The gulls cried out.")
+    await storage.forks.fork(
+        story.id, turn.slot, channel_id=21, thread_id=None, owner_id=someone, owner_name="Zed"
+    )
+    await storage.feedback.add(turn.id, someone, "up")
+    await storage.moderation.add(10, "block", "user_input", story_id=story.id, user_id=someone)
+
+    await storage.delete_user(someone)
+
+    async with storage.database.read() as conn:
+        tables = [
+            row[0]
+            for row in await conn.execute_fetchall(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        for table in tables:
+            columns = [row[1] for row in await conn.execute_fetchall(f"PRAGMA table_info({table})")]
+            for column in columns:
+                rows = await conn.execute_fetchall(
+                    f'SELECT count(*) FROM {table} WHERE "{column}" = ?', (someone,)
+                )
+                assert next(iter(rows))[0] == 0, f"{table}.{column} still names the user"
