@@ -46,9 +46,11 @@ class Quit(Exception):
 
 
 class Console:
-    """Runs command lines against one engine and prints what they return."""
+    """Runs command lines against one engine and prints what they return (the session types
+    model turns out to the same output while they are written)."""
 
     def __init__(self, session: Session, renderer: Renderer, out: TextIO) -> None:
+        session.out = out
         self.session = session
         self.renderer = renderer
         self.out = out

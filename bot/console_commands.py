@@ -12,8 +12,9 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+from bot.console_live import LiveLine
 from bot.console_parse import Command
 from bot.errors import InvalidInput
 from bot.render_privacy import DELETE_WARNING, delete_text, export_text, style_choice_text
@@ -35,12 +36,14 @@ def user_id_for(name: str) -> int:
 
 @dataclass
 class Session:
-    """Who is at the keyboard, and where."""
+    """Who is at the keyboard, and where; `out` is where model turns are typed out while
+    they are written (the console sets it to its own output)."""
 
     engine: StoryEngine
     user_name: str
     guild_id: int = TERMINAL_GUILD_ID
     channel_id: int = TERMINAL_CHANNEL_ID
+    out: TextIO | None = None
 
     @property
     def user_id(self) -> int:
@@ -204,14 +207,22 @@ async def story_write(session: Session, cmd: Command) -> Any:
 async def _ai(
     session: Session, kind: str, character: str | None = None, theme: str | None = None
 ) -> Any:
-    return await session.engine.ai_turn(
-        session.channel_id,
-        session.user_id,
-        kind,
-        character,
-        theme,
-        user_name=session.user_name,
-    )
+    """A model turn; a generator that streams types it out on a "writing…" line first, which
+    is closed before the turn (or the failure) is printed."""
+    line = None if session.out is None else LiveLine(session.out)
+    try:
+        return await session.engine.ai_turn(
+            session.channel_id,
+            session.user_id,
+            kind,
+            character,
+            theme,
+            user_name=session.user_name,
+            live=None if line is None else line.turn(),
+        )
+    finally:
+        if line is not None:
+            line.end()
 
 
 @command("story continue", "continue", "the model writes the next turn")
