@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from bot.story.core import current_pending
 from bot.story.failures import log_failure
 from bot.story.generation import Ask, Generation
-from bot.story.results import DeadlineEvent
+from bot.story.results import DeadlineAction, DeadlineEvent
 from bot.story.turns import MODEL_NAME, MODEL_USER_ID, deadline, next_after, seats
 from bot.story.views import MODEL_SEAT_PARAM, participant_view
 from generators.errors import GeneratorError
@@ -61,13 +61,27 @@ class Coauthor(Generation):
             story = await self._advance(story, participants, seat.seat)
         except Conflict:
             return None
+        action: DeadlineAction = "model_wrote" if turn is not None else "skipped"
+        return await self._seat_event(story, participants, seat, turn, action, message)
+
+    async def _seat_event(
+        self,
+        story: Story,
+        participants: Sequence[Participant],
+        seat: Participant,
+        turn: Turn | None,
+        action: DeadlineAction,
+        message: str,
+    ) -> DeadlineEvent:
+        """What a front end shows when a seat's turn was written for it or skipped: the
+        message, with whose turn it is now."""
         info = await self._info(story, participants)
         if info.current_writer is not None:
             message += f" It's {info.current_writer.name}'s turn."
         names = {p.user_id: p.display_name for p in participants}
         return DeadlineEvent(
             story=info,
-            action="model_wrote" if turn is not None else "skipped",
+            action=action,
             missed=participant_view(seat, {}),
             turn=None if turn is None else await self._view(turn, names),
             message=message,

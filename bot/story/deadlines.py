@@ -15,9 +15,9 @@ from bot.story.coauthor import Coauthor
 from bot.story.core import current_pending
 from bot.story.failures import log_failure, user_errors
 from bot.story.generation import Ask
-from bot.story.results import DeadlineEvent
+from bot.story.results import DeadlineAction, DeadlineEvent
 from bot.story.turns import current_writer, deadline, is_model, next_after, seats
-from bot.story.views import TIMEOUT_PARAM, participant_view
+from bot.story.views import TIMEOUT_PARAM
 from generators.errors import GeneratorError
 from storage.errors import Conflict
 from storage.models import Participant, Story, Turn
@@ -72,17 +72,8 @@ class Deadlines(Coauthor):
             message += ", so their turn was skipped."
         if turn is None:
             story = await self._advance(story, participants, missed.seat)
-        info = await self._info(story, participants)
-        if info.current_writer is not None:
-            message += f" It's {info.current_writer.name}'s turn."
-        names = {p.user_id: p.display_name for p in participants}
-        return DeadlineEvent(
-            story=info,
-            action="ai_wrote" if turn is not None else "skipped",
-            missed=participant_view(missed, {}),
-            turn=None if turn is None else await self._view(turn, names),
-            message=message,
-        )
+        action: DeadlineAction = "ai_wrote" if turn is not None else "skipped"
+        return await self._seat_event(story, participants, missed, turn, action, message)
 
     async def _write_for(
         self, story: Story, participants: Sequence[Participant], missed: Participant
