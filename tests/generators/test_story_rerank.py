@@ -27,6 +27,9 @@ from generators.schemas import GenerateRequest
 from generators.story_rerank import StoryWeights, story_scores
 from generators.text.corpus import Document
 
+BARE = StoryWeights(0.0, 0.0, 0.0, overlap=0.0, mood=0.0)
+"""The conditional mean log-probability alone."""
+
 
 @pytest.fixture(scope="module")
 def served(tiny_checkpoint):
@@ -273,14 +276,14 @@ def test_overlap_and_mood_terms_add_their_weights(served):
         update={"context": request.context.model_copy(update={"mood": "sad"})}
     )
     texts = ["The lighthouse lamp went dark over the harbour.", "She cried and cried, so sad."]
-    plain = story_scores(served, request, texts, StoryWeights(0.0, 0.0, 0.0))
+    plain = story_scores(served, request, texts, BARE)
     overlap = story_scores(served, request, texts, StoryWeights(0.0, 0.0, 0.0, overlap=2.0))
     assert overlap[0] - plain[0] == pytest.approx(
         2.0 * content_overlap(texts[0], request.context.turns[0].text), abs=1e-4
     )
     assert overlap[0] - plain[0] > 0.5
     assert overlap[1] == pytest.approx(plain[1], abs=1e-4)
-    mood = story_scores(served, request, texts, StoryWeights(0.0, 0.0, 0.0, mood=1.0))
+    mood = story_scores(served, request, texts, StoryWeights(0.0, 0.0, 0.0, overlap=0.0, mood=1.0))
     assert mood[1] - plain[1] == pytest.approx(1.0, abs=1e-4)
     assert mood[0] == pytest.approx(plain[0], abs=1e-4)
 
@@ -291,7 +294,7 @@ def test_the_reranker_reuses_the_samplers_conditional_score(served):
 
     request = request_for(["Tom had a red ball. He liked to play with it."])
     texts = ["Tom threw the red ball.", "The sun was hot."]
-    conditional = story_scores(served, request, texts, StoryWeights(0.0, 0.0, 0.0))
+    conditional = story_scores(served, request, texts, BARE)
     full = story_scores(served, request, texts)
     candidates = [Candidate(text=t, score=c) for t, c in zip(texts, conditional, strict=True)]
     assert story_reranker(served)(request, candidates) == pytest.approx(full, abs=1e-4)
