@@ -9,7 +9,6 @@ left as it is (a bot down that long has a restart people noticed).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -53,8 +52,10 @@ class Inflight:
             yield
         finally:
             # A request cancelled at shutdown may keep its record: the next start settles it.
-            with contextlib.suppress(Exception):
+            try:
                 await self.requests.remove(request_id)
+            except Exception:
+                log.warning("could not forget answered request %s", request_id, exc_info=True)
 
     async def settle(self) -> int:
         """Tell everyone left waiting by a crash that their request was interrupted; returns

@@ -46,7 +46,9 @@ async def test_a_request_killed_mid_generation_is_settled_on_restart(
             again = await fake.slash("bob", thread, "story", "continue")
             [turn] = await answered(again)
             assert turn.embeds
-            await fake.wait_until(lambda: inflight_rows(db) == 0, 30, "the answer's record gone")
         finally:
             await bot.stop()
+    # Checked once the bot has stopped: read from another process while the bot runs, the
+    # removal was sometimes not yet visible (the bot had removed it; see the issue 15 note).
+    assert inflight_rows(db) == 0, "an answered request's record outlived the bot"
     assert_discord_rules_kept(fake)
