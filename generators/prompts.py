@@ -180,9 +180,18 @@ def fit_lead(paragraphs: list[list[int]], sep_ids: list[int], room: int) -> tupl
     return ids, dropped
 
 
+_STORY_END = re.compile(r"(?:^|(?<=[.!?\"'\u201d]))\s*The end[.!]?(?=\s|$)", re.IGNORECASE)
+"""A sentence that closes the whole story ("The end."), which TinyStories taught the model to
+write after a few sentences: a turn in the middle of a story must not end it."""
+_ENDS_STORY_KINDS = frozenset({"continue", "dialogue", "twist"})
+
+
 def render_output(kind: str, text: str, genre: str) -> str:
-    """Final clean-up of generated text for display: join a book's hard-wrapped lines."""
+    """Final clean-up of generated text for display: join a book's hard-wrapped lines, and
+    drop "The end." from a turn that continues a story."""
     text = text.strip()
     if kind != "poem" and genre != "children":
         text = re.sub(r"(?<!\n)\n(?!\n)", " ", text)
+    if kind in _ENDS_STORY_KINDS:
+        text = _STORY_END.sub("", text).strip()
     return re.sub(r"[ ]{2,}", " ", text)

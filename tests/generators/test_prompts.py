@@ -114,3 +114,18 @@ def test_lore_never_pushes_out_the_newest_turn(tok):
 def test_a_poem_reads_no_lore(tok):
     ctx = context(1, memory="Mira spoke softly.", lore=["The cat ran."])
     assert "Mira" not in tok.decode(build_prompt(tok, "poem", ctx).ids)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("They laughed and laughed. The end.", "They laughed and laughed."),
+        ("The end. The wind blew on.", "The wind blew on."),
+        ('"Goodbye!" The End', '"Goodbye!"'),
+        ("He said the end was near.", "He said the end was near."),
+        ("Bob reached the end. Then he left.", "Bob reached the end. Then he left."),
+    ],
+)
+def test_a_turn_in_the_middle_of_a_story_does_not_end_it(text: str, shown: str) -> None:
+    assert render_output("continue", text, "children") == shown
+    assert render_output("opening", text, "children") == text
