@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,18 +10,13 @@ import aiosqlite
 
 from storage.errors import Conflict, LimitReached, NotFound
 from storage.models import Character, StoryCharacter
-from storage.sqlite.codec import from_json, to_json
+from storage.sqlite.codec import checked_name_key, from_json, name_key, string_list_json
 from storage.sqlite.database import Database
 from storage.sqlite.query import execute, fetch_all, fetch_one
 
 _TEXT_FIELDS = ("description", "personality", "speech_style", "backstory", "first_message")
 _FIELDS = frozenset({"name", "tags", "card_json", *_TEXT_FIELDS})
 _PREFIX_END = "\U0010ffff"  # sorts after any text that starts with the prefix
-
-
-def name_key(name: str) -> str:
-    """How names compare: Unicode-aware, ignoring case and surrounding spaces."""
-    return unicodedata.normalize("NFKC", name).casefold().strip()
 
 
 class SqliteCharacterRepository:
@@ -217,16 +211,11 @@ async def _require_room(
 
 
 def _checked_key(name: str) -> str:
-    key = name_key(name)
-    if not key:
-        raise ValueError("a character needs a name that is not blank")
-    return key
+    return checked_name_key(name, "a character")
 
 
 def _tags_json(tags: Sequence[str]) -> str:
-    if isinstance(tags, str):
-        raise ValueError("tags must be a list of strings, not one string")
-    return to_json([str(tag) for tag in tags])
+    return string_list_json(tags, "tags")
 
 
 def _duplicate(name: str) -> Conflict:

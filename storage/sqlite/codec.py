@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,3 +25,24 @@ def pack_vector(values: Sequence[float]) -> bytes:
 
 def unpack_vector(blob: bytes) -> tuple[float, ...]:
     return struct.unpack(f"<{len(blob) // 8}d", blob)
+
+
+def name_key(name: str) -> str:
+    """How names compare: Unicode-aware, ignoring case and surrounding spaces."""
+    return unicodedata.normalize("NFKC", name).casefold().strip()
+
+
+def checked_name_key(name: str, what: str) -> str:
+    """The name's key; ValueError naming `what` when the name is blank."""
+    key = name_key(name)
+    if not key:
+        raise ValueError(f"{what} needs a name that is not blank")
+    return key
+
+
+def string_list_json(values: Sequence[str], what: str) -> str:
+    """A list of strings as JSON; ValueError naming `what` for a lone string (which would
+    otherwise be stored letter by letter)."""
+    if isinstance(values, str):
+        raise ValueError(f"{what} must be a list of strings, not one string")
+    return to_json([str(value) for value in values])

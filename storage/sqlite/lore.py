@@ -14,8 +14,7 @@ import aiosqlite
 
 from storage.errors import Conflict, LimitReached, NotFound
 from storage.models import LoreDraft, LoreEntry
-from storage.sqlite.characters import name_key
-from storage.sqlite.codec import from_json, to_json
+from storage.sqlite.codec import checked_name_key, from_json, name_key, string_list_json
 from storage.sqlite.database import Database
 from storage.sqlite.query import execute, fetch_all, fetch_one, fetch_value
 
@@ -168,16 +167,11 @@ async def _require_room(
 
 
 def _checked_key(name: str) -> str:
-    key = name_key(name)
-    if not key:
-        raise ValueError("a lore entry needs a name that is not blank")
-    return key
+    return checked_name_key(name, "a lore entry")
 
 
 def _keys_json(keys: Sequence[str]) -> str:
-    if isinstance(keys, str):
-        raise ValueError("keys must be a list of strings, not one string")
-    return to_json([str(key) for key in keys])
+    return string_list_json(keys, "keys")
 
 
 def _duplicate(name: str) -> Conflict:
