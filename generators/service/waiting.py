@@ -17,7 +17,7 @@ T = TypeVar("T")
 
 async def until_disconnect(request: Request, work: Coroutine[Any, Any, T], deadline_s: float) -> T:
     """Await `work`, cancelling it (and so freeing its rows) when the client disconnects or the
-    deadline passes."""
+    deadline passes; returns or raises only once the work has taken its cancellation."""
     task = asyncio.ensure_future(work)
     gone = asyncio.ensure_future(_disconnected(request))
     try:
@@ -31,6 +31,9 @@ async def until_disconnect(request: Request, work: Coroutine[Any, Any, T], deadl
     finally:
         gone.cancel()
         task.cancel()
+        # Let the work see its cancellation before the answer goes out: side work marks its
+        # ticket stopped then, so a worker thread cannot carry on past its next check.
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def _disconnected(request: Request) -> None:

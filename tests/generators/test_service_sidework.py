@@ -62,12 +62,18 @@ class GatedLatent:
 
 async def until(client: httpx.AsyncClient, check) -> str:
     """Poll /metrics until `check(text)` holds (the server's own counters, not wall time)."""
+    text = ""
     for _ in range(1500):
         text = (await client.get("/metrics")).text
         if check(text):
             return text
         await asyncio.sleep(0.02)
-    pytest.fail("the service never reached the expected state")
+    counters = [
+        line
+        for line in text.splitlines()
+        if line.startswith(("talewright_side_work_total", "talewright_requests_total"))
+    ]
+    pytest.fail("the service never reached the expected state:\n" + "\n".join(counters))
 
 
 def side(text: str, kind: str, outcome: str) -> float:
