@@ -100,9 +100,17 @@ class BotProcess:
         ack.unlink(missing_ok=True)
         self.arm_file.write_text(str(writes))
         self.process.send_signal(signal.SIGUSR1)
-        async with asyncio.timeout(30):
-            while not ack.exists():
-                await asyncio.sleep(0.01)
+        try:
+            async with asyncio.timeout(30):
+                while not ack.exists():
+                    await asyncio.sleep(0.01)
+        except TimeoutError:
+            state = (
+                "running"
+                if self.process.returncode is None
+                else f"exited {self.process.returncode}"
+            )
+            raise AssertionError(f"the bot never armed ({state}):\n{self.log()[-3000:]}") from None
 
     async def kill(self) -> None:
         """SIGKILL now, if it is still running; wait until the fake saw the socket close."""

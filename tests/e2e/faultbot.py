@@ -35,14 +35,18 @@ class KillSwitch:
         self.arm_file = arm_file
         self.trace = trace_file.open("a", buffering=1) if trace_file else None
         self.remaining: int | None = None
-        self.lock = threading.Lock()
+        # Reentrant: SIGUSR1's handler runs on the main thread, which may be inside
+        # `statement` holding the lock when the signal arrives.
+        self.lock = threading.RLock()
 
     def arm(self, *_: Any) -> None:
         """SIGUSR1: read k from the arm file and acknowledge."""
         assert self.arm_file is not None
         with self.lock:
             self.remaining = int(self.arm_file.read_text().strip())
-        Path(f"{self.arm_file}.ack").write_text("armed")
+            # Acknowledged under the lock: a write on another thread may reach the armed
+            # statement (and kill the process) as soon as the lock is released.
+            Path(f"{self.arm_file}.ack").write_text("armed")
 
     def statement(self, sql: str) -> None:
         words = sql.lstrip().split(None, 1)
