@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent / "storage"))
 
+# The session PostgreSQL server (tests/storage/pg_server.py), for any test that asks for it.
+from pg_server import pg_server  # noqa: F401
 from tinydata import SHARED_DATA, TINY_CONFIG, write_tiny_corpus
 
 
