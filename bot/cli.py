@@ -33,6 +33,10 @@ def _train(args: argparse.Namespace) -> int:
         from generators.train.lstm import train_lstm
 
         best = train_lstm(config, out_dir, data_dir, resume=not args.restart)
+    elif args.model == "transformer":
+        from generators.train.transformer import train_transformer
+
+        best = train_transformer(config, out_dir, data_dir, resume=not args.restart)
     elif args.model == "vae":
         from generators.train.vae import train_vae
 
@@ -62,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a model from a TOML config")
-    train.add_argument("model", choices=["lstm", "vae", "seqgan"])
+    train.add_argument("model", choices=["lstm", "transformer", "vae", "seqgan"])
     train.add_argument("--config", required=True, help="TOML file with every hyperparameter")
     train.add_argument("--data", help="corpus folder (overrides [data] path)")
     train.add_argument("--out", help="run folder (default runs/<model>-<config name>)")

@@ -3,6 +3,10 @@
 Nothing is unpickled. config.json records the model family and its hyperparameters, the training
 configuration, and a SHA-256 of each file, so a truncated or swapped file is refused with a
 message that names it instead of failing somewhere inside torch.
+
+A transformer checkpoint is also a Hugging Face model folder: there config.json is the Hugging
+Face config (what `AutoModelForCausalLM.from_pretrained` reads), with tokenizer_config.json
+beside it, and the project's own record moves to talewright.json.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from torch import nn
 
 from generators.errors import CheckpointError
 from generators.models import build_model
-from generators.text.tokenizer import TextTokenizer
+from generators.text.tokenizer import END_OF_TEXT, PAD, TextTokenizer
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
+PROJECT_CONFIG_FILE = "talewright.json"
+HF_TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 WEIGHTS_FILE = "model.safetensors"
 TOKENIZER_FILE = "tokenizer.json"
 CARD_FILE = "card.md"
@@ -76,15 +82,17 @@ def save_checkpoint(
     """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / CONFIG_FILE).unlink(missing_ok=True)
+    (folder / PROJECT_CONFIG_FILE).unlink(missing_ok=True)
     _save_weights(model, folder / WEIGHTS_FILE, dtype)
     tokenizer.save(folder / TOKENIZER_FILE)
+    hf_files = _write_hf_files(folder, model, tokenizer, dtype)
     (folder / CARD_FILE).write_text(card, encoding="utf-8")
     extras = {}
     for name, (extra_family, extra_config, module) in (extra_weights or {}).items():
         filename = f"{name}.safetensors"
         _save_weights(module, folder / filename, dtype)
         extras[name] = {"family": extra_family, "model": extra_config, "file": filename}
-    files = [WEIGHTS_FILE, TOKENIZER_FILE, *(e["file"] for e in extras.values())]
+    files = [WEIGHTS_FILE, TOKENIZER_FILE, *hf_files, *(e["file"] for e in extras.values())]
     config = {
         "format_version": FORMAT_VERSION,
         "id": folder.name,
@@ -98,8 +106,33 @@ def save_checkpoint(
         "sha256": {name: sha256_of(folder / name) for name in files},
         **(info or {}),
     }
-    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    target = PROJECT_CONFIG_FILE if hf_files else CONFIG_FILE
+    (folder / target).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     return folder
+
+
+def _write_hf_files(
+    folder: Path, model: nn.Module, tokenizer: TextTokenizer, dtype: torch.dtype
+) -> list[str]:
+    """For a model with a Hugging Face twin: its config.json and tokenizer_config.json."""
+    to_hf = getattr(getattr(model, "config", None), "to_hf", None)
+    if to_hf is None:
+        return []
+    hf = to_hf(bos_id=tokenizer.eos_id, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
+    hf.dtype = dtype
+    hf.save_pretrained(folder)
+    tokenizer_config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "bos_token": END_OF_TEXT,
+        "eos_token": END_OF_TEXT,
+        "pad_token": PAD,
+        "model_max_length": hf.max_position_embeddings,
+        "clean_up_tokenization_spaces": False,
+    }
+    (folder / HF_TOKENIZER_CONFIG_FILE).write_text(
+        json.dumps(tokenizer_config, indent=2) + "\n", encoding="utf-8"
+    )
+    return [CONFIG_FILE, HF_TOKENIZER_CONFIG_FILE]
 
 
 def _save_weights(module: nn.Module, path: Path, dtype: torch.dtype) -> None:
@@ -117,13 +150,16 @@ def read_config(folder: Path) -> dict[str, Any]:
     missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
     if missing:
         raise CheckpointError(f"checkpoint {folder} is incomplete: missing {', '.join(missing)}")
+    source = folder / PROJECT_CONFIG_FILE
+    if not source.is_file():
+        source = folder / CONFIG_FILE
     try:
-        config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+        config = json.loads(source.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{folder / CONFIG_FILE} is not valid JSON: {exc}") from exc
+        raise CheckpointError(f"{source} is not valid JSON: {exc}") from exc
     for key in ("format_version", "family", "model", "sha256"):
         if key not in config:
-            raise CheckpointError(f"{folder / CONFIG_FILE} lacks the key {key!r}")
+            raise CheckpointError(f"{source} lacks the key {key!r}")
     if config["format_version"] > FORMAT_VERSION:
         raise CheckpointError(
             f"checkpoint {folder} has format {config['format_version']}, newer than this code "

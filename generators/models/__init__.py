@@ -25,6 +25,12 @@ def _builders() -> dict[str, ModelBuilder]:
         "lstm": lambda c: LSTMLanguageModel(LSTMConfig(**c)),
     }
     try:
+        from generators.models.transformer import TransformerConfig, TransformerLanguageModel
+
+        builders["transformer"] = lambda c: TransformerLanguageModel(TransformerConfig(**c))
+    except ImportError:
+        pass
+    try:
         from generators.models.vae import SentenceVAE, VAEConfig
 
         builders["vae"] = lambda c: SentenceVAE(VAEConfig(**c))

@@ -57,3 +57,31 @@ def lstm_card(
     if evaluation:
         sections.append("## Evaluation\n\n" + _table(evaluation) + "\n")
     return "\n".join(sections)
+
+
+def transformer_card(
+    model_id: str,
+    report: CorpusReport,
+    config: dict[str, Any],
+    metrics: dict[str, Any],
+    parameters: int,
+    evaluation: dict[str, Any] | None = None,
+) -> str:
+    model = config.get("model", {})
+    sections = [
+        f"# {model_id}: transformer language model\n",
+        f"A decoder-only transformer in the Hugging Face Llama layout ({model.get('num_layers')} "
+        f"layers, width {model.get('hidden_size')}, {model.get('num_heads')} heads, feed-forward "
+        f"{model.get('intermediate_size')}, rotary positions up to {model.get('max_positions')}, "
+        f"tied output embedding), {parameters / 1e6:.2f}M parameters, byte-level BPE vocabulary "
+        f"of {config.get('tokenizer', {}).get('vocab_size', 8192)} with control tokens for genre, "
+        "mood, kind of turn, speaker and premise. Weights stored as float16 safetensors; the "
+        "folder loads with `AutoModelForCausalLM.from_pretrained` and "
+        "`PreTrainedTokenizerFast(tokenizer_file=...)`; the project's record is talewright.json.\n",
+        data_section(report),
+        "## Training run\n\n```json\n" + json.dumps(config, indent=2) + "\n```\n",
+        "## Validation at export\n\n" + _table(metrics) + "\n",
+    ]
+    if evaluation:
+        sections.append("## Evaluation\n\n" + _table(evaluation) + "\n")
+    return "\n".join(sections)

@@ -1,0 +1,204 @@
+"""A decoder-only transformer language model, defined with Hugging Face `transformers` (Llama).
+
+The weights are a `LlamaModel` under the name `model.` with the output projection tied to the
+input embedding, which is exactly what `LlamaForCausalLM` with `tie_word_embeddings=True`
+stores: the checkpoint folder loads with `AutoModelForCausalLM.from_pretrained` and no project
+code. Keeping the tie ourselves (logits = hidden @ embedding) keeps every tensor stored once, so
+the trainer's safetensors files need no special case for shared storage.
+
+`run` has the LSTM's shape (read ids from a state, return logits and the new state), with a
+key/value cache as the state. Rows of a batch may have read different lengths: the cache is
+left-padded, a mask says which slots hold real tokens and each row keeps its own next position,
+so rows join, leave and are expanded exactly as the LSTM's hidden states are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import LlamaConfig, LlamaModel
+from transformers.cache_utils import DynamicCache
+
+
+@dataclass
+class TransformerConfig:
+    vocab_size: int
+    hidden_size: int = 256
+    num_layers: int = 4
+    num_heads: int = 4
+    num_kv_heads: int = 4
+    intermediate_size: int = 688
+    max_positions: int = 1024
+    rope_theta: float = 10000.0
+    dropout: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_hf(self, bos_id: int = 0, eos_id: int = 0, pad_id: int = 0) -> LlamaConfig:
+        """The same model as a Hugging Face config (what config.json of a checkpoint holds)."""
+        return LlamaConfig(
+            vocab_size=self.vocab_size,
+            hidden_size=self.hidden_size,
+            intermediate_size=self.intermediate_size,
+            num_hidden_layers=self.num_layers,
+            num_attention_heads=self.num_heads,
+            num_key_value_heads=self.num_kv_heads,
+            max_position_embeddings=self.max_positions,
+            rope_theta=self.rope_theta,
+            attention_dropout=self.dropout,
+            tie_word_embeddings=True,
+            bos_token_id=bos_id,
+            eos_token_id=eos_id,
+            pad_token_id=pad_id,
+            architectures=["LlamaForCausalLM"],
+        )
+
+
+@dataclass
+class KVState:
+    """A left-padded key/value cache for a batch of rows.
+
+    keys/values: one (batch, kv_heads, slots, head_dim) tensor per layer; mask: (batch, slots),
+    True where a slot holds a real token; positions: (batch,), the next token's position.
+    """
+
+    keys: list[torch.Tensor]
+    values: list[torch.Tensor]
+    mask: torch.Tensor
+    positions: torch.Tensor
+
+    @property
+    def batch(self) -> int:
+        return int(self.mask.size(0))
+
+    def select(self, index: torch.Tensor) -> KVState:
+        """Keep the rows at `index` (in order), dropping slots no kept row uses."""
+        mask = self.mask[index]
+        used = mask.any(dim=0).nonzero()
+        first = int(used[0]) if used.numel() else mask.size(1)
+        return KVState(
+            [k[index, :, first:] for k in self.keys],
+            [v[index, :, first:] for v in self.values],
+            mask[:, first:],
+            self.positions[index],
+        )
+
+    def expand(self, n: int) -> KVState:
+        """Each row repeated `n` times in place (candidates sharing one prompt)."""
+        index = torch.arange(self.batch, device=self.mask.device).repeat_interleave(n)
+        return KVState(
+            [k[index] for k in self.keys],
+            [v[index] for v in self.values],
+            self.mask[index],
+            self.positions[index],
+        )
+
+    @staticmethod
+    def cat(states: list[KVState]) -> KVState:
+        """Rows of all `states`, left-padded to the longest cache."""
+        width = max(s.mask.size(1) for s in states)
+
+        def pad(t: torch.Tensor, slots: int) -> torch.Tensor:
+            return F.pad(t, (0, 0, slots, 0)) if slots else t
+
+        layers = len(states[0].keys)
+        keys = [
+            torch.cat([pad(s.keys[i], width - s.mask.size(1)) for s in states]) for i in range(layers)
+        ]
+        values = [
+            torch.cat([pad(s.values[i], width - s.mask.size(1)) for s in states])
+            for i in range(layers)
+        ]
+        mask = torch.cat([F.pad(s.mask, (width - s.mask.size(1), 0)) for s in states])
+        return KVState(keys, values, mask, torch.cat([s.positions for s in states]))
+
+
+class TransformerLanguageModel(nn.Module):
+    family = "transformer"
+
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        self.config = config
+        hf = config.to_hf()
+        hf._attn_implementation = "sdpa"
+        self.model = LlamaModel(hf)
+        self.model.apply(self._init_weights)
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=0.02)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, std=0.02)
+
+    @property
+    def max_positions(self) -> int:
+        return self.config.max_positions
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        return F.linear(hidden, self.model.embed_tokens.weight)
+
+    def forward(
+        self, ids: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Training: logits of every position from a fresh context, and the loss if asked."""
+        hidden = self.model(input_ids=ids, use_cache=False).last_hidden_state
+        logits = self.logits(hidden)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(
+                logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1), ignore_index=-100
+            )
+        return logits, loss
+
+    def run(
+        self, ids: torch.Tensor, state: KVState | None = None, last_only: bool = False
+    ) -> tuple[torch.Tensor, KVState]:
+        """Read `ids` (batch, time) after `state`; return logits (batch, time, vocab) and the
+        state with the new tokens cached. Every row reads `time` real tokens."""
+        batch, time = ids.shape
+        device = ids.device
+        if state is None:
+            past_mask = torch.zeros(batch, 0, dtype=torch.bool, device=device)
+            start = torch.zeros(batch, dtype=torch.long, device=device)
+            cache = DynamicCache()
+        else:
+            past_mask, start = state.mask, state.positions
+            cache = DynamicCache()
+            for layer, (k, v) in enumerate(zip(state.keys, state.values, strict=True)):
+                cache.update(k, v, layer)
+        steps = torch.arange(time, device=device)
+        positions = start[:, None] + steps[None, :]
+        mask = torch.cat([past_mask, torch.ones(batch, time, dtype=torch.bool, device=device)], 1)
+        out = self.model(
+            input_ids=ids,
+            attention_mask=mask.long(),
+            position_ids=positions,
+            cache=cache,
+            use_cache=True,
+        )
+        hidden = out.last_hidden_state
+        if last_only:
+            hidden = hidden[:, -1:]
+        layers = out.cache.layers
+        new_state = KVState(
+            [layer.keys for layer in layers],
+            [layer.values for layer in layers],
+            mask,
+            start + time,
+        )
+        return self.logits(hidden), new_state
+
+    @staticmethod
+    def select_state(state: KVState, index: torch.Tensor) -> KVState:
+        return state.select(index)
+
+    @staticmethod
+    def cat_states(states: list[KVState]) -> KVState:
+        return KVState.cat(states)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
