@@ -1,0 +1,1 @@
+"""Rebuilding the training corpus from its pinned public sources (`talewright data download`)."""
