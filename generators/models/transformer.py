@@ -14,6 +14,7 @@ so rows join, leave and are expanded exactly as the LSTM's hidden states are.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import asdict, dataclass
 
 import torch
@@ -21,6 +22,17 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import LlamaConfig, LlamaModel
 from transformers.cache_utils import DynamicCache
+
+
+def cache_argument(forward) -> str:
+    """The keyword a model's forward takes its key/value cache by: `cache` in transformers 5.24
+    and later, `past_key_values` before (the GPU image may carry an older release)."""
+    return "cache" if "cache" in inspect.signature(forward).parameters else "past_key_values"
+
+
+def output_cache(output) -> DynamicCache:
+    cache = getattr(output, "cache", None)
+    return cache if cache is not None else output.past_key_values
 
 
 @dataclass
@@ -127,6 +139,7 @@ class TransformerLanguageModel(nn.Module):
         hf._attn_implementation = "sdpa"
         self.model = LlamaModel(hf)
         self.model.apply(self._init_weights)
+        self._cache_argument = cache_argument(self.model.forward)
 
     def _init_weights(self, module: nn.Module) -> None:
         if isinstance(module, nn.Linear):
@@ -177,13 +190,13 @@ class TransformerLanguageModel(nn.Module):
             input_ids=ids,
             attention_mask=mask.long(),
             position_ids=positions,
-            cache=cache,
             use_cache=True,
+            **{self._cache_argument: cache},
         )
         hidden = out.last_hidden_state
         if last_only:
             hidden = hidden[:, -1:]
-        layers = out.cache.layers
+        layers = output_cache(out).layers
         new_state = KVState(
             [layer.keys for layer in layers],
             [layer.values for layer in layers],
