@@ -9,7 +9,7 @@ TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 DATA ?= ../shared/data
 
-.PHONY: play test lint format bench train-default clean-venv
+.PHONY: play test lint format bench train-default train-transformer gpu-bundle train-gpu clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,27 @@ bench: $(VENV)/.installed
 
 train-default: $(VENV)/.installed
 	$(BIN)/talewright train lstm --config configs/lstm_default.toml --data $(DATA)
+
+train-transformer: $(VENV)/.installed
+	$(BIN)/talewright train transformer --config configs/transformer_default.toml --data $(DATA)
+
+# The GPU recipe, in two steps. Here: prepare the corpus and the wheels the GPU image lacks into
+# carry/ (git-ignored, about 35 MB). There, with the image's own python3 (torch, transformers),
+# carrying carry/: `make train-gpu OUT=/some/folder` trains for at most 10 minutes and writes
+# OUT/checkpoint, OUT/summary.json and the loss curve.
+GPU_PYTHON ?= python3
+OUT ?= runs/transformer-gpu
+gpu-bundle: $(VENV)/.installed
+	$(BIN)/python -m generators.train.gpu_recipe bundle --data $(DATA) --to carry/gpu
+	$(BIN)/python -m pip download --quiet --only-binary=:all: --python-version 3.12 \
+	  --implementation cp --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+	  -d carry/wheels "pydantic>=2.6,<3"
+
+train-gpu:
+	$(GPU_PYTHON) -m pip install --quiet --no-index --no-deps --target /tmp/talewright-site \
+	  carry/wheels/*.whl
+	PYTHONPATH=/tmp/talewright-site:. $(GPU_PYTHON) -m generators.train.gpu_recipe train \
+	  --bundle carry/gpu --out $(OUT)
 
 clean-venv:
 	rm -rf $(VENV)

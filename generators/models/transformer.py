@@ -119,7 +119,8 @@ class KVState:
 
         layers = len(states[0].keys)
         keys = [
-            torch.cat([pad(s.keys[i], width - s.mask.size(1)) for s in states]) for i in range(layers)
+            torch.cat([pad(s.keys[i], width - s.mask.size(1)) for s in states])
+            for i in range(layers)
         ]
         values = [
             torch.cat([pad(s.values[i], width - s.mask.size(1)) for s in states])
@@ -142,9 +143,7 @@ class TransformerLanguageModel(nn.Module):
         self._cache_argument = cache_argument(self.model.forward)
 
     def _init_weights(self, module: nn.Module) -> None:
-        if isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, std=0.02)
-        elif isinstance(module, nn.Embedding):
+        if isinstance(module, nn.Linear | nn.Embedding):
             nn.init.normal_(module.weight, std=0.02)
 
     @property

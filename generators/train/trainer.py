@@ -49,6 +49,10 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "auto"
     early_stop_patience: int = 0
+    time_limit_minutes: float = 0.0
+    """Stop (validate, save, export) once this much training time has passed in this process;
+    the learning rate then follows the larger of step progress and time progress, so a
+    fixed-time run still ends its cosine at the floor. 0: no limit."""
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
@@ -184,11 +188,12 @@ class Trainer:
         self.last_dir = self.out_dir / "last"
         self.best_dir = self.out_dir / "best"
 
-    def lr_at(self, step: int) -> float:
+    def lr_at(self, step: int, time_progress: float = 0.0) -> float:
         cfg = self.config
         if step < cfg.warmup_steps:
             return cfg.lr * (step + 1) / cfg.warmup_steps
         progress = (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps)
+        progress = max(progress, time_progress)
         cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
         return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cosine)
 
@@ -213,9 +218,12 @@ class Trainer:
         )
         window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
         stopped_early = False
+        started = time.perf_counter()
+        limit_s = cfg.time_limit_minutes * 60.0
         while self.state.step < cfg.max_steps:
             step = self.state.step
-            lr = self.lr_at(step)
+            spent = time.perf_counter() - started
+            lr = self.lr_at(step, spent / limit_s if limit_s else 0.0)
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
             batch = next(batches)
@@ -253,15 +261,16 @@ class Trainer:
                 for callback in self.callbacks:
                     callback.on_step(self, self.state.step, metrics)
                 window_loss, window_tokens, window_start = 0.0, 0, time.perf_counter()
-            at_end = self.state.step == cfg.max_steps
+            out_of_time = bool(limit_s) and time.perf_counter() - started >= limit_s
+            at_end = self.state.step == cfg.max_steps or out_of_time
             if self.state.step % cfg.eval_every == 0 or at_end:
                 stopped_early = self._validate()
             if self.state.step % cfg.checkpoint_every == 0 or at_end or stopped_early:
                 self.save_training_state()
                 for callback in self.callbacks:
                     callback.on_checkpoint(self, self.state.step)
-            if stopped_early:
-                log.info("early stop at step %d", self.state.step)
+            if stopped_early or out_of_time:
+                log.info("stopped at step %d", self.state.step)
                 break
         bar.close()
         for callback in self.callbacks:
