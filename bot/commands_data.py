@@ -12,6 +12,9 @@ def _download(args: argparse.Namespace) -> int:
     from generators.data.fetch import Fetcher
     from generators.data.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
 
+    if args.retries < 0:
+        print("--retries must be 0 or more", file=sys.stderr)
+        return 2
     try:
         manifest = load_manifest(Path(args.manifest) if args.manifest else DEFAULT_MANIFEST)
     except ManifestError as exc:

@@ -21,6 +21,7 @@ from generators.data.download import DownloadOptions, download_corpus
 from generators.data.fetch import Fetcher, FetchError
 from generators.data.gutenberg import GutenbergFormatError, normalize_book
 from generators.data.manifest import ManifestError, load_manifest
+from generators.text.corpus import build_corpus
 
 BOOK_BODY = (
     "THE LANTERN KEEPER\n\nBy Nobody In Particular\n\n\n\n\nCHAPTER I.\n\n"
@@ -250,6 +251,8 @@ def test_downloads_normalises_and_verifies(corpus_site: Path, tmp_path: Path) ->
     assert not (dest / ".sources").exists()
     assert report.notes == []
     assert report.lines()[-1] == "4 files: 4 ok"
+    documents, _ = build_corpus(dest, include_lowercased=True)
+    assert {d.genre for d in documents} == {"children", "tales"}  # the poem is too short
 
 
 def test_a_corrupted_book_is_refused_with_one_clear_line(
@@ -434,6 +437,8 @@ def test_cli_bad_manifest_is_one_line(tmp_path: Path, capsys) -> None:
     bad.write_text("base_url = ")
     assert main(["data", "download", str(tmp_path / "d"), "--manifest", str(bad)]) == 2
     assert "cannot read corpus manifest" in capsys.readouterr().err
+    assert main(["data", "download", str(tmp_path / "d"), "--retries", "-1"]) == 2
+    assert "--retries must be 0 or more" in capsys.readouterr().err
     with pytest.raises(ManifestError, match="missing or malformed field"):
         bad.write_text('[[gutenberg]]\nfile = "x"\n')
         load_manifest(bad)
