@@ -129,6 +129,7 @@ class InProcessGenerator:
         if self._closed:
             raise GeneratorUnavailable("the generator is closed")
         served = self.registry.get(request.model)
+        served.prompt_budget(self.prompt_budget, request.params.max_tokens)
         self.discriminators.check(request, served)
         started = time.perf_counter()
         try:
@@ -157,7 +158,8 @@ class InProcessGenerator:
                     if ranked:
                         break
                     continue
-                prepared = pipeline.prepare(request, served.tokenizer, self.prompt_budget, attempt)
+                budget = served.prompt_budget(self.prompt_budget, request.params.max_tokens)
+                prepared = pipeline.prepare(request, served.tokenizer, budget, attempt)
                 sequences = sample(
                     served.model,
                     served.tables,

@@ -72,7 +72,7 @@ def logprobs_after(
     results = [PairScore(0.0, 0)] * len(continuations)
     if not live:
         return results
-    logits, (h, c) = model.run(torch.tensor([list(prompt)], device=device), last_only=True)
+    logits, state = model.run(torch.tensor([list(prompt)], device=device), last_only=True)
     first = F.log_softmax(logits[0, -1].float(), dim=-1)
     width = max(len(continuations[i]) for i in live)
     ids = torch.zeros((len(live), width), dtype=torch.long)
@@ -83,8 +83,7 @@ def logprobs_after(
     ids, mask = ids.to(device), mask.to(device)
     total = first[ids[:, 0]]
     if width > 1:
-        state = (h.expand(-1, len(live), -1).contiguous(), c.expand(-1, len(live), -1).contiguous())
-        out, _ = model.run(ids[:, :-1], state)
+        out, _ = model.run(ids[:, :-1], model.expand_state(state, len(live)))
         later = F.log_softmax(out.float(), dim=-1).gather(2, ids[:, 1:, None]).squeeze(2)
         total = total + (later * mask[:, 1:]).sum(dim=1)
     for row, i in enumerate(live):

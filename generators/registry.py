@@ -8,12 +8,20 @@ from pathlib import Path
 import torch
 
 from generators.checkpoint import LoadedCheckpoint, load_checkpoint
-from generators.errors import UnknownModel
+from generators.errors import InvalidGenerationRequest, UnknownModel
+from generators.models.protocol import max_positions
 from generators.paths import DEFAULT_CHECKPOINT
 from generators.sampling import TokenTables
 from generators.schemas import ModelInfo
 
-__all__ = ["DEFAULT_CHECKPOINT", "ModelRegistry", "ServedModel"]
+__all__ = ["DEFAULT_CHECKPOINT", "LANGUAGE_FAMILIES", "ModelRegistry", "ServedModel"]
+
+LANGUAGE_FAMILIES = ("lstm", "transformer")
+"""Checkpoint families served as language models (the others are companions: VAE, SeqGAN
+discriminator)."""
+MIN_PROMPT_TOKENS = 32
+"""The fewest prompt tokens a request may leave room for: the control tokens and the newest
+turn's end. A model with a context limit refuses a `max_tokens` that leaves less."""
 
 
 @dataclass
@@ -33,6 +41,27 @@ class ServedModel:
     def tokenizer(self):
         return self.checkpoint.tokenizer
 
+    @property
+    def max_positions(self) -> int | None:
+        """The most tokens a row may read, prompt and text together (None: no limit)."""
+        return max_positions(self.model)
+
+    def prompt_budget(self, budget: int, max_tokens: int) -> int:
+        """The prompt budget for a request writing up to `max_tokens` tokens: `budget`, cut so
+        that prompt and text fit the model's context. Raises InvalidGenerationRequest when
+        `max_tokens` alone leaves less than MIN_PROMPT_TOKENS for the prompt."""
+        limit = self.max_positions
+        if limit is None:
+            return budget
+        room = limit - max_tokens
+        if room < MIN_PROMPT_TOKENS:
+            raise InvalidGenerationRequest(
+                f"max_tokens {max_tokens} is too many for model {self.id!r}: it reads "
+                f"{limit} tokens in all, prompt included; ask for at most "
+                f"{limit - MIN_PROMPT_TOKENS}"
+            )
+        return min(budget, room)
+
 
 class ModelRegistry:
     def __init__(self, device: str | torch.device = "cpu"):
@@ -44,8 +73,11 @@ class ModelRegistry:
         self, path: Path | str, model_id: str | None = None, default: bool = False
     ) -> ServedModel:
         checkpoint = load_checkpoint(Path(path), device=self.device)
-        if checkpoint.family != "lstm":
-            raise ValueError(f"{path} is a {checkpoint.family} checkpoint, not a language model")
+        if checkpoint.family not in LANGUAGE_FAMILIES:
+            raise ValueError(
+                f"{path} is a {checkpoint.family} checkpoint, not a language model "
+                f"({' or '.join(LANGUAGE_FAMILIES)})"
+            )
         if model_id:
             checkpoint.config["id"] = model_id
         served = ServedModel(checkpoint, TokenTables(checkpoint.tokenizer, self.device))

@@ -1,4 +1,4 @@
-"""Batched sampling from recurrent language models.
+"""Batched sampling from language models (the LSTM, the transformer: generators.models.protocol).
 
 A `Sequence` is one candidate being written: its tokens, its own random generator (so a seed
 gives the same text whatever else shares the batch), its sampling settings and its stop rule.
@@ -9,13 +9,18 @@ in-process generator and the service's continuous-batching scheduler both drive 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from generators.models.lstm import State
+from generators.errors import InvalidGenerationRequest
+from generators.models.protocol import max_positions
 from generators.text.tokenizer import TextTokenizer
+
+State = Any
+"""A model's state after reading some tokens; only the model's own operations look inside."""
 
 _SENTENCE_END = re.compile(r"[.!?](?:[\"'\u201d\u2019)]+)?(?=\s|$)")
 
@@ -284,6 +289,22 @@ def trim_to_sentence(text: str) -> str:
     return text[: ends[-1].end()] if ends else text
 
 
+def fit_to_context(model, prompt_length: int, settings: SamplingSettings) -> SamplingSettings:
+    """`settings` with `max_tokens` cut so that prompt and text fit the model's context (a
+    model without a limit, like the LSTM, keeps them). Callers trim the prompt budget first
+    (`ServedModel.prompt_budget`), so this only cuts rows whose prompt grew after that (a
+    twist's opening sentence)."""
+    limit = max_positions(model)
+    if limit is None or prompt_length + settings.max_tokens <= limit:
+        return settings
+    room = limit - prompt_length
+    if room < 1:
+        raise InvalidGenerationRequest(
+            f"the prompt has {prompt_length} tokens but the model reads at most {limit}"
+        )
+    return replace(settings, max_tokens=room, min_tokens=min(settings.min_tokens, room))
+
+
 @torch.no_grad()
 def prefill(model, prompt: list[int], device) -> tuple[torch.Tensor, State]:
     """Read a prompt once; return the logits for the next token and the state after it."""
@@ -319,6 +340,7 @@ def sample(
 ) -> list[Sequence]:
     """`n` candidates continuing one prompt, read once and then decoded as one batch."""
     device = next(model.parameters()).device
+    settings = fit_to_context(model, len(prompt), settings)
     last_logits, state = prefill(model, prompt, device)
     base = seed if seed is not None else int(torch.randint(0, 2**62, ()).item())
     sequences = [
@@ -326,8 +348,7 @@ def sample(
         for i in range(n)
     ]
     logits = last_logits.expand(n, -1)
-    state = (state[0].expand(-1, n, -1).contiguous(), state[1].expand(-1, n, -1).contiguous())
-    return decode(model, tables, sequences, logits, state)
+    return decode(model, tables, sequences, logits, model.expand_state(state, n))
 
 
 @torch.no_grad()
@@ -349,30 +370,34 @@ def sample_after(
     device = next(model.parameters()).device
     prompt_logits, prompt_state = prefill(model, prompt, device)
     first = F.log_softmax(prompt_logits[0].float(), dim=-1)
-    rows, hs, cs, opening_logprobs = [], [], [], []
+    rows, states, opening_logprobs = [], [], []
     for ids in openings:
         if ids:
             tensor = torch.tensor([ids], dtype=torch.long, device=device)
-            out, (h, c) = model.run(tensor, prompt_state)
+            out, state = model.run(tensor, prompt_state)
             later = F.log_softmax(out[0, :-1].float(), dim=-1).gather(1, tensor[0, 1:, None])
             opening_logprobs.append(float(first[ids[0]]) + float(later.sum()))
             rows.append(out[:, -1, :])
         else:
             opening_logprobs.append(0.0)
             rows.append(prompt_logits)
-            h, c = prompt_state
-        hs.append(h)
-        cs.append(c)
+            state = prompt_state
+        states.append(state)
     sequences = [
-        Sequence(prompt + ids, rule, stop, torch.Generator().manual_seed(seed), prefix)
+        Sequence(
+            prompt + ids,
+            fit_to_context(model, len(prompt) + len(ids), rule),
+            stop,
+            torch.Generator().manual_seed(seed),
+            prefix,
+        )
         for ids, rule, seed, prefix in zip(openings, settings, seeds, prefix_texts, strict=True)
     ]
     for sequence, opening_logprob in zip(sequences, opening_logprobs, strict=True):
         sequence.opening_logprob = opening_logprob
     if not sequences:
         return []
-    state = (torch.cat(hs, dim=1), torch.cat(cs, dim=1))
-    return decode(model, tables, sequences, torch.cat(rows), state)
+    return decode(model, tables, sequences, torch.cat(rows), model.cat_states(states))
 
 
 def decode(
@@ -387,9 +412,11 @@ def decode(
         still = [j for j, s in enumerate(active) if not s.finished]
         if not still:
             break
-        index = torch.tensor(still, device=device)
-        state = (state[0][:, index], state[1][:, index])
-        step_logits, state = model.run(chosen[index].unsqueeze(1), state)
+        if len(still) < len(active):
+            index = torch.tensor(still, device=device)
+            state = model.select_state(state, index)
+            chosen = chosen[index]
+        step_logits, state = model.run(chosen.unsqueeze(1), state)
         logits = step_logits[:, -1, :]
         live = [live[j] for j in still]
     return sequences

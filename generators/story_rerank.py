@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from generators.continuation_scoring import logprobs_after
 from generators.evaluation.story_fit import content_overlap, mentioned, new_names, story_names
 from generators.pipeline import Reranker
-from generators.prompts import build_prompt
+from generators.prompts import DEFAULT_BUDGET, build_prompt
 from generators.registry import ServedModel
 from generators.schemas import Candidate, GenerateRequest
 from generators.text.mood import mood_of
@@ -70,7 +70,8 @@ def story_scores(
     weights = weights or STORY_WEIGHTS
     tok = served.tokenizer
     kind = request.kind if request.kind != "opening" else "continue"
-    with_story = build_prompt(tok, kind, request.context)
+    budget = served.prompt_budget(DEFAULT_BUDGET, request.params.max_tokens)
+    with_story = build_prompt(tok, kind, request.context, budget)
     prefix = with_story.prefix_text
     conts = [tok.encode(t[len(prefix) :] if prefix and t.startswith(prefix) else t) for t in texts]
     if conditional is None:
@@ -78,7 +79,7 @@ def story_scores(
     storyless = [0.0] * len(texts)
     if weights.unconditional:
         bare = request.context.model_copy(update={"turns": []})
-        without_story = build_prompt(tok, kind, bare)
+        without_story = build_prompt(tok, kind, bare, budget)
         storyless = [s.mean for s in logprobs_after(served.model, without_story.ids, conts)]
     story = story_text(request)
     mood = request.context.mood

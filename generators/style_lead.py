@@ -62,9 +62,10 @@ class StyleLead:
         z = vector + self.spread * torch.randn(count, vector.numel(), generator=generator)
         context = request.context
         openings = self.planner.decode_sentences(z, context, generator)
-        prompt = build_prompt(
-            served.tokenizer, request.kind, context, self.planner.settings.prompt_budget
+        budget = served.prompt_budget(
+            self.planner.settings.prompt_budget, request.params.max_tokens
         )
+        prompt = build_prompt(served.tokenizer, request.kind, context, budget)
         written = led_candidates(
             served, prompt, request.kind, context.genre, openings, request, seed
         )

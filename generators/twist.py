@@ -261,8 +261,9 @@ class TwistPlanner:
             base = random.SystemRandom().randrange(2**62)
         seed = base + attempt * 7919
         twists = self.twist_sentences(context, count, seed)
-        prompt = build_prompt(served.tokenizer, "twist", context, self.settings.prompt_budget)
         base_settings = sampling_settings(request)
+        budget = served.prompt_budget(self.settings.prompt_budget, base_settings.max_tokens)
+        prompt = build_prompt(served.tokenizer, "twist", context, budget)
         own = sample(
             served.model,
             served.tables,

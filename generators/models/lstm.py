@@ -99,14 +99,23 @@ class LSTMLanguageModel(nn.Module):
             )
         return logits, loss
 
+    # State operations: the sampler and the service's batch handle states only through these
+    # (generators.models.protocol), so a model with another kind of state serves the same way.
+
     @staticmethod
     def select_state(state: State, index: torch.Tensor) -> State:
-        """Keep the sequences at `index` (used when a batch shrinks or grows)."""
+        """Keep the sequences at `index`, in that order (used when a batch shrinks or grows)."""
         return state[0][:, index], state[1][:, index]
 
     @staticmethod
     def cat_states(states: list[State]) -> State:
+        """The rows of all `states`, in order."""
         return torch.cat([s[0] for s in states], dim=1), torch.cat([s[1] for s in states], dim=1)
+
+    @staticmethod
+    def expand_state(state: State, n: int) -> State:
+        """Each row repeated `n` times in place (n candidates continuing one prompt)."""
+        return state[0].repeat_interleave(n, dim=1), state[1].repeat_interleave(n, dim=1)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

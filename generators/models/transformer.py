@@ -204,6 +204,8 @@ class TransformerLanguageModel(nn.Module):
         )
         return self.logits(hidden), new_state
 
+    # State operations (generators.models.protocol), as the LSTM's.
+
     @staticmethod
     def select_state(state: KVState, index: torch.Tensor) -> KVState:
         return state.select(index)
@@ -211,6 +213,10 @@ class TransformerLanguageModel(nn.Module):
     @staticmethod
     def cat_states(states: list[KVState]) -> KVState:
         return KVState.cat(states)
+
+    @staticmethod
+    def expand_state(state: KVState, n: int) -> KVState:
+        return state.expand(n)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

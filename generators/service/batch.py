@@ -1,5 +1,7 @@
-"""The live rows of one model: recurrent state, next-token logits and the sequences they belong
-to, advanced together by a single `model.run` per step.
+"""The live rows of one model: model state (an LSTM's hidden state, a transformer's key/value
+cache), next-token logits and the sequences they belong to, advanced together by a single
+`model.run` per step. States are moved only by the model's own operations
+(generators.models.protocol).
 
 Rows join once their prompt was read (new prompts are read together, each to its own end) and
 leave the step they finish. A step that raises leaves every sequence as it was before the step,
@@ -12,9 +14,8 @@ from collections.abc import Callable
 
 import torch
 
-from generators.models.lstm import State
 from generators.registry import ServedModel
-from generators.sampling import Sequence, decode_step
+from generators.sampling import Sequence, State, decode_step, fit_to_context
 from generators.service.jobs import Job
 
 
@@ -34,54 +35,51 @@ class LiveBatch:
     def admit(self, jobs: list[Job]) -> None:
         """Read the new jobs' prompts together, then add one row per candidate of each.
 
-        An LSTM's state after t tokens depends only on those t tokens, so prompts of different
-        lengths share every model call up to the next prompt's end: the calls number the
-        distinct lengths and the sequential steps the longest prompt, not the sum of all.
-        Nothing is added unless every prompt was read.
+        A model's state after t tokens depends only on those t tokens (an LSTM's hidden state,
+        a transformer's cache of them), and every row of one call has read the same tokens
+        counts, so prompts of different lengths share every model call up to the next prompt's
+        end: the calls number the distinct lengths and the sequential steps the longest prompt,
+        not the sum of all. Nothing is added unless every prompt was read.
         """
+        model = self.served.model
         prompts = [job.prepared.prompt.ids for job in jobs]
-        read: list[tuple[Job, torch.Tensor, State]] = []
+        read: list[tuple[Job, torch.Tensor, State, int]] = []
         reading = list(range(len(jobs)))
         state: State | None = None
         start = 0
         for end in sorted({len(p) for p in prompts}):
             ids = torch.tensor([prompts[i][start:end] for i in reading], device=self.device)
-            out, state = self.served.model.run(ids, state, last_only=True)
+            out, state = model.run(ids, state, last_only=True)
             for row, i in enumerate(reading):
                 if len(prompts[i]) == end:
-                    read.append((jobs[i], out[row, -1], (state[0][:, row], state[1][:, row])))
+                    read.append((jobs[i], out[row, -1], state, row))
             rows = [row for row, i in enumerate(reading) if len(prompts[i]) > end]
             if rows:
-                index = torch.tensor(rows, device=self.device)
-                state = (state[0][:, index], state[1][:, index])
+                state = model.select_state(state, torch.tensor(rows, device=self.device))
             reading = [reading[row] for row in rows]
             start = end
         owners: list[Job] = []
         sequences: list[Sequence] = []
-        logits, hs, cs = [], [], []
-        for job, last, (h, c) in read:
+        logits, states = [], []
+        for job, last, group, row in read:
             job.sequences = job.new_sequences()
+            for sequence in job.sequences:
+                sequence.settings = fit_to_context(model, len(sequence.prompt), sequence.settings)
             n = len(job.sequences)
             owners += [job] * n
             sequences += job.sequences
             logits.append(last.unsqueeze(0).expand(n, -1))
-            hs.append(h.unsqueeze(1).expand(-1, n, -1))
-            cs.append(c.unsqueeze(1).expand(-1, n, -1))
-        self._append(
-            owners, sequences, torch.cat(logits), (torch.cat(hs, dim=1), torch.cat(cs, dim=1))
-        )
+            states.append(model.select_state(group, torch.full((n,), row, device=self.device)))
+        self._append(owners, sequences, torch.cat(logits), model.cat_states(states))
 
     def _append(
         self, jobs: list[Job], sequences: list[Sequence], logits: torch.Tensor, state: State
     ) -> None:
         if self.state is None or self.logits is None:
-            self.state = (state[0].contiguous(), state[1].contiguous())
+            self.state = state
             self.logits = logits.contiguous()
         else:
-            self.state = (
-                torch.cat([self.state[0], state[0]], dim=1),
-                torch.cat([self.state[1], state[1]], dim=1),
-            )
+            self.state = self.served.model.cat_states([self.state, state])
             self.logits = torch.cat([self.logits, logits], dim=0)
         self.jobs += jobs
         self.sequences += sequences
@@ -97,7 +95,7 @@ class LiveBatch:
             return
         assert self.state is not None and self.logits is not None
         index = torch.tensor(rows, device=self.device)
-        self.state = (self.state[0][:, index], self.state[1][:, index])
+        self.state = self.served.model.select_state(self.state, index)
         self.logits = self.logits[index]
 
     def keep_jobs(self, wanted: Callable[[Job], bool]) -> None:
@@ -116,7 +114,7 @@ class LiveBatch:
                 if len(live) < len(self.sequences):
                     index = torch.tensor(live, device=self.device)
                     chosen = chosen[index]
-                    state = (state[0][:, index], state[1][:, index])
+                    state = self.served.model.select_state(state, index)
                 out, state = self.served.model.run(chosen.unsqueeze(1), state)
         except Exception:
             for sequence, (length, logprob) in zip(self.sequences, before, strict=True):

@@ -77,6 +77,7 @@ class GenerationService:
                 f"context has {size} characters; this service accepts at most "
                 f"{self.max_context_chars}"
             )
+        served.prompt_budget(self.prompt_budget, request.params.max_tokens)
         self.discriminators.check(request, served)
         return served
 
@@ -95,7 +96,11 @@ class GenerationService:
                     break
                 continue
             prepared = await asyncio.to_thread(
-                pipeline.prepare, request, served.tokenizer, self.prompt_budget, attempt
+                pipeline.prepare,
+                request,
+                served.tokenizer,
+                served.prompt_budget(self.prompt_budget, request.params.max_tokens),
+                attempt,
             )
             job = Job(prepared, served, loop, loop.create_future(), priority=attempt > 0)
             led = self._style_led(request, served, attempt)

@@ -191,7 +191,8 @@ async def _completion(
 
 
 def _prompt_tokens(service: GenerationService, served: ServedModel, story: GenerateRequest) -> int:
-    prompt = build_prompt(served.tokenizer, story.kind, story.context, service.prompt_budget)
+    budget = served.prompt_budget(service.prompt_budget, story.params.max_tokens)
+    prompt = build_prompt(served.tokenizer, story.kind, story.context, budget)
     return len(prompt.ids)
 
 

@@ -70,7 +70,10 @@ class StoryStream:
     ) -> StoryStream:
         loop = asyncio.get_running_loop()
         prepared = await asyncio.to_thread(
-            pipeline.prepare, request, served.tokenizer, service.prompt_budget
+            pipeline.prepare,
+            request,
+            served.tokenizer,
+            served.prompt_budget(service.prompt_budget, request.params.max_tokens),
         )
         job = Job(prepared, served, loop, loop.create_future(), progress=asyncio.Queue())
         service.scheduler.submit(job)
