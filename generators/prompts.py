@@ -92,7 +92,12 @@ def find_character(context: StoryContext, name: str | None) -> CharacterSheet | 
 def build_prompt(
     tokenizer: TextTokenizer, kind: str, context: StoryContext, budget: int = DEFAULT_BUDGET
 ) -> Prompt:
-    """Token ids, stop rule and forced text prefix for one request."""
+    """Token ids, stop rule and forced text prefix for one request. A tokenizer without the
+    control tokens (a model brought from elsewhere) gets the plain-prose template instead."""
+    if getattr(tokenizer, "template", None) == "plain":
+        from generators.plain_prompt import build_plain_prompt  # it imports this module
+
+        return build_plain_prompt(tokenizer, kind, context, budget)
     genre = "poetry" if kind == "poem" else context.genre
     separator = separator_for(genre)
     speaker = find_character(context, context.speaker) if kind == "dialogue" else None

@@ -206,6 +206,19 @@ class GenerateResponse(StrictModel):
     fallback: bool = Field(default=False, description="True when every candidate was blocked")
 
 
+class ModelControls(StrictModel):
+    """Which request controls a model reads as such. The project's models were trained with a
+    token for each genre, mood and kind of turn and a speaker block (`talewright` prompts); a
+    model brought from elsewhere reads the story as plain prose (`plain` prompts) and honours
+    none of them beyond what the text itself says."""
+
+    prompt_template: Literal["talewright", "plain"] = "talewright"
+    genre: bool = True
+    mood: bool = True
+    kind_tokens: bool = True
+    speaker: bool = True
+
+
 class ModelInfo(StrictModel):
     id: str
     family: str
@@ -213,3 +226,6 @@ class ModelInfo(StrictModel):
     vocab_size: int
     default: bool = False
     card: str = ""
+    controls: ModelControls | None = Field(
+        default=None, description="language models: the controls the model honours"
+    )
