@@ -28,6 +28,7 @@ from generators.api_keys import read_api_key
 from generators.client import Generator, SentenceEmbedder
 from generators.http_client import HttpGenerator
 from generators.moderation import Moderator
+from storage.errors import StorageError
 from storage.sqlite import open_storage
 
 log = logging.getLogger("talewright.bot")
@@ -90,7 +91,7 @@ def openai_generator(settings: Settings, moderator: Moderator) -> Generator:
 async def open_engine(settings: Settings) -> AsyncIterator[StoryEngine]:
     """The story engine over the configured storage and generator, closed afterwards."""
     storage = await open_storage(
-        settings.storage.path, busy_timeout_s=settings.storage.busy_timeout_s
+        settings.storage.path, busy_timeout_s=settings.storage.busy_timeout_s, sole_writer=True
     )
     try:
         moderator = Moderator(
@@ -149,7 +150,7 @@ def run(config: str | None) -> int:
         settings = load_settings(config)
         configure_logging(settings.log_level)
         asyncio.run(run_bot(settings))
-    except SettingsError as exc:
+    except (SettingsError, StorageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except discord.LoginFailure:

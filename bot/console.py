@@ -235,7 +235,9 @@ async def _play(args: argparse.Namespace, settings: Settings, lines: list[str] |
     with tempfile.TemporaryDirectory(prefix="talewright-demo-") as scratch:
         db_path = _db_path(args, settings, Path(scratch))
         try:
-            storage = await open_storage(db_path, busy_timeout_s=settings.storage.busy_timeout_s)
+            storage = await open_storage(
+                db_path, busy_timeout_s=settings.storage.busy_timeout_s, sole_writer=True
+            )
         except StorageError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

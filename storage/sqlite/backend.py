@@ -30,13 +30,15 @@ from storage.sqlite.turns import (
     read_pending,
     read_slot_of,
 )
+from storage.sqlite.writer_lock import WriterLock
 
 
 class SqliteStorage:
     """Every repository over one SQLite database; close it, or use it with `async with`."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, writer_lock: WriterLock | None = None) -> None:
         self.database = database
+        self.writer_lock = writer_lock
         self.guilds = SqliteGuildRepository(database)
         self.stories = SqliteStoryRepository(database)
         self.turns = SqliteTurnRepository(database)
@@ -104,7 +106,11 @@ class SqliteStorage:
         return await self.database.run_in_transaction(delete)
 
     async def close(self) -> None:
-        await self.database.close()
+        try:
+            await self.database.close()
+        finally:
+            if self.writer_lock is not None:
+                self.writer_lock.release()
 
     async def __aenter__(self) -> SqliteStorage:
         return self
@@ -123,17 +129,26 @@ async def open_storage(
     *,
     busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
     clock: Clock = time.time,
+    sole_writer: bool = False,
 ) -> SqliteStorage:
     """Open (creating if needed) the database at `path` and bring its schema up to date.
 
     `path` may be ':memory:' for a throwaway database. Raises SchemaTooNew for a database from
     a newer Talewright, and DatabaseLocked, DatabaseReadOnly or DatabaseCorrupt when the file
-    cannot be used.
+    cannot be used. `sole_writer` (the bot, the terminal game) claims the file for this process
+    until the storage is closed, and raises DatabaseInUse when another process holds it
+    (storage/sqlite/writer_lock.py).
     """
-    database = await Database.open(path, busy_timeout_s=busy_timeout_s, clock=clock)
+    location = os.fspath(path)
+    database = await Database.open(location, busy_timeout_s=busy_timeout_s, clock=clock)
+    claim = None
     try:
+        if sole_writer and location not in ("", ":memory:") and not location.startswith("file:"):
+            claim = WriterLock.acquire(location)
         await migrate(database)
     except BaseException:
         await database.close()
+        if claim is not None:
+            claim.release()
         raise
-    return SqliteStorage(database)
+    return SqliteStorage(database, claim)
