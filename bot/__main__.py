@@ -16,10 +16,12 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import discord
 
 from bot.client import StoryBot
+from bot.commands_bot import add_bot_arguments, shard_overrides
 from bot.console_model import LazyGenerator, missing_model_message
 from bot.settings import Settings, SettingsError, load_settings
 from bot.story import EngineOptions, StoryEngine
@@ -144,10 +146,11 @@ def configure_logging(level: str) -> None:
         )
 
 
-def run(config: str | None) -> int:
-    """Load settings and run the bot; the exit status says how it ended."""
+def run(config: str | None, overrides: dict[str, Any] | None = None) -> int:
+    """Load settings (`overrides` from the command line first) and run the bot; the exit
+    status says how it ended."""
     try:
-        settings = load_settings(config)
+        settings = load_settings(config, **(overrides or {}))
         configure_logging(settings.log_level)
         asyncio.run(run_bot(settings))
     except (SettingsError, StorageError) as exc:
@@ -163,8 +166,9 @@ def run(config: str | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Run the Talewright bot.")
-    parser.add_argument("--config", help="config.toml (default: $TALEWRIGHT_CONFIG, ./config.toml)")
-    return run(parser.parse_args(argv).config)
+    add_bot_arguments(parser)
+    args = parser.parse_args(argv)
+    return run(args.config, shard_overrides(args))
 
 
 if __name__ == "__main__":

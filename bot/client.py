@@ -49,6 +49,12 @@ def intents_for(settings: BotSection) -> discord.Intents:
     return intents
 
 
+def syncs_commands(settings: BotSection) -> bool:
+    """Commands belong to the application, not to a shard: of several processes, the one that
+    runs shard 0 registers them and the others leave Discord's rate limit alone."""
+    return settings.shard_ids is None or 0 in settings.shard_ids
+
+
 class StoryBot(commands.AutoShardedBot):
     def __init__(self, engine: StoryEngine, settings: BotSection) -> None:
         super().__init__(
@@ -58,6 +64,7 @@ class StoryBot(commands.AutoShardedBot):
             tree_cls=StoryTree,
             allowed_mentions=discord.AllowedMentions.none(),
             shard_count=settings.shard_count,
+            shard_ids=settings.shard_ids,
         )
         self.engine = engine
         self.settings = settings
@@ -82,7 +89,8 @@ class StoryBot(commands.AutoShardedBot):
         self.add_dynamic_items(TurnButton, PageButton)
         await self._settle_interrupted()
         self.deadlines.start()
-        await self.sync_commands()
+        if syncs_commands(self.settings):
+            await self.sync_commands()
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         await on_reaction(self, payload, added=True)

@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from platformdirs import user_data_dir
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -48,6 +57,10 @@ class BotSection(Section):
         default=False, description="count plain messages in story threads (message content intent)"
     )
     shard_count: int | None = Field(default=None, ge=1)
+    """Gateway shards of the whole bot, across all its processes (none: Discord's advice)."""
+    shard_ids: Annotated[list[int] | None, NoDecode] = None
+    """The shards this process runs (`0,1`, `2-3`, or a list; none: all of them). Each
+    process of a bot runs its own shards over one PostgreSQL database (storage.url)."""
     max_turn_chars: int = Field(default=1800, ge=50, le=1900)
     generation_cooldown_s: float = Field(default=5.0, ge=0)
     channel_generation_cooldown_s: float = Field(default=1.0, ge=0)
@@ -67,6 +80,48 @@ class BotSection(Section):
     card_import_window_s: float = Field(default=600.0, gt=0)
     pending_turn_hold_s: float = Field(default=120.0, ge=0)
     """How long only its asker (and the story's owner) may write past a model turn."""
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_list(cls, value: Any) -> Any:
+        return parse_shard_ids(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> BotSection:
+        if self.shard_ids is None:
+            return self
+        if self.shard_count is None:
+            raise ValueError("shard_ids needs shard_count: how many shards the whole bot runs")
+        if not self.shard_ids:
+            raise ValueError("shard_ids is empty: name at least one shard, or leave it unset")
+        outside = sorted({i for i in self.shard_ids if not 0 <= i < self.shard_count})
+        if outside:
+            raise ValueError(
+                f"shard_ids {outside} are outside 0..{self.shard_count - 1} "
+                f"(shard_count = {self.shard_count})"
+            )
+        if len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError("shard_ids names a shard twice")
+        return self
+
+
+def parse_shard_ids(text: str) -> list[int]:
+    """`"0,1"`, `"4-7"` or `"0,2-3"` as shard numbers in the order given."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text.strip("[]")
+    ids: list[int] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        first, dash, last = part.partition("-")
+        try:
+            low = int(first)
+            high = int(last) if dash else low
+        except ValueError:
+            raise ValueError(f"{part!r} is not a shard number or a range such as 0-3") from None
+        if high < low:
+            raise ValueError(f"the range {part!r} runs backwards")
+        ids.extend(range(low, high + 1))
+    return ids
 
 
 class StorageSection(Section):
