@@ -31,6 +31,7 @@ from pydantic_settings import (
 )
 
 from generators.context_size import MAX_CONTEXT_CHARS
+from generators.model_specs import ModelSpec
 from generators.paths import DEFAULT_CHECKPOINT, VAE_CHECKPOINT
 from generators.schemas import ModerationLevel
 
@@ -133,6 +134,9 @@ class GeneratorSection(Section):
     mode: Literal["in_process", "http", "openai"] = "in_process"
     """`openai`: any OpenAI-compatible server at `base_url`, asked for `model`."""
     checkpoints: list[Path] = Field(default_factory=lambda: [DEFAULT_CHECKPOINT])
+    models: list[ModelSpec] = Field(default_factory=list)
+    """More models to serve beside `checkpoints` (`[[...models]]` tables: id, path, format =
+    "huggingface" for a causal-LM folder brought from elsewhere); see generators.served_models."""
     vae_checkpoint: Path | None = VAE_CHECKPOINT
     """The sentence VAE for twists and style vectors; none there: twists from the LM alone."""
     urls: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8765"])
@@ -162,6 +166,9 @@ class ServiceSection(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)
     checkpoints: list[Path] = Field(default_factory=lambda: [DEFAULT_CHECKPOINT])
+    models: list[ModelSpec] = Field(default_factory=list)
+    """More models to serve beside `checkpoints` (`[[...models]]` tables: id, path, format =
+    "huggingface" for a causal-LM folder brought from elsewhere); see generators.served_models."""
     vae_checkpoint: Path | None = VAE_CHECKPOINT
     """The sentence VAE for twists and style vectors; none there: twists from the LM alone."""
     device: str = "auto"

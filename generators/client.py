@@ -10,7 +10,7 @@ import asyncio
 import functools
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -28,6 +28,7 @@ from generators.schemas import (
 
 if TYPE_CHECKING:
     from generators.latent import LatentTools
+    from generators.model_specs import ModelSpec
 
 
 @runtime_checkable
@@ -110,18 +111,24 @@ class InProcessGenerator:
         device: str = "cpu",
         threads: int | None = None,
         vae: Path | str | None = None,
+        models: Sequence[ModelSpec] = (),
         **kwargs,
     ) -> InProcessGenerator:
+        """`paths` are Talewright checkpoints; `models` name more (a Hugging Face causal-LM
+        folder among them: generators.served_models)."""
         import torch
 
         from generators.latent import load_latent
         from generators.registry import ModelRegistry
+        from generators.served_models import add_model
 
         if threads:
             torch.set_num_threads(threads)
         registry = ModelRegistry(device)
         for path in paths:
             registry.load(path)
+        for spec in models:
+            add_model(registry, spec, torch.float32)
         latent = load_latent(None if vae is None else Path(vae), kwargs.get("moderator"))
         return cls(registry, latent=latent, **kwargs)
 

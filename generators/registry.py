@@ -11,6 +11,7 @@ from generators.checkpoint import LoadedCheckpoint, load_checkpoint
 from generators.errors import InvalidGenerationRequest, UnknownModel
 from generators.models.protocol import max_positions
 from generators.paths import DEFAULT_CHECKPOINT
+from generators.plain_prompt import model_controls
 from generators.sampling import TokenTables
 from generators.schemas import ModelInfo
 
@@ -80,6 +81,10 @@ class ModelRegistry:
             )
         if model_id:
             checkpoint.config["id"] = model_id
+        return self.add(checkpoint, default)
+
+    def add(self, checkpoint: LoadedCheckpoint, default: bool = False) -> ServedModel:
+        """Serve a loaded language model (a Hugging Face folder: generators.served_models)."""
         served = ServedModel(checkpoint, TokenTables(checkpoint.tokenizer, self.device))
         self.models[served.id] = served
         if default or self.default_id is None:
@@ -102,6 +107,7 @@ class ModelRegistry:
                 vocab_size=m.tokenizer.vocab_size,
                 default=m.id == self.default_id,
                 card=m.checkpoint.card[:2000],
+                controls=model_controls(m.tokenizer),
             )
             for m in self.models.values()
         ]

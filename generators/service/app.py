@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from generators.api_keys import read_api_key
 from generators.errors import GeneratorError, GeneratorUnavailable
 from generators.latent import LatentTools, load_latent
+from generators.model_specs import ModelSpec
 from generators.moderation import Moderator
 from generators.registry import ModelRegistry
 from generators.schemas import (
@@ -81,6 +82,7 @@ class ServiceConfig(Protocol):
     section: `generators` never imports `bot`)."""
 
     checkpoints: list[Path]
+    models: list[ModelSpec]
     vae_checkpoint: Path | None
     device: str
     precision: str
@@ -126,7 +128,9 @@ def create_app(
             torch.set_num_threads(settings.threads)
         device = registry.device if registry else resolve_device(settings.device)
         autocast = serving_autocast(settings.precision, device)  # refuse before loading models
-        models = registry or await asyncio.to_thread(load_registry, settings.checkpoints, device)
+        models = registry or await asyncio.to_thread(
+            load_registry, settings.checkpoints, device, settings.models
+        )
         checker = moderator if moderator is not None else Moderator()
         await asyncio.to_thread(checker.check, "Once upon a time.", "teen")  # load lazy parts now
         tools = latent or await asyncio.to_thread(load_latent, settings.vae_checkpoint, checker)

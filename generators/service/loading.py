@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
 
 from generators.checkpoint import read_config
+from generators.model_specs import ModelSpec
 from generators.registry import ModelRegistry
+from generators.served_models import add_model
 from generators.train.trainer import cpu_supports_bf16
 
 log = logging.getLogger(__name__)
@@ -83,10 +85,14 @@ def serving_autocast(
     return None
 
 
-def load_registry(checkpoints: list[Path], device: torch.device) -> ModelRegistry:
-    """Load every checkpoint; the first is the default. Two folders with the same id (two runs'
-    `best`) are told apart by their parent folder's name."""
-    if not checkpoints:
+def load_registry(
+    checkpoints: list[Path], device: torch.device, models: Sequence[ModelSpec] = ()
+) -> ModelRegistry:
+    """Load every checkpoint, then the `models` the settings name (a Hugging Face folder among
+    them: generators.served_models); the first is the default unless a model says `default`.
+    Two folders with the same id (two runs' `best`) are told apart by their parent folder's
+    name."""
+    if not checkpoints and not models:
         raise ValueError("no checkpoints to serve")
     registry = ModelRegistry(device)
     dtype = serving_dtype(device)
@@ -96,4 +102,6 @@ def load_registry(checkpoints: list[Path], device: torch.device) -> ModelRegistr
             model_id = f"{path.parent.name}-{path.name}"
         served = registry.load(path, model_id=model_id)
         served.checkpoint.model.to(dtype)
+    for spec in models:
+        add_model(registry, spec, dtype)
     return registry
