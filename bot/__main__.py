@@ -67,6 +67,7 @@ async def load_generator(settings: Settings, moderator: Moderator) -> Generator:
         prompt_budget=section.prompt_budget,
         max_regenerations=settings.moderation.max_regenerations,
         vae=section.vae_checkpoint,
+        models=list(section.models),
     )
 
 

@@ -12,7 +12,7 @@ import torch
 from byo_support import write_gpt2, write_llama
 from transformers import T5Config, T5ForConditionalGeneration
 
-from bot.settings import ServiceSection
+from bot.settings import ServiceSection, load_settings
 from generators.client import InProcessGenerator
 from generators.errors import CheckpointError
 from generators.model_specs import ModelSpec
@@ -158,3 +158,19 @@ def test_a_missing_folder_or_a_mismatched_tokenizer_is_a_clear_error(tmp_path, m
     spec = ModelSpec(path=make(tmp_path), format="huggingface")
     with pytest.raises(CheckpointError, match=reason):
         load_registry([], torch.device("cpu"), [spec])
+
+
+def test_the_config_names_a_brought_model_for_the_service_and_the_bot(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[[service.models]]\n"
+        'id = "my-model"\npath = "/models/x"\nformat = "huggingface"\n'
+        "[[generator.models]]\n"
+        'path = "/models/y"\nformat = "huggingface"\nmax_positions = 2048\ndefault = true\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(str(config))
+    (served,) = settings.service.models
+    assert (served.id, str(served.path), served.format) == ("my-model", "/models/x", "huggingface")
+    (own,) = settings.generator.models
+    assert own.max_positions == 2048 and own.default and own.id is None
