@@ -16,6 +16,9 @@ from storage.sqlite.backup import backup, pre_migration_path
 from storage.sqlite.database import Database
 from storage.sqlite.migrate import bundled_migrations, migrate
 
+# SQLite itself (its files, locks and query plans): PostgreSQL has none of these.
+pytestmark = pytest.mark.sqlite_only
+
 LATEST = len(bundled_migrations())
 
 

@@ -9,12 +9,12 @@ from storage_testing import FakeClock, user_turn
 
 from storage.errors import Conflict, NotFound
 from storage.models import Story
-from storage.sqlite import SqliteStorage
+from storage.repositories import Storage
 
 GUILD, OWNER, OTHER = 10, 1, 2
 
 
-async def test_create_and_get(storage: SqliteStorage, clock: FakeClock) -> None:
+async def test_create_and_get(storage: Storage, clock: FakeClock) -> None:
     card = json.dumps({"spec": "chara_card_v2", "data": {"name": "Mira", "extensions": {"x": 1}}})
     mira = await storage.characters.create(
         GUILD,
@@ -35,9 +35,7 @@ async def test_create_and_get(storage: SqliteStorage, clock: FakeClock) -> None:
 
 
 @pytest.mark.parametrize("duplicate", ["mira", "MIRA", "  Mira ", "Ｍｉｒａ"])
-async def test_duplicate_names_for_one_owner_conflict(
-    storage: SqliteStorage, duplicate: str
-) -> None:
+async def test_duplicate_names_for_one_owner_conflict(storage: Storage, duplicate: str) -> None:
     await storage.characters.create(GUILD, OWNER, "Mira")
     with pytest.raises(Conflict, match="already have a character") as raised:
         await storage.characters.create(GUILD, OWNER, duplicate)
@@ -45,7 +43,7 @@ async def test_duplicate_names_for_one_owner_conflict(
     assert len(await storage.characters.list_for_owner(GUILD, OWNER)) == 1
 
 
-async def test_unicode_case_folding_counts_as_the_same_name(storage: SqliteStorage) -> None:
+async def test_unicode_case_folding_counts_as_the_same_name(storage: Storage) -> None:
     await storage.characters.create(GUILD, OWNER, "Straße")
     with pytest.raises(Conflict):
         await storage.characters.create(GUILD, OWNER, "STRASSE")
@@ -54,7 +52,7 @@ async def test_unicode_case_folding_counts_as_the_same_name(storage: SqliteStora
         await storage.characters.create(GUILD, OWNER, "ærwyn")
 
 
-async def test_same_name_is_fine_for_other_owners_and_guilds(storage: SqliteStorage) -> None:
+async def test_same_name_is_fine_for_other_owners_and_guilds(storage: Storage) -> None:
     first = await storage.characters.create(GUILD, OWNER, "Mira")
     await storage.characters.create(GUILD, OTHER, "mira")
     await storage.characters.create(GUILD + 1, OWNER, "Mira")
@@ -64,12 +62,12 @@ async def test_same_name_is_fine_for_other_owners_and_guilds(storage: SqliteStor
     assert await storage.characters.get_by_name(GUILD, "Nobody") is None
 
 
-async def test_blank_names_are_rejected(storage: SqliteStorage) -> None:
+async def test_blank_names_are_rejected(storage: Storage) -> None:
     with pytest.raises(ValueError, match="name"):
         await storage.characters.create(GUILD, OWNER, "   ")
 
 
-async def test_listing(storage: SqliteStorage) -> None:
+async def test_listing(storage: Storage) -> None:
     for owner, name in [(OWNER, "zed"), (OTHER, "Amy"), (OWNER, "bob"), (OTHER, "Cat")]:
         await storage.characters.create(GUILD, owner, name)
     await storage.characters.create(GUILD + 1, OWNER, "Elsewhere")
@@ -83,7 +81,7 @@ async def test_listing(storage: SqliteStorage) -> None:
     ]
 
 
-async def test_search_names_for_autocomplete(storage: SqliteStorage) -> None:
+async def test_search_names_for_autocomplete(storage: Storage) -> None:
     for owner, name in [
         (OWNER, "Mira"),
         (OTHER, "mirabel"),
@@ -105,7 +103,7 @@ async def test_search_names_for_autocomplete(storage: SqliteStorage) -> None:
     assert await storage.characters.search_names(GUILD + 1, "m") == []
 
 
-async def test_update(storage: SqliteStorage, clock: FakeClock) -> None:
+async def test_update(storage: Storage, clock: FakeClock) -> None:
     mira = await storage.characters.create(GUILD, OWNER, "Mira", tags=["a"])
     clock.advance(30)
     changed = await storage.characters.update(
@@ -118,7 +116,7 @@ async def test_update(storage: SqliteStorage, clock: FakeClock) -> None:
 
 
 async def test_update_rejects_duplicates_unknown_fields_and_missing(
-    storage: SqliteStorage,
+    storage: Storage,
 ) -> None:
     mira = await storage.characters.create(GUILD, OWNER, "Mira")
     await storage.characters.create(GUILD, OWNER, "Juno")
@@ -133,7 +131,7 @@ async def test_update_rejects_duplicates_unknown_fields_and_missing(
     assert await storage.characters.get(mira.id) == mira
 
 
-async def test_story_links(storage: SqliteStorage, story: Story, clock: FakeClock) -> None:
+async def test_story_links(storage: Storage, story: Story, clock: FakeClock) -> None:
     mira = await storage.characters.create(GUILD, OWNER, "Mira")
     juno = await storage.characters.create(GUILD, OTHER, "Juno")
     link = await storage.characters.link(story.id, juno.id, added_by=OTHER)
@@ -156,7 +154,7 @@ async def test_story_links(storage: SqliteStorage, story: Story, clock: FakeCloc
         await storage.characters.link(story.id, 999, added_by=OWNER)
 
 
-async def test_delete_keeps_turns_and_drops_links(storage: SqliteStorage, story: Story) -> None:
+async def test_delete_keeps_turns_and_drops_links(storage: Storage, story: Story) -> None:
     mira = await storage.characters.create(GUILD, OWNER, "Mira")
     await storage.characters.link(story.id, mira.id, added_by=OWNER)
     await storage.stories.add_participant(story.id, OWNER, "Ann", character_id=mira.id)

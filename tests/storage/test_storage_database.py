@@ -13,6 +13,9 @@ from storage.sqlite.database import Database
 from storage.sqlite.migrate import Migration, bundled_migrations, migrate, statements
 from storage.sqlite.query import execute, fetch_value
 
+# SQLite itself (its files, locks and query plans): PostgreSQL has none of these.
+pytestmark = pytest.mark.sqlite_only
+
 LATEST = len(bundled_migrations())
 
 

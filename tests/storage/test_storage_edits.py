@@ -7,11 +7,11 @@ from storage_testing import FakeClock, user_turn
 
 from storage.errors import NotFound
 from storage.models import Story
-from storage.sqlite import SqliteStorage
+from storage.repositories import Storage
 
 
 async def test_an_edit_keeps_the_earlier_text_in_order(
-    storage: SqliteStorage, story: Story, clock: FakeClock
+    storage: Storage, story: Story, clock: FakeClock
 ) -> None:
     turn = await storage.turns.add(story.id, user_turn("The door hums."))
     later = await storage.turns.add(story.id, user_turn("Then the tide."))
@@ -32,7 +32,7 @@ async def test_an_edit_keeps_the_earlier_text_in_order(
     ]
 
 
-async def test_editing_a_missing_turn_changes_nothing(storage: SqliteStorage) -> None:
+async def test_editing_a_missing_turn_changes_nothing(storage: Storage) -> None:
     with pytest.raises(NotFound):
         await storage.edits.edit(999, 30, "Nothing here.")
     assert await storage.edits.history([999]) == {}

@@ -18,6 +18,9 @@ from storage.errors import DatabaseCorrupt, DatabaseLocked, DatabaseReadOnly, St
 from storage.sqlite import open_storage
 from storage.sqlite.migrate import bundled_migrations
 
+# SQLite itself (its files, locks and query plans): PostgreSQL has none of these.
+pytestmark = pytest.mark.sqlite_only
+
 NOBODY = 65534
 
 

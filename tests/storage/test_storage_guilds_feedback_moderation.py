@@ -9,21 +9,19 @@ from storage_testing import FakeClock, model_turn
 
 from storage.errors import Conflict, NotFound
 from storage.models import DEFAULT_COOLDOWN_SECONDS, GuildSettings, Story
-from storage.sqlite import SqliteStorage
+from storage.repositories import Storage
 
 GUILD = 10
 
 
-async def test_guild_defaults_when_nothing_saved(storage: SqliteStorage) -> None:
+async def test_guild_defaults_when_nothing_saved(storage: Storage) -> None:
     settings = await storage.guilds.get(GUILD)
     assert settings == GuildSettings(guild_id=GUILD)
     assert settings.moderation_level == "teen" and settings.blocked_terms == {}
     assert settings.cooldown_seconds == DEFAULT_COOLDOWN_SECONDS and settings.updated_at == 0.0
 
 
-async def test_guild_upsert_round_trips_and_updates(
-    storage: SqliteStorage, clock: FakeClock
-) -> None:
+async def test_guild_upsert_round_trips_and_updates(storage: Storage, clock: FakeClock) -> None:
     wanted = GuildSettings(
         guild_id=GUILD,
         moderation_level="family",
@@ -51,13 +49,13 @@ async def test_guild_upsert_round_trips_and_updates(
         {"blocked_terms": {"*": "not a list"}},
     ],
 )
-async def test_guild_upsert_rejects_bad_values(storage: SqliteStorage, bad: dict) -> None:
+async def test_guild_upsert_rejects_bad_values(storage: Storage, bad: dict) -> None:
     with pytest.raises(ValueError):
         await storage.guilds.upsert(replace(GuildSettings(guild_id=GUILD), **bad))
     assert await storage.guilds.get(GUILD) == GuildSettings(guild_id=GUILD)
 
 
-async def test_feedback_is_idempotent_and_counted(storage: SqliteStorage, story: Story) -> None:
+async def test_feedback_is_idempotent_and_counted(storage: Storage, story: Story) -> None:
     turn = await storage.turns.add(story.id, model_turn("Vote on me."))
     assert await storage.feedback.add(turn.id, 1, "reroll_vote") is True
     assert await storage.feedback.add(turn.id, 1, "reroll_vote") is False
@@ -75,7 +73,7 @@ async def test_feedback_is_idempotent_and_counted(storage: SqliteStorage, story:
 
 
 async def test_moderation_events_list_and_resolve(
-    storage: SqliteStorage, story: Story, clock: FakeClock
+    storage: Storage, story: Story, clock: FakeClock
 ) -> None:
     turn = await storage.turns.add(story.id, model_turn("Something rude."))
     await storage.turns.accept(turn.id, by=30)
@@ -118,7 +116,7 @@ async def test_moderation_events_list_and_resolve(
     assert [e.id for e in await storage.moderation.list_open(GUILD)] == [fallback.id]
 
 
-async def test_deciding_twice_or_a_missing_event_fails(storage: SqliteStorage) -> None:
+async def test_deciding_twice_or_a_missing_event_fails(storage: Storage) -> None:
     event = await storage.moderation.add(GUILD, "redact", "generated")
     await storage.moderation.resolve(event.id, by=1, resolution="dismissed")
     with pytest.raises(Conflict, match="already decided"):

@@ -9,7 +9,7 @@ import pytest
 from storage import repositories
 from storage.errors import Conflict, LimitReached
 from storage.models import LoreDraft, Story
-from storage.sqlite import SqliteStorage
+from storage.repositories import Storage
 from storage.sqlite.lore import SqliteLoreRepository
 
 GUILD = 10
@@ -27,7 +27,7 @@ def test_sqlite_lore_matches_its_protocol() -> None:
             assert inspect.iscoroutinefunction(offered)
 
 
-async def test_memory_is_set_replaced_and_cleared(storage: SqliteStorage, story: Story) -> None:
+async def test_memory_is_set_replaced_and_cleared(storage: Storage, story: Story) -> None:
     assert await storage.lore.get_memory(story.id) == ""
     await storage.lore.set_memory(story.id, "Marta keeps the door.")
     await storage.lore.set_memory(story.id, "The door hums at high tide.")
@@ -36,7 +36,7 @@ async def test_memory_is_set_replaced_and_cleared(storage: SqliteStorage, story:
     assert await storage.lore.get_memory(story.id) == ""
 
 
-async def test_books_are_per_guild_and_story(storage: SqliteStorage, story: Story) -> None:
+async def test_books_are_per_guild_and_story(storage: Storage, story: Story) -> None:
     guild = await storage.lore.create(GUILD, None, draft("Tide", "tide"), max_entries=5)
     own = await storage.lore.create(GUILD, story.id, draft("Door", "door", "Gate"), max_entries=5)
     assert own.keys == ("door", "Gate") and not own.constant and own.story_id == story.id
@@ -52,9 +52,7 @@ async def test_books_are_per_guild_and_story(storage: SqliteStorage, story: Stor
     assert await storage.lore.get_by_name(GUILD, None, "door") is None
 
 
-async def test_names_are_unique_per_book_ignoring_case(
-    storage: SqliteStorage, story: Story
-) -> None:
+async def test_names_are_unique_per_book_ignoring_case(storage: Storage, story: Story) -> None:
     await storage.lore.create(GUILD, story.id, draft("Door"), max_entries=5)
     with pytest.raises(Conflict, match="already has an entry"):
         await storage.lore.create(GUILD, story.id, draft(" DOOR "), max_entries=5)
@@ -63,7 +61,7 @@ async def test_names_are_unique_per_book_ignoring_case(
         await storage.lore.update(other.id, name="door")
 
 
-async def test_update_and_delete(storage: SqliteStorage, story: Story) -> None:
+async def test_update_and_delete(storage: Storage, story: Story) -> None:
     entry = await storage.lore.create(GUILD, story.id, draft("Door", "door"), max_entries=5)
     changed = await storage.lore.update(entry.id, keys=["gate"], constant=True, priority=7)
     assert (changed.keys, changed.constant, changed.priority) == (("gate",), True, 7)
@@ -71,9 +69,7 @@ async def test_update_and_delete(storage: SqliteStorage, story: Story) -> None:
     assert not await storage.lore.delete(entry.id)
 
 
-async def test_put_many_replaces_by_name_within_the_limit(
-    storage: SqliteStorage, story: Story
-) -> None:
+async def test_put_many_replaces_by_name_within_the_limit(storage: Storage, story: Story) -> None:
     await storage.lore.create(GUILD, story.id, draft("Door", text="old"), max_entries=3)
     added, replaced = await storage.lore.put_many(
         GUILD, story.id, [draft("door", text="new"), draft("Gate")], max_entries=3

@@ -15,6 +15,9 @@ from storage.errors import Conflict, DatabaseLocked, NotFound
 from storage.models import Story
 from storage.sqlite import SqliteStorage, open_storage
 
+# SQLite itself (its files, locks and query plans): PostgreSQL has none of these.
+pytestmark = pytest.mark.sqlite_only
+
 
 def states(path: Path) -> list[tuple[int, int, str]]:
     conn = sqlite3.connect(path)

@@ -6,17 +6,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from storage_testing import model_turn, user_turn
+from storage_testing import id_columns, model_turn, query, user_turn
 
 from storage.errors import StorageError
 from storage.models import FORMER_USER_ID, FORMER_USER_NAME, Story
-from storage.sqlite import SqliteStorage, privacy
+from storage.repositories import Storage
+from storage.sqlite import privacy
 
 ANN, BEN = 30, 40
 CARD = json.dumps({"spec": "chara_card_v2", "data": {"name": "Mira", "mes_example": "secret"}})
 
 
-async def populate(storage: SqliteStorage, story: Story) -> dict[str, int]:
+async def populate(storage: Storage, story: Story) -> dict[str, int]:
     """Ann (the story's owner) and Ben play together; Ann has every kind of data."""
     mira = await storage.characters.create(10, ANN, "Mira", card_json=CARD)
     pip = await storage.characters.create(10, BEN, "Pip")
@@ -45,7 +46,7 @@ async def populate(storage: SqliteStorage, story: Story) -> dict[str, int]:
 
 
 async def test_export_holds_everything_about_the_user_and_nothing_else(
-    storage: SqliteStorage, story: Story
+    storage: Storage, story: Story
 ) -> None:
     await populate(storage, story)
     data = await storage.export_user(ANN)
@@ -58,9 +59,7 @@ async def test_export_holds_everything_about_the_user_and_nothing_else(
     assert [event.kind for event in data.moderation_events] == ["block"]
 
 
-async def test_delete_leaves_nothing_that_names_the_user(
-    storage: SqliteStorage, story: Story
-) -> None:
+async def test_delete_leaves_nothing_that_names_the_user(storage: Storage, story: Story) -> None:
     ids = await populate(storage, story)
     before = await storage.model_inputs(story.id, BEN, 10)  # fills the context cache
     assert next(turn.author_name for turn in before.context) == "Ann"
@@ -72,22 +71,17 @@ async def test_delete_leaves_nothing_that_names_the_user(
     empty = await storage.export_user(ANN)
     assert empty.turns == empty.characters == empty.participations == empty.feedback == []
     assert empty.style is None and empty.style_memory is None and empty.moderation_events == []
-    async with storage.database.read() as conn:
-        for table, columns in {
-            "turns": ("author_id", "accepted_by"),
-            "stories": ("owner_id",),
-            "story_characters": ("added_by",),
-            "moderation_events": ("user_id", "resolved_by"),
-        }.items():
-            for column in columns:
-                rows = await conn.execute_fetchall(
-                    f"SELECT count(*) FROM {table} WHERE {column} = ?", (ANN,)
-                )
-                assert next(iter(rows))[0] == 0, f"{table}.{column}"
-        cards = await conn.execute_fetchall(
-            "SELECT count(*) FROM characters WHERE card_json = ?", (CARD,)
-        )
-        assert next(iter(cards))[0] == 0
+    for table, columns in {
+        "turns": ("author_id", "accepted_by"),
+        "stories": ("owner_id",),
+        "story_characters": ("added_by",),
+        "moderation_events": ("user_id", "resolved_by"),
+    }.items():
+        for column in columns:
+            rows = await query(storage, f"SELECT count(*) FROM {table} WHERE {column} = ?", ANN)
+            assert rows[0][0] == 0, f"{table}.{column}"
+    cards = await query(storage, "SELECT count(*) FROM characters WHERE card_json = ?", CARD)
+    assert cards[0][0] == 0
 
     # The story still reads the same for Ben, under the former player's byline.
     wrote = await storage.turns.get(ids["wrote"])
@@ -110,7 +104,7 @@ async def test_delete_leaves_nothing_that_names_the_user(
 
 
 async def test_delete_is_one_transaction(
-    storage: SqliteStorage, story: Story, monkeypatch: pytest.MonkeyPatch
+    storage: Storage, story: Story, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await populate(storage, story)
     before = await storage.export_user(ANN)
@@ -121,7 +115,7 @@ async def test_delete_is_one_transaction(
     assert await storage.export_user(ANN) == before
 
 
-async def test_style_memory_is_opt_in(storage: SqliteStorage) -> None:
+async def test_style_memory_is_opt_in(storage: Storage) -> None:
     assert await storage.privacy.style_memory(ANN, 10) is False
     await storage.privacy.set_guild_default(10, True)
     assert await storage.privacy.style_memory(ANN, 10) is True
@@ -135,7 +129,7 @@ async def test_style_memory_is_opt_in(storage: SqliteStorage) -> None:
     assert await storage.privacy.style_memory(ANN, 11) is False
 
 
-async def test_no_column_of_any_table_names_a_deleted_user(storage: SqliteStorage) -> None:
+async def test_no_column_of_any_table_names_a_deleted_user(storage: Storage) -> None:
     """Every table, present and future: after a delete no column holds the user's id. The id
     is one no other row uses, so any match is the user's (a new table that stores user ids
     must be added to the deletion)."""
@@ -155,17 +149,9 @@ async def test_no_column_of_any_table_names_a_deleted_user(storage: SqliteStorag
 
     await storage.delete_user(someone)
 
-    async with storage.database.read() as conn:
-        tables = [
-            row[0]
-            for row in await conn.execute_fetchall(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    for table, columns in (await id_columns(storage)).items():
+        for column in columns:
+            rows = await query(
+                storage, f'SELECT count(*) FROM {table} WHERE "{column}" = ?', someone
             )
-        ]
-        for table in tables:
-            columns = [row[1] for row in await conn.execute_fetchall(f"PRAGMA table_info({table})")]
-            for column in columns:
-                rows = await conn.execute_fetchall(
-                    f'SELECT count(*) FROM {table} WHERE "{column}" = ?', (someone,)
-                )
-                assert next(iter(rows))[0] == 0, f"{table}.{column} still names the user"
+            assert rows[0][0] == 0, f"{table}.{column} still names the user"

@@ -1,4 +1,4 @@
-"""The SQLite classes offer exactly what the backend-neutral Protocols promise."""
+"""Both backends' classes offer exactly what the backend-neutral Protocols promise."""
 
 from __future__ import annotations
 
@@ -7,6 +7,21 @@ import inspect
 import pytest
 
 from storage import repositories
+from storage.postgres import PostgresStorage
+from storage.postgres.characters import PostgresCharacterRepository
+from storage.postgres.edits import PostgresEditRepository
+from storage.postgres.feedback import PostgresFeedbackRepository
+from storage.postgres.forks import PostgresForkRepository
+from storage.postgres.guilds import PostgresGuildRepository
+from storage.postgres.inflight import PostgresInflightRepository
+from storage.postgres.lore import PostgresLoreRepository
+from storage.postgres.moderation import PostgresModerationRepository
+from storage.postgres.privacy import PostgresPrivacyRepository
+from storage.postgres.reactions import PostgresReactionRepository
+from storage.postgres.stories import PostgresStoryRepository
+from storage.postgres.styles import PostgresStyleRepository
+from storage.postgres.turns import PostgresTurnRepository
+from storage.repositories import Storage
 from storage.sqlite import SqliteStorage
 from storage.sqlite.characters import SqliteCharacterRepository
 from storage.sqlite.edits import SqliteEditRepository
@@ -22,7 +37,7 @@ from storage.sqlite.stories import SqliteStoryRepository
 from storage.sqlite.styles import SqliteStyleRepository
 from storage.sqlite.turns import SqliteTurnRepository
 
-PAIRS = [
+SQLITE = [
     (repositories.GuildRepository, SqliteGuildRepository),
     (repositories.StoryRepository, SqliteStoryRepository),
     (repositories.TurnRepository, SqliteTurnRepository),
@@ -38,6 +53,23 @@ PAIRS = [
     (repositories.ReactionRepository, SqliteReactionRepository),
     (repositories.Storage, SqliteStorage),
 ]
+POSTGRES = [
+    (repositories.GuildRepository, PostgresGuildRepository),
+    (repositories.StoryRepository, PostgresStoryRepository),
+    (repositories.TurnRepository, PostgresTurnRepository),
+    (repositories.CharacterRepository, PostgresCharacterRepository),
+    (repositories.StyleRepository, PostgresStyleRepository),
+    (repositories.FeedbackRepository, PostgresFeedbackRepository),
+    (repositories.ModerationRepository, PostgresModerationRepository),
+    (repositories.PrivacyRepository, PostgresPrivacyRepository),
+    (repositories.InflightRepository, PostgresInflightRepository),
+    (repositories.LoreRepository, PostgresLoreRepository),
+    (repositories.EditRepository, PostgresEditRepository),
+    (repositories.ForkRepository, PostgresForkRepository),
+    (repositories.ReactionRepository, PostgresReactionRepository),
+    (repositories.Storage, PostgresStorage),
+]
+PAIRS = {"sqlite": SQLITE, "postgres": POSTGRES}
 
 
 def public_methods(cls: type) -> dict[str, inspect.Signature]:
@@ -48,7 +80,9 @@ def public_methods(cls: type) -> dict[str, inspect.Signature]:
     }
 
 
-@pytest.mark.parametrize(("protocol", "implementation"), PAIRS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    ("protocol", "implementation"), SQLITE + POSTGRES, ids=lambda c: c.__name__
+)
 def test_implementation_matches_protocol(protocol: type, implementation: type) -> None:
     promised = public_methods(protocol)
     offered = public_methods(implementation)
@@ -59,8 +93,10 @@ def test_implementation_matches_protocol(protocol: type, implementation: type) -
         assert inspect.iscoroutinefunction(getattr(implementation, name))
 
 
-async def test_storage_attributes_are_the_sqlite_repositories(storage: SqliteStorage) -> None:
-    implementations = {protocol.__name__: implementation for protocol, implementation in PAIRS}
+async def test_storage_attributes_are_the_backends_repositories(
+    storage: Storage, backend: str
+) -> None:
+    implementations = {protocol.__name__: cls for protocol, cls in PAIRS[backend]}
     promised = inspect.get_annotations(repositories.Storage)
     assert set(promised) == {
         "guilds",

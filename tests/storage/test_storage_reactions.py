@@ -8,14 +8,12 @@ import pytest
 from storage_testing import model_turn, user_turn
 
 from storage.models import ReactionCount, ReactionEmoji, Story
-from storage.sqlite import SqliteStorage
+from storage.repositories import Storage
 
 GUILD = 10
 
 
-async def test_a_message_shows_the_turn_it_was_last_given(
-    storage: SqliteStorage, story: Story
-) -> None:
+async def test_a_message_shows_the_turn_it_was_last_given(storage: Storage, story: Story) -> None:
     first = await storage.turns.add(story.id, model_turn("A bell rings."))
     second = await storage.turns.add(story.id, model_turn("A gull cries."))
     assert await storage.reactions.turn_for(500) is None
@@ -25,7 +23,7 @@ async def test_a_message_shows_the_turn_it_was_last_given(
     assert await storage.reactions.turn_for(500) == second.id
 
 
-async def test_guild_emoji_default_and_change(storage: SqliteStorage) -> None:
+async def test_guild_emoji_default_and_change(storage: Storage) -> None:
     assert await storage.reactions.emoji(GUILD) == ReactionEmoji("👍", "👎")
     await storage.reactions.set_emoji(GUILD, ReactionEmoji("⭐", "💤"))
     assert await storage.reactions.emoji(GUILD) == ReactionEmoji("⭐", "💤")
@@ -35,7 +33,7 @@ async def test_guild_emoji_default_and_change(storage: SqliteStorage) -> None:
 
 
 async def test_counts_are_per_user_and_a_removal_lowers_them(
-    storage: SqliteStorage, story: Story
+    storage: Storage, story: Story
 ) -> None:
     turn = await storage.turns.add(story.id, user_turn("The door hums."))
     other = await storage.turns.add(story.id, user_turn("Marta waits."))
@@ -53,9 +51,7 @@ async def test_counts_are_per_user_and_a_removal_lowers_them(
     assert await storage.reactions.counts([]) == {}
 
 
-async def test_examples_hold_the_story_before_the_turn(
-    storage: SqliteStorage, story: Story
-) -> None:
+async def test_examples_hold_the_story_before_the_turn(storage: Storage, story: Story) -> None:
     texts = ["One.", "Two.", "Three.", "Four."]
     turns = [await storage.turns.add(story.id, user_turn(text)) for text in texts]
     await storage.feedback.add(turns[3].id, 1, "up")
@@ -72,9 +68,7 @@ async def test_examples_hold_the_story_before_the_turn(
         await storage.reactions.examples(context_turns=-1)
 
 
-async def test_deleting_a_user_removes_their_reactions(
-    storage: SqliteStorage, story: Story
-) -> None:
+async def test_deleting_a_user_removes_their_reactions(storage: Storage, story: Story) -> None:
     turn = await storage.turns.add(story.id, user_turn("The door hums."))
     await storage.feedback.add(turn.id, 1, "up")
     await storage.feedback.add(turn.id, 2, "down")
@@ -82,9 +76,7 @@ async def test_deleting_a_user_removes_their_reactions(
     assert await storage.reactions.counts([turn.id]) == {turn.id: ReactionCount(0, 1)}
 
 
-async def test_an_undone_turn_is_exported_as_discarded(
-    storage: SqliteStorage, story: Story
-) -> None:
+async def test_an_undone_turn_is_exported_as_discarded(storage: Storage, story: Story) -> None:
     turn = await storage.turns.add(story.id, user_turn("The door hums."))
     await storage.feedback.add(turn.id, 1, "down")
     await storage.turns.undo_last(story.id)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from storage_testing import user_turn
+from storage_testing import Opener, user_turn
 
+from storage.errors import StorageError
 from storage.models import GuildSettings
-from storage.sqlite import open_storage
 
 NASTY = [
     "Robert'); DROP TABLE stories;--",
@@ -27,9 +25,10 @@ NASTY = [
 
 
 @pytest.mark.parametrize("text", NASTY, ids=range(len(NASTY)))
-async def test_text_round_trips_verbatim(tmp_path: Path, text: str) -> None:
-    path = tmp_path / "roundtrip.db"
-    async with await open_storage(path) as storage:
+async def test_text_round_trips_verbatim(open_again: Opener, backend: str, text: str) -> None:
+    if backend == "postgres" and "\x00" in text:
+        pytest.skip("PostgreSQL text cannot hold NUL: test_nul_is_refused_clearly_on_postgres")
+    async with await open_again() as storage:
         story = await storage.stories.create(
             guild_id=1, channel_id=2, owner_id=3, title=text, genre="mystery", premise=text
         )
@@ -43,7 +42,7 @@ async def test_text_round_trips_verbatim(tmp_path: Path, text: str) -> None:
         await storage.guilds.upsert(GuildSettings(guild_id=1, blocked_terms={text: [text]}))
         await storage.styles.set_preferences(3, {text: text})
 
-    async with await open_storage(path) as storage:
+    async with await open_again() as storage:
         stored_story = await storage.stories.get(story.id)
         assert stored_story is not None
         assert stored_story.title == text and stored_story.premise == text
@@ -61,3 +60,13 @@ async def test_text_round_trips_verbatim(tmp_path: Path, text: str) -> None:
         profile = await storage.styles.get(3)
         assert profile is not None and profile.preferences == {text: text}
         assert await storage.characters.search_names(1, f"name {text}") == [f"name {text}"]
+
+
+@pytest.mark.postgres_only
+async def test_nul_is_refused_clearly_on_postgres(open_again: Opener) -> None:
+    async with await open_again() as storage:
+        with pytest.raises(StorageError, match="NUL character"):
+            await storage.stories.create(
+                guild_id=1, channel_id=2, owner_id=3, title="nul\x00byte", genre="mystery"
+            )
+        assert await storage.stories.list_for_guild(1) == []

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from storage_testing import FakeClock
+from storage_testing import FakeClock, Opener
 
 from storage.errors import Conflict, NotFound
 from storage.models import Story
-from storage.sqlite import SqliteStorage, open_storage
+from storage.repositories import Storage
 
 
-async def new_story(storage: SqliteStorage, channel_id: int = 20, **fields: object) -> Story:
+async def new_story(storage: Storage, channel_id: int = 20, **fields: object) -> Story:
     values: dict[str, object] = {
         "guild_id": 10,
         "channel_id": channel_id,
@@ -24,7 +22,7 @@ async def new_story(storage: SqliteStorage, channel_id: int = 20, **fields: obje
     return await storage.stories.create(**values)  # type: ignore[arg-type]
 
 
-async def test_create_stores_every_field(storage: SqliteStorage, clock: FakeClock) -> None:
+async def test_create_stores_every_field(storage: Storage, clock: FakeClock) -> None:
     created = await new_story(
         storage,
         thread_id=21,
@@ -50,11 +48,11 @@ async def test_create_stores_every_field(storage: SqliteStorage, clock: FakeCloc
     assert await storage.stories.get(created.id) == created
 
 
-async def test_get_missing_story_is_none(storage: SqliteStorage) -> None:
+async def test_get_missing_story_is_none(storage: Storage) -> None:
     assert await storage.stories.get(999) is None
 
 
-async def test_one_open_story_per_channel(storage: SqliteStorage) -> None:
+async def test_one_open_story_per_channel(storage: Storage) -> None:
     first = await new_story(storage, channel_id=20)
     with pytest.raises(Conflict, match="already has a story"):
         await new_story(storage, channel_id=20)
@@ -68,7 +66,7 @@ async def test_one_open_story_per_channel(storage: SqliteStorage) -> None:
     assert len(await storage.stories.list_for_channel(20)) == 2
 
 
-async def test_an_ended_story_cannot_reopen_over_a_newer_one(storage: SqliteStorage) -> None:
+async def test_an_ended_story_cannot_reopen_over_a_newer_one(storage: Storage) -> None:
     first = await new_story(storage)
     await storage.stories.set_status(first.id, "ended")
     await new_story(storage)
@@ -77,7 +75,7 @@ async def test_an_ended_story_cannot_reopen_over_a_newer_one(storage: SqliteStor
     assert (await storage.stories.get(first.id)).status == "ended"  # type: ignore[union-attr]
 
 
-async def test_stories_in_threads_are_found_by_the_thread(storage: SqliteStorage) -> None:
+async def test_stories_in_threads_are_found_by_the_thread(storage: Storage) -> None:
     in_channel = await new_story(storage, channel_id=20)
     in_thread = await new_story(storage, channel_id=20, thread_id=501)
     other_thread = await new_story(storage, channel_id=20, thread_id=502)
@@ -92,7 +90,7 @@ async def test_stories_in_threads_are_found_by_the_thread(storage: SqliteStorage
     assert [story.id for story in await storage.stories.list_for_channel(502)] == [other_thread.id]
 
 
-async def test_active_for_channel_is_none_without_open_story(storage: SqliteStorage) -> None:
+async def test_active_for_channel_is_none_without_open_story(storage: Storage) -> None:
     created = await new_story(storage)
     await storage.stories.set_status(created.id, "ended")
     assert await storage.stories.get_active_for_channel(20) is None
@@ -100,7 +98,7 @@ async def test_active_for_channel_is_none_without_open_story(storage: SqliteStor
 
 
 async def test_listing_filters_by_status_and_paginates_newest_first(
-    storage: SqliteStorage,
+    storage: Storage,
 ) -> None:
     ids = []
     for channel in range(5):
@@ -123,7 +121,7 @@ async def test_listing_filters_by_status_and_paginates_newest_first(
         await storage.stories.list_for_guild(10, statuses=["finished"])  # type: ignore[list-item]
 
 
-async def test_update_settings(storage: SqliteStorage, clock: FakeClock) -> None:
+async def test_update_settings(storage: Storage, clock: FakeClock) -> None:
     created = await new_story(storage)
     clock.advance(60)
     updated = await storage.stories.update_settings(
@@ -147,7 +145,7 @@ async def test_update_settings(storage: SqliteStorage, clock: FakeClock) -> None
     ],
 )
 async def test_update_settings_rejects_bad_changes(
-    storage: SqliteStorage, changes: dict[str, object], message: str
+    storage: Storage, changes: dict[str, object], message: str
 ) -> None:
     created = await new_story(storage)
     with pytest.raises(ValueError, match=message):
@@ -155,19 +153,19 @@ async def test_update_settings_rejects_bad_changes(
     assert await storage.stories.get(created.id) == created
 
 
-async def test_update_settings_of_missing_story_is_not_found(storage: SqliteStorage) -> None:
+async def test_update_settings_of_missing_story_is_not_found(storage: Storage) -> None:
     with pytest.raises(NotFound, match="Story 404"):
         await storage.stories.update_settings(404, title="Nope")
 
 
-async def test_moving_into_an_occupied_thread_is_a_conflict(storage: SqliteStorage) -> None:
+async def test_moving_into_an_occupied_thread_is_a_conflict(storage: Storage) -> None:
     await new_story(storage, channel_id=20, thread_id=501)
     other = await new_story(storage, channel_id=20)
     with pytest.raises(Conflict):
         await storage.stories.update_settings(other.id, thread_id=501)
 
 
-async def test_status_changes(storage: SqliteStorage, clock: FakeClock) -> None:
+async def test_status_changes(storage: Storage, clock: FakeClock) -> None:
     created = await new_story(storage)
     await storage.stories.set_turn(created.id, 0, clock.now + 30)
     paused = await storage.stories.set_status(created.id, "paused")
@@ -182,7 +180,7 @@ async def test_status_changes(storage: SqliteStorage, clock: FakeClock) -> None:
         await storage.stories.set_status(created.id, "done")  # type: ignore[arg-type]
 
 
-async def test_set_turn_with_expected_seat(storage: SqliteStorage, clock: FakeClock) -> None:
+async def test_set_turn_with_expected_seat(storage: Storage, clock: FakeClock) -> None:
     created = await new_story(storage, mode="round_robin", turn_timeout_s=60)
     moved = await storage.stories.set_turn(created.id, 1, clock.now + 60, expect_seat=0)
     assert (moved.current_seat, moved.turn_deadline) == (1, clock.now + 60)
@@ -193,8 +191,8 @@ async def test_set_turn_with_expected_seat(storage: SqliteStorage, clock: FakeCl
         await storage.stories.set_turn(777, 1, None, expect_seat=0)
 
 
-async def test_due_deadlines_survive_a_restart(db_path: Path, clock: FakeClock) -> None:
-    async with await open_storage(db_path, clock=clock) as storage:
+async def test_due_deadlines_survive_a_restart(open_again: Opener, clock: FakeClock) -> None:
+    async with await open_again() as storage:
         soon = await new_story(storage, channel_id=1)
         later = await new_story(storage, channel_id=2)
         paused = await new_story(storage, channel_id=3)
@@ -204,7 +202,7 @@ async def test_due_deadlines_survive_a_restart(db_path: Path, clock: FakeClock) 
         await storage.stories.set_turn(paused.id, 0, clock.now + 5)
         await storage.stories.set_status(paused.id, "paused")
 
-    async with await open_storage(db_path, clock=clock) as storage:
+    async with await open_again() as storage:
         assert await storage.stories.list_due_deadlines(clock.now) == []
         due = await storage.stories.list_due_deadlines(clock.now + 10)
         assert [story.id for story in due] == [soon.id]
@@ -214,7 +212,7 @@ async def test_due_deadlines_survive_a_restart(db_path: Path, clock: FakeClock) 
 
 
 async def test_participants_keep_seat_order_and_leavers(
-    storage: SqliteStorage, story: Story, clock: FakeClock
+    storage: Storage, story: Story, clock: FakeClock
 ) -> None:
     ann = await storage.stories.add_participant(story.id, 1, "Ann")
     ben = await storage.stories.add_participant(story.id, 2, "Ben")
@@ -237,7 +235,7 @@ async def test_participants_keep_seat_order_and_leavers(
 
 
 async def test_joining_is_idempotent_and_rejoining_goes_last(
-    storage: SqliteStorage, story: Story
+    storage: Storage, story: Story
 ) -> None:
     await storage.stories.add_participant(story.id, 1, "Ann")
     await storage.stories.add_participant(story.id, 2, "Ben")
@@ -251,7 +249,7 @@ async def test_joining_is_idempotent_and_rejoining_goes_last(
     assert [p.user_id for p in await storage.stories.list_participants(story.id)] == [2, 1]
 
 
-async def test_participant_characters(storage: SqliteStorage, story: Story) -> None:
+async def test_participant_characters(storage: Storage, story: Story) -> None:
     hero = await storage.characters.create(10, 1, "Hero")
     joined = await storage.stories.add_participant(story.id, 1, "Ann", character_id=hero.id)
     assert joined.character_id == hero.id
@@ -263,6 +261,6 @@ async def test_participant_characters(storage: SqliteStorage, story: Story) -> N
         await storage.stories.set_participant_character(story.id, 42, hero.id)
 
 
-async def test_joining_a_missing_story_is_not_found(storage: SqliteStorage) -> None:
+async def test_joining_a_missing_story_is_not_found(storage: Storage) -> None:
     with pytest.raises(NotFound):
         await storage.stories.add_participant(4040, 1, "Ann")

@@ -6,10 +6,10 @@ import random
 from typing import Any
 
 import pytest
-from storage_testing import FakeClock, model_turn
+from storage_testing import FakeClock, model_turn, query
 
 from storage.models import Story
-from storage.sqlite import SqliteStorage
+from storage.repositories import Storage
 
 USER = 77
 
@@ -19,18 +19,18 @@ def vectors(count: int, width: int = 16, seed: int = 0) -> list[list[float]]:
     return [[rng.uniform(-3.0, 3.0) for _ in range(width)] for _ in range(count)]
 
 
-async def test_no_profile_until_something_is_stored(storage: SqliteStorage) -> None:
+async def test_no_profile_until_something_is_stored(storage: Storage) -> None:
     assert await storage.styles.get(USER) is None
 
 
-async def test_mean_of_one_batch(storage: SqliteStorage, clock: FakeClock) -> None:
+async def test_mean_of_one_batch(storage: Storage, clock: FakeClock) -> None:
     profile = await storage.styles.add_vectors(USER, [[1.0, 2.0], [3.0, 6.0]])
     assert profile.vector == pytest.approx((2.0, 4.0))
     assert profile.count == 2 and profile.updated_at == clock.now
     assert await storage.styles.get(USER) == profile
 
 
-async def test_running_mean_does_not_depend_on_order(storage: SqliteStorage) -> None:
+async def test_running_mean_does_not_depend_on_order(storage: Storage) -> None:
     batch = vectors(30)
     forward_user, backward_user, single_user = 1, 2, 3
     for start in range(0, 30, 7):
@@ -50,7 +50,7 @@ async def test_running_mean_does_not_depend_on_order(storage: SqliteStorage) -> 
         assert max(abs(a - b) for a, b in zip(profile.vector, expected, strict=True)) < 1e-6
 
 
-async def test_mismatched_vectors_are_rejected_without_writing(storage: SqliteStorage) -> None:
+async def test_mismatched_vectors_are_rejected_without_writing(storage: Storage) -> None:
     stored = await storage.styles.add_vectors(USER, [[1.0, 2.0]])
     with pytest.raises(ValueError, match="stored profile has 2"):
         await storage.styles.add_vectors(USER, [[1.0, 2.0, 3.0]])
@@ -61,7 +61,7 @@ async def test_mismatched_vectors_are_rejected_without_writing(storage: SqliteSt
     assert await storage.styles.get(USER) == stored
 
 
-async def test_stats_merge_or_update_inside_the_transaction(storage: SqliteStorage) -> None:
+async def test_stats_merge_or_update_inside_the_transaction(storage: Storage) -> None:
     await storage.styles.add_vectors(USER, [[0.0]], {"avg_sentence_len": 10.0, "genres": {}})
     merged = await storage.styles.add_vectors(USER, [[1.0]], {"dialogue_share": 0.5})
     assert merged.stats == {"avg_sentence_len": 10.0, "genres": {}, "dialogue_share": 0.5}
@@ -79,7 +79,7 @@ async def test_stats_merge_or_update_inside_the_transaction(storage: SqliteStora
     assert updated.vector == pytest.approx((1.0,)) and updated.count == 3
 
 
-async def test_a_failing_stats_update_writes_nothing(storage: SqliteStorage) -> None:
+async def test_a_failing_stats_update_writes_nothing(storage: Storage) -> None:
     stored = await storage.styles.add_vectors(USER, [[1.0, 1.0]])
 
     def broken(stats: dict[str, Any], count: int) -> dict[str, Any]:
@@ -90,7 +90,7 @@ async def test_a_failing_stats_update_writes_nothing(storage: SqliteStorage) -> 
     assert await storage.styles.get(USER) == stored
 
 
-async def test_preferences_merge_and_none_removes(storage: SqliteStorage) -> None:
+async def test_preferences_merge_and_none_removes(storage: Storage) -> None:
     first = await storage.styles.set_preferences(USER, {"tone": "wry", "length": "short"})
     assert first.preferences == {"tone": "wry", "length": "short"}
     assert first.vector == () and first.count == 0
@@ -101,7 +101,7 @@ async def test_preferences_merge_and_none_removes(storage: SqliteStorage) -> Non
     assert with_vectors.vector == pytest.approx((1.0, 3.0))
 
 
-async def test_delete_returns_rows_deleted(storage: SqliteStorage) -> None:
+async def test_delete_returns_rows_deleted(storage: Storage) -> None:
     await storage.styles.add_vectors(USER, [[1.0]])
     assert await storage.styles.delete(USER) == 1
     assert await storage.styles.delete(USER) == 0
@@ -109,7 +109,7 @@ async def test_delete_returns_rows_deleted(storage: SqliteStorage) -> None:
 
 
 async def test_forget_user_removes_style_and_feedback_everywhere(
-    storage: SqliteStorage, story: Story
+    storage: Storage, story: Story
 ) -> None:
     elsewhere = await storage.stories.create(
         guild_id=99, channel_id=5, owner_id=USER, title="Elsewhere", genre="poetry"
@@ -125,14 +125,13 @@ async def test_forget_user_removes_style_and_feedback_everywhere(
     counts = await storage.forget_user(USER)
 
     assert counts == {"style_profiles": 1, "feedback": 2}
-    async with storage.database.read() as conn:
-        left = list(
-            await conn.execute_fetchall(
-                "SELECT (SELECT count(*) FROM style_profiles WHERE user_id = ?), "
-                "(SELECT count(*) FROM feedback WHERE user_id = ?)",
-                (USER, USER),
-            )
-        )
+    left = await query(
+        storage,
+        "SELECT (SELECT count(*) FROM style_profiles WHERE user_id = ?), "
+        "(SELECT count(*) FROM feedback WHERE user_id = ?)",
+        USER,
+        USER,
+    )
     assert tuple(left[0]) == (0, 0)
     assert await storage.styles.get(USER + 1) is not None
     assert await storage.feedback.voters(there.id, "keep") == [USER + 1]

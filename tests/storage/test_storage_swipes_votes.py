@@ -6,10 +6,10 @@ from __future__ import annotations
 from storage_testing import FakeClock, model_turn, user_turn
 
 from storage.models import Story
-from storage.sqlite import SqliteStorage
+from storage.repositories import Storage
 
 
-async def test_each_new_alternative_is_shown_last(storage: SqliteStorage, story: Story) -> None:
+async def test_each_new_alternative_is_shown_last(storage: Storage, story: Story) -> None:
     first = await storage.turns.add(story.id, model_turn("one"))
     second = await storage.turns.add_alternative(story.id, first.slot, model_turn("two"))
     third = await storage.turns.add_alternative(story.id, first.slot, model_turn("three"))
@@ -18,9 +18,7 @@ async def test_each_new_alternative_is_shown_last(storage: SqliteStorage, story:
     assert other_slot.shown_seq == 1
 
 
-async def test_mark_shown_makes_an_alternative_the_latest(
-    storage: SqliteStorage, story: Story
-) -> None:
+async def test_mark_shown_makes_an_alternative_the_latest(storage: Storage, story: Story) -> None:
     first = await storage.turns.add(story.id, model_turn("one"))
     await storage.turns.add_alternative(story.id, first.slot, model_turn("two"))
     shown = await storage.turns.mark_shown(first.id)
@@ -30,7 +28,7 @@ async def test_mark_shown_makes_an_alternative_the_latest(
     assert latest.text == "one"
 
 
-async def test_discard_pending_leaves_accepted_turns(storage: SqliteStorage, story: Story) -> None:
+async def test_discard_pending_leaves_accepted_turns(storage: Storage, story: Story) -> None:
     kept = await storage.turns.add(story.id, user_turn("kept"))
     first = await storage.turns.add(story.id, model_turn("maybe"))
     second = await storage.turns.add_alternative(story.id, first.slot, model_turn("or this"))
@@ -44,9 +42,7 @@ async def test_discard_pending_leaves_accepted_turns(storage: SqliteStorage, sto
     assert await storage.turns.discard_pending(story.id) == []
 
 
-async def test_votes_since_and_renew(
-    storage: SqliteStorage, story: Story, clock: FakeClock
-) -> None:
+async def test_votes_since_and_renew(storage: Storage, story: Story, clock: FakeClock) -> None:
     turn = await storage.turns.add(story.id, model_turn("vote on me"))
     assert await storage.feedback.renew(turn.id, 1, "reroll_vote")
     clock.advance(100)

@@ -19,6 +19,9 @@ from storage.models import ContextTurn, Story
 from storage.sqlite import SqliteStorage
 from storage.sqlite.turns import PENDING, RECENT_ACCEPTED, ContextCache
 
+# SQLite itself (its files, locks and query plans): PostgreSQL has none of these.
+pytestmark = pytest.mark.sqlite_only
+
 SHORT, LONG = 100, 3_000
 STEP = 10
 """The progress handler runs every STEP virtual-machine instructions."""

@@ -7,11 +7,11 @@ from storage_testing import FakeClock, model_turn, user_turn
 
 from storage.errors import NotFound
 from storage.models import ContextTurn, Story, TurnDraft
-from storage.sqlite import SqliteStorage
+from storage.repositories import Storage
 
 
 async def test_user_turns_are_accepted_and_model_turns_pending(
-    storage: SqliteStorage, story: Story, clock: FakeClock
+    storage: Storage, story: Story, clock: FakeClock
 ) -> None:
     written = await storage.turns.add(story.id, user_turn("Rain fell.", character_name="Ann"))
     asked = await storage.turns.add(
@@ -35,7 +35,7 @@ async def test_user_turns_are_accepted_and_model_turns_pending(
     assert await storage.turns.get(9999) is None
 
 
-async def test_add_checks_kinds_and_story(storage: SqliteStorage, story: Story) -> None:
+async def test_add_checks_kinds_and_story(storage: Storage, story: Story) -> None:
     with pytest.raises(ValueError, match="kind"):
         await storage.turns.add(story.id, user_turn("x", kind="monologue"))
     with pytest.raises(ValueError, match="author_kind"):
@@ -46,7 +46,7 @@ async def test_add_checks_kinds_and_story(storage: SqliteStorage, story: Story) 
 
 
 async def test_accepting_an_alternative_discards_its_siblings(
-    storage: SqliteStorage, story: Story
+    storage: Storage, story: Story
 ) -> None:
     await storage.turns.add(story.id, user_turn("Opening."))
     first = await storage.turns.add(story.id, model_turn("Draft A"))
@@ -70,9 +70,7 @@ async def test_accepting_an_alternative_discards_its_siblings(
     ]
 
 
-async def test_accepting_a_swipe_replaces_the_accepted_turn(
-    storage: SqliteStorage, story: Story
-) -> None:
+async def test_accepting_a_swipe_replaces_the_accepted_turn(storage: Storage, story: Story) -> None:
     first = await storage.turns.add(story.id, model_turn("Draft A"))
     await storage.turns.accept(first.id, by=30)
     again = await storage.turns.accept(first.id, by=99)
@@ -83,12 +81,12 @@ async def test_accepting_a_swipe_replaces_the_accepted_turn(
     assert await storage.turns.count_accepted(story.id) == 1
 
 
-async def test_alternative_needs_an_existing_slot(storage: SqliteStorage, story: Story) -> None:
+async def test_alternative_needs_an_existing_slot(storage: Storage, story: Story) -> None:
     with pytest.raises(NotFound, match="position 3"):
         await storage.turns.add_alternative(story.id, 3, model_turn("Nothing to reroll"))
 
 
-async def test_accept_and_discard_missing_turns(storage: SqliteStorage) -> None:
+async def test_accept_and_discard_missing_turns(storage: Storage) -> None:
     with pytest.raises(NotFound):
         await storage.turns.accept(1234, by=1)
     with pytest.raises(NotFound):
@@ -97,7 +95,7 @@ async def test_accept_and_discard_missing_turns(storage: SqliteStorage) -> None:
         await storage.turns.set_hidden(1234)
 
 
-async def test_discard(storage: SqliteStorage, story: Story) -> None:
+async def test_discard(storage: Storage, story: Story) -> None:
     pending = await storage.turns.add(story.id, model_turn("Meh."))
     assert (await storage.turns.discard(pending.id)).state == "discarded"
     assert await storage.turns.pending_for_story(story.id) == []
@@ -105,7 +103,7 @@ async def test_discard(storage: SqliteStorage, story: Story) -> None:
 
 
 async def test_recent_accepted_is_newest_n_in_story_order_without_hidden(
-    storage: SqliteStorage, story: Story
+    storage: Storage, story: Story
 ) -> None:
     turns = [await storage.turns.add(story.id, user_turn(f"line {i}")) for i in range(8)]
     await storage.turns.add(story.id, model_turn("pending, not shown"))
@@ -122,7 +120,7 @@ async def test_recent_accepted_is_newest_n_in_story_order_without_hidden(
     assert await storage.turns.recent_context(other.id) == []
 
 
-async def test_page_and_count(storage: SqliteStorage, story: Story) -> None:
+async def test_page_and_count(storage: Storage, story: Story) -> None:
     turns = [await storage.turns.add(story.id, user_turn(f"line {i}")) for i in range(5)]
     await storage.turns.set_hidden(turns[1].id)
 
@@ -138,7 +136,7 @@ async def test_page_and_count(storage: SqliteStorage, story: Story) -> None:
 
 
 async def test_undo_last_discards_the_last_visible_accepted_turn(
-    storage: SqliteStorage, story: Story
+    storage: Storage, story: Story
 ) -> None:
     assert await storage.turns.undo_last(story.id) is None
     first = await storage.turns.add(story.id, user_turn("one"))

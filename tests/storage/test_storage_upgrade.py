@@ -7,11 +7,16 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from storage.sqlite import open_storage
 from storage.sqlite.backup import pre_migration_path
 from storage.sqlite.codec import pack_vector
 from storage.sqlite.database import Database
 from storage.sqlite.migrate import bundled_migrations, migrate
+
+# SQLite itself (its files, locks and query plans): PostgreSQL has none of these.
+pytestmark = pytest.mark.sqlite_only
 
 LATEST = len(bundled_migrations())
 ANN, BEN, GUILD = 1001, 1002, 77
