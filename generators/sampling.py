@@ -15,7 +15,6 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from generators.errors import InvalidGenerationRequest
 from generators.models.protocol import max_positions
 from generators.text.tokenizer import TextTokenizer
 
@@ -289,20 +288,26 @@ def trim_to_sentence(text: str) -> str:
     return text[: ends[-1].end()] if ends else text
 
 
-def fit_to_context(model, prompt_length: int, settings: SamplingSettings) -> SamplingSettings:
-    """`settings` with `max_tokens` cut so that prompt and text fit the model's context (a
-    model without a limit, like the LSTM, keeps them). Callers trim the prompt budget first
-    (`ServedModel.prompt_budget`), so this only cuts rows whose prompt grew after that (a
-    twist's opening sentence)."""
+def fit_to_context(
+    model, prompt: list[int], settings: SamplingSettings
+) -> tuple[list[int], SamplingSettings]:
+    """`prompt` and `settings` cut so that prompt and text fit the model's context (a model
+    without a limit, like the LSTM, keeps both).
+
+    Prompts are built to a budget that leaves the text its room (`ServedModel.prompt_budget`),
+    but a budget cannot shorten the control tokens of a very long premise, and a twist's
+    opening sentence lengthens its row's prompt afterwards. So the prompt's oldest tokens go
+    first (as old turns do), keeping at least half the context; then `max_tokens` is cut to
+    what is left."""
     limit = max_positions(model)
-    if limit is None or prompt_length + settings.max_tokens <= limit:
-        return settings
-    room = limit - prompt_length
-    if room < 1:
-        raise InvalidGenerationRequest(
-            f"the prompt has {prompt_length} tokens but the model reads at most {limit}"
-        )
-    return replace(settings, max_tokens=room, min_tokens=min(settings.min_tokens, room))
+    if limit is None or len(prompt) + settings.max_tokens <= limit:
+        return prompt, settings
+    keep = max(limit - settings.max_tokens, limit // 2)
+    prompt = prompt[-keep:]
+    room = limit - len(prompt)
+    if room < settings.max_tokens:
+        settings = replace(settings, max_tokens=room, min_tokens=min(settings.min_tokens, room))
+    return prompt, settings
 
 
 @torch.no_grad()
@@ -340,7 +345,7 @@ def sample(
 ) -> list[Sequence]:
     """`n` candidates continuing one prompt, read once and then decoded as one batch."""
     device = next(model.parameters()).device
-    settings = fit_to_context(model, len(prompt), settings)
+    prompt, settings = fit_to_context(model, prompt, settings)
     last_logits, state = prefill(model, prompt, device)
     base = seed if seed is not None else int(torch.randint(0, 2**62, ()).item())
     sequences = [
@@ -368,6 +373,10 @@ def sample_after(
     `prefix_texts[i]`, so it writes what it would alone; its `opening_logprob` is what the
     model gives its opening after the prompt (read on the way, not in a second pass)."""
     device = next(model.parameters()).device
+    rows_need = [len(ids) + rule.max_tokens for ids, rule in zip(openings, settings, strict=True)]
+    prompt, _ = fit_to_context(
+        model, prompt, SamplingSettings(max_tokens=max(rows_need, default=0))
+    )
     prompt_logits, prompt_state = prefill(model, prompt, device)
     first = F.log_softmax(prompt_logits[0].float(), dim=-1)
     rows, states, opening_logprobs = [], [], []
@@ -386,7 +395,7 @@ def sample_after(
     sequences = [
         Sequence(
             prompt + ids,
-            fit_to_context(model, len(prompt) + len(ids), rule),
+            fit_to_context(model, prompt + ids, rule)[1],
             stop,
             torch.Generator().manual_seed(seed),
             prefix,

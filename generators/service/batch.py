@@ -42,8 +42,12 @@ class LiveBatch:
         not the sum of all. Nothing is added unless every prompt was read.
         """
         model = self.served.model
-        prompts = [job.prepared.prompt.ids for job in jobs]
-        read: list[tuple[Job, torch.Tensor, State, int]] = []
+        fitted = [
+            fit_to_context(model, job.prepared.prompt.ids, job.prepared.settings) for job in jobs
+        ]
+        prompts = [prompt for prompt, _ in fitted]
+        # (job index, its next-token logits, the state its prompt was read into, its row there)
+        read: list[tuple[int, torch.Tensor, State, int]] = []
         reading = list(range(len(jobs)))
         state: State | None = None
         start = 0
@@ -52,7 +56,7 @@ class LiveBatch:
             out, state = model.run(ids, state, last_only=True)
             for row, i in enumerate(reading):
                 if len(prompts[i]) == end:
-                    read.append((jobs[i], out[row, -1], state, row))
+                    read.append((i, out[row, -1], state, row))
             rows = [row for row, i in enumerate(reading) if len(prompts[i]) > end]
             if rows:
                 state = model.select_state(state, torch.tensor(rows, device=self.device))
@@ -61,10 +65,11 @@ class LiveBatch:
         owners: list[Job] = []
         sequences: list[Sequence] = []
         logits, states = [], []
-        for job, last, group, row in read:
+        for i, last, group, row in read:
+            job = jobs[i]
             job.sequences = job.new_sequences()
             for sequence in job.sequences:
-                sequence.settings = fit_to_context(model, len(sequence.prompt), sequence.settings)
+                sequence.prompt, sequence.settings = fitted[i]
             n = len(job.sequences)
             owners += [job] * n
             sequences += job.sequences
