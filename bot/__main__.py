@@ -30,8 +30,8 @@ from generators.api_keys import read_api_key
 from generators.client import Generator, SentenceEmbedder
 from generators.http_client import HttpGenerator
 from generators.moderation import Moderator
+from storage.backends import open_storage_url
 from storage.errors import StorageError
-from storage.sqlite import open_storage
 
 log = logging.getLogger("talewright.bot")
 
@@ -93,8 +93,12 @@ def openai_generator(settings: Settings, moderator: Moderator) -> Generator:
 @asynccontextmanager
 async def open_engine(settings: Settings) -> AsyncIterator[StoryEngine]:
     """The story engine over the configured storage and generator, closed afterwards."""
-    storage = await open_storage(
-        settings.storage.path, busy_timeout_s=settings.storage.busy_timeout_s, sole_writer=True
+    storage = await open_storage_url(
+        settings.storage.storage_url(),
+        busy_timeout_s=settings.storage.busy_timeout_s,
+        password_file=settings.storage.password_file,
+        pool_size=settings.storage.pool_size,
+        sole_writer=True,
     )
     try:
         moderator = Moderator(

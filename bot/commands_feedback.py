@@ -17,15 +17,18 @@ DEFAULT_CONTEXT_TURNS = 8
 
 
 def _export_feedback(args: argparse.Namespace) -> int:
+    from storage.backends import sqlite_path, sqlite_url
     from storage.errors import StorageError
 
     if args.context_turns < 0:
         print("--context-turns must be 0 or more", file=sys.stderr)
         return 2
     try:
-        source = Path(args.db) if args.db else load_settings(args.config).storage.path
-        if not Path(source).is_file():
-            print(f"no story database at {source}", file=sys.stderr)
+        settings = None if args.db else load_settings(args.config)
+        source = sqlite_url(args.db) if settings is None else settings.storage.storage_url()
+        path = sqlite_path(source)
+        if path is not None and not Path(path).is_file():
+            print(f"no story database at {path}", file=sys.stderr)
             return 2
         count = asyncio.run(export_feedback(source, Path(args.out), args.context_turns))
     except (SettingsError, StorageError, OSError) as exc:
@@ -35,11 +38,12 @@ def _export_feedback(args: argparse.Namespace) -> int:
     return 0
 
 
-async def export_feedback(db: Path, out: Path, context_turns: int) -> int:
-    """Write one line per reacted turn to `out` (replaced whole, never left half-written)."""
-    from storage.sqlite import open_storage
+async def export_feedback(db: str | Path, out: Path, context_turns: int) -> int:
+    """Write one line per reacted turn to `out` (replaced whole, never left half-written);
+    `db` is a storage URL, or the path of a SQLite file."""
+    from storage.backends import open_storage_url, sqlite_url
 
-    async with await open_storage(db) as storage:
+    async with await open_storage_url(db if isinstance(db, str) else sqlite_url(db)) as storage:
         examples = await storage.reactions.examples(context_turns)
     partial = out.with_name(out.name + ".partial")
     with partial.open("w", encoding="utf-8") as file:

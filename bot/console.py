@@ -229,14 +229,18 @@ async def _play(args: argparse.Namespace, settings: Settings, lines: list[str] |
     from bot.story import EngineOptions, StoryEngine
     from bot.story.style import StoredStyle
     from generators.moderation import Moderator
+    from storage.backends import open_storage_url, shown_url
     from storage.errors import StorageError
-    from storage.sqlite import open_storage
 
     with tempfile.TemporaryDirectory(prefix="talewright-demo-") as scratch:
-        db_path = _db_path(args, settings, Path(scratch))
+        db_url = _db_url(args, settings, Path(scratch))
         try:
-            storage = await open_storage(
-                db_path, busy_timeout_s=settings.storage.busy_timeout_s, sole_writer=True
+            storage = await open_storage_url(
+                db_url,
+                busy_timeout_s=settings.storage.busy_timeout_s,
+                password_file=settings.storage.password_file,
+                pool_size=settings.storage.pool_size,
+                sole_writer=True,
             )
         except StorageError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -269,7 +273,7 @@ async def _play(args: argparse.Namespace, settings: Settings, lines: list[str] |
         problem = missing_model_message(checkpoint)
         if problem:
             print(f"note: {problem}. Writing turns by hand works; model turns will not.")
-        print(f"Stories are kept in {db_path}.")
+        print(f"Stories are kept in {shown_url(db_url)}.")
         try:
             if lines is None:
                 return await console.run_interactive()
@@ -279,15 +283,20 @@ async def _play(args: argparse.Namespace, settings: Settings, lines: list[str] |
             await storage.close()
 
 
-def _db_path(args: argparse.Namespace, settings: Settings, scratch: Path) -> Path:
-    """--db; else a scratch file for --demo (never your own stories); else the configured one."""
+def _db_url(args: argparse.Namespace, settings: Settings, scratch: Path) -> str:
+    """The storage URL: --db (a file); else a scratch file for --demo (never your own
+    stories); else the configured one."""
+    from storage.backends import sqlite_url
+
     if args.db:
-        return Path(args.db).expanduser()
+        return sqlite_url(Path(args.db).expanduser())
     if args.demo:
-        return scratch / "demo.db"
+        return sqlite_url(scratch / "demo.db")
+    if settings.storage.url:
+        return settings.storage.url
     path = settings.storage.path
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+    return sqlite_url(path)
 
 
 def _login_name() -> str:

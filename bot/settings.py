@@ -34,6 +34,7 @@ from generators.context_size import MAX_CONTEXT_CHARS
 from generators.model_specs import ModelSpec
 from generators.paths import DEFAULT_CHECKPOINT, VAE_CHECKPOINT
 from generators.schemas import ModerationLevel
+from storage.backends import check_url, sqlite_url
 
 CONFIG_ENV = "TALEWRIGHT_CONFIG"
 
@@ -128,6 +129,22 @@ def parse_shard_ids(text: str) -> list[int]:
 class StorageSection(Section):
     path: Path = Field(default_factory=default_db_path)
     busy_timeout_s: float = Field(default=5.0, ge=0)
+    url: str | None = None
+    """`sqlite:///path` or `postgresql://user@host:port/db` (several bot processes on one
+    database); unset: the SQLite file at `path`. The password is never in the URL: it comes
+    from `password_file`, else TALEWRIGHT_DB_PASSWORD, else PGPASSWORD."""
+    password_file: Path | None = None
+    pool_size: int = Field(default=10, ge=1, le=1000)
+    """PostgreSQL connections a process may hold."""
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value)
+
+    def storage_url(self) -> str:
+        """Where the stories are: `url`, else the SQLite file at `path`."""
+        return self.url or sqlite_url(self.path)
 
 
 class GeneratorSection(Section):
