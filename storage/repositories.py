@@ -554,6 +554,24 @@ class ReactionRepository(Protocol):
         ...
 
 
+class StoryLockProvider(Protocol):
+    """One change at a time per story, across every process the backend lets share a database.
+
+    Acquiring never waits: a story held elsewhere is reported busy at once, so a second writer
+    is told a turn is being written instead of being handed one that no longer follows the
+    story. A holder that dies (however it dies) releases what it held.
+    """
+
+    async def try_acquire(self, story_id: int) -> bool:
+        """Hold the story and return True, or return False at once when it is held."""
+        ...
+
+    async def release(self, story_id: int) -> None:
+        """Give back a story this object holds; never raises for a lost connection (the
+        database dropped the lock with it)."""
+        ...
+
+
 class Storage(Protocol):
     """Everything the engine stores, behind one object that a backend provides."""
 
@@ -570,6 +588,7 @@ class Storage(Protocol):
     forks: ForkRepository
     lore: LoreRepository
     reactions: ReactionRepository
+    story_locks: StoryLockProvider
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         """What a model turn reads of the story, for `user_id`, in one consistent snapshot:

@@ -90,7 +90,7 @@ class EngineCore:
         self.generator = generator
         self.options = options or EngineOptions()
         self.guard = Guard(moderator, storage.guilds, self.options.default_moderation_level)
-        self.locks = StoryLocks()
+        self.locks = StoryLocks(storage.story_locks)
         self.style = style
         self.clock = clock
 

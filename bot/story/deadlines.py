@@ -28,15 +28,15 @@ class Deadlines(Coauthor):
     async def process_due(self, now: float | None = None) -> list[DeadlineEvent]:
         """Handle every active story whose turn deadline is at or before `now`.
 
-        A story busy with another change is left for the next call.
+        A story busy with another change (in this process or another on the same database) is
+        left for the next call. The story is read again under its lock, so a deadline another
+        process handled meanwhile is not handled twice.
         """
         moment = self.clock() if now is None else now
         events = []
         for due in await self.storage.stories.list_due_deadlines(moment):
-            if self.locks.busy(due.id):
-                continue
-            async with self.locks.hold(due.id):
-                event = await self._expire(due.id, moment)
+            async with self.locks.try_hold(due.id) as held:
+                event = await self._expire(due.id, moment) if held else None
             if event is not None:
                 events.append(event)
         return events

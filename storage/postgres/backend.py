@@ -15,6 +15,7 @@ from storage.postgres.feedback import PostgresFeedbackRepository, record
 from storage.postgres.forks import PostgresForkRepository
 from storage.postgres.guilds import PostgresGuildRepository
 from storage.postgres.inflight import PostgresInflightRepository
+from storage.postgres.locks import PostgresStoryLocks
 from storage.postgres.lore import PostgresLoreRepository
 from storage.postgres.migrate import migrate
 from storage.postgres.moderation import PostgresModerationRepository
@@ -35,8 +36,9 @@ from storage.postgres.url import connect_options, display_url
 class PostgresStorage:
     """Every repository over one PostgreSQL database; close it, or use it with `async with`."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, story_locks: PostgresStoryLocks) -> None:
         self.database = database
+        self.story_locks = story_locks
         self.guilds = PostgresGuildRepository(database)
         self.stories = PostgresStoryRepository(database)
         self.turns = PostgresTurnRepository(database)
@@ -98,7 +100,10 @@ class PostgresStorage:
         return await self.database.run(lambda conn: delete_user_data(conn, user_id))
 
     async def close(self) -> None:
-        await self.database.close()
+        try:
+            await self.story_locks.close()
+        finally:
+            await self.database.close()
 
     async def __aenter__(self) -> PostgresStorage:
         return self
@@ -133,4 +138,4 @@ async def open_postgres_storage(
     except BaseException:
         await database.close()
         raise
-    return PostgresStorage(database)
+    return PostgresStorage(database, PostgresStoryLocks(options, display_url(url)))

@@ -7,6 +7,7 @@ import sqlite3
 import time
 from types import TracebackType
 
+from storage.locks import InProcessStoryLocks
 from storage.models import ModelInputs, Turn, TurnScene, UserData
 from storage.sqlite.characters import SqliteCharacterRepository, read_for_story
 from storage.sqlite.database import DEFAULT_BUSY_TIMEOUT_S, Clock, Database
@@ -52,6 +53,8 @@ class SqliteStorage:
         self.edits = SqliteEditRepository(database, self.turns)
         self.forks = SqliteForkRepository(database)
         self.reactions = SqliteReactionRepository(database)
+        # One writing process per file (writer_lock.py), so a lock in this process is enough.
+        self.story_locks = InProcessStoryLocks()
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         def read(conn: sqlite3.Connection) -> ModelInputs:

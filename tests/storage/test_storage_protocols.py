@@ -7,6 +7,7 @@ import inspect
 import pytest
 
 from storage import repositories
+from storage.locks import InProcessStoryLocks
 from storage.postgres import PostgresStorage
 from storage.postgres.characters import PostgresCharacterRepository
 from storage.postgres.edits import PostgresEditRepository
@@ -14,6 +15,7 @@ from storage.postgres.feedback import PostgresFeedbackRepository
 from storage.postgres.forks import PostgresForkRepository
 from storage.postgres.guilds import PostgresGuildRepository
 from storage.postgres.inflight import PostgresInflightRepository
+from storage.postgres.locks import PostgresStoryLocks
 from storage.postgres.lore import PostgresLoreRepository
 from storage.postgres.moderation import PostgresModerationRepository
 from storage.postgres.privacy import PostgresPrivacyRepository
@@ -51,6 +53,7 @@ SQLITE = [
     (repositories.EditRepository, SqliteEditRepository),
     (repositories.ForkRepository, SqliteForkRepository),
     (repositories.ReactionRepository, SqliteReactionRepository),
+    (repositories.StoryLockProvider, InProcessStoryLocks),
     (repositories.Storage, SqliteStorage),
 ]
 POSTGRES = [
@@ -67,6 +70,7 @@ POSTGRES = [
     (repositories.EditRepository, PostgresEditRepository),
     (repositories.ForkRepository, PostgresForkRepository),
     (repositories.ReactionRepository, PostgresReactionRepository),
+    (repositories.StoryLockProvider, PostgresStoryLocks),
     (repositories.Storage, PostgresStorage),
 ]
 PAIRS = {"sqlite": SQLITE, "postgres": POSTGRES}
@@ -112,6 +116,7 @@ async def test_storage_attributes_are_the_backends_repositories(
         "edits",
         "forks",
         "reactions",
+        "story_locks",
     }
     for name, protocol_name in promised.items():
         assert type(getattr(storage, name)) is implementations[protocol_name]
