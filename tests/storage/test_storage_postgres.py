@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from pg_server import PgServer
-from storage_testing import Opener, user_turn
+from storage_testing import Opener, query, user_turn
 
+from storage.backends import open_storage_url, sqlite_url
 from storage.errors import SchemaTooNew, StorageError
 from storage.postgres import PostgresStorage, open_postgres_storage
 from storage.postgres.database import Database
@@ -130,3 +131,28 @@ def test_messages_never_show_a_password() -> None:
     shown = display_url("postgresql://ann:hunter2@db.example:5432/stories")
     assert "hunter2" not in shown and shown == "postgresql://ann:***@db.example:5432/stories"
     assert display_url("postgresql://ann@db/stories") == "postgresql://ann@db/stories"
+
+
+async def test_both_backends_have_the_same_tables_and_columns(
+    pg_server: PgServer, tmp_path: Path
+) -> None:
+    """A SQLite migration needs its PostgreSQL twin (and the other way round): this fails
+    until both schemas name the same tables and columns."""
+    async with await open_storage_url(sqlite_url(tmp_path / "t.db")) as lite:
+        tables = await query(
+            lite, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        sqlite_schema = {
+            table: {row[1] for row in await query(lite, f"PRAGMA table_info({table})")}
+            for (table,) in tables
+        }
+    async with await open_storage_url(pg_server.url(pg_server.create_database())) as pg:
+        rows = await query(
+            pg,
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name <> 'talewright_schema'",
+        )
+    postgres_schema: dict[str, set[str]] = {}
+    for table, column in rows:
+        postgres_schema.setdefault(table, set()).add(column)
+    assert postgres_schema == sqlite_schema
