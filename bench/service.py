@@ -8,7 +8,10 @@ p50/p95 request latency per level, then the batched/unbatched ratios against the
 of the server process: on a machine shared with other work, wall-clock figures measure the
 neighbours as much as the service, and CPU-normalised ones do not.
 
-    .venv/bin/python bench/service.py [--checkpoint DIR] [--device auto|cpu|cuda] [--quick]
+    .venv/bin/python bench/service.py [--checkpoint DIR ...] [--device auto|cpu|cuda] [--quick]
+
+Several checkpoints (an LSTM and a transformer, say) are measured one after the other, each
+with its own pair of servers, and each gets its table: the same work, so they compare directly.
 
 With `--openai` it then measures the OpenAI-compatible endpoint on the batched server beside the
 native one, with the same work (60-token continuations, n=1, story reranking): tokens/s of
@@ -81,7 +84,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(args: argparse.Namespace, batching: bool) -> tuple[subprocess.Popen, str]:
+def start_server(
+    args: argparse.Namespace, checkpoint: Path, batching: bool
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {
         **os.environ,
@@ -92,7 +97,7 @@ def start_server(args: argparse.Namespace, batching: bool) -> tuple[subprocess.P
     if args.threads:
         env["TALEWRIGHT_SERVICE__THREADS"] = str(args.threads)
     command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
-    command += ["--checkpoint", str(args.checkpoint), "--device", args.device]
+    command += ["--checkpoint", str(checkpoint), "--device", args.device]
     if not batching:
         command.append("--no-batching")
     process = subprocess.Popen(command, cwd=ROOT, env=env)
@@ -279,9 +284,19 @@ def requests_for(concurrency: int, batching: bool, quick: bool) -> int:
     return min(count, 8) if quick and not batching else count
 
 
-def print_table(levels: list[Level], args: argparse.Namespace) -> None:
+def family_of(checkpoint: Path) -> str:
+    """The model family a checkpoint records (talewright.json beside a Hugging Face
+    config.json, else config.json); read here because this folder's generators.py hides the
+    package when the script runs."""
+    project = checkpoint / "talewright.json"
+    config = project if project.is_file() else checkpoint / "config.json"
+    return str(json.loads(config.read_text(encoding="utf-8")).get("family", "?"))
+
+
+def print_table(levels: list[Level], args: argparse.Namespace, checkpoint: Path) -> None:
     print(
-        f"\ncheckpoint {args.checkpoint}  device {args.device}  threads {args.threads or 'default'}"
+        f"\ncheckpoint {checkpoint} ({family_of(checkpoint)})  device {args.device}  "
+        f"threads {args.threads or 'default'}"
     )
     print(f"{TOKENS}-token continuations, n=1; max_batch {args.max_batch}\n")
     header = ("clients", "requests", "tokens/s", "p50 s", "p95 s", "errors", "tok/cpu-s")
@@ -325,7 +340,9 @@ async def measure(args: argparse.Namespace, servers: dict[str, tuple[int, str]])
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", type=Path, default=default_checkpoint())
+    parser.add_argument(
+        "--checkpoint", type=Path, nargs="+", help="model folders (default: the bundled model)"
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--threads", type=int, help="torch threads in each server")
     parser.add_argument("--max-batch", type=int, default=256, help="live sequences per step")
@@ -335,11 +352,20 @@ def main() -> int:
     parser.add_argument("--openai-only", action="store_true", help="only the OpenAI comparison")
     parser.add_argument("--openai-concurrency", type=int, nargs="+", default=[1, 32])
     args = parser.parse_args()
-    if args.checkpoint is None:
+    default = default_checkpoint()
+    checkpoints = args.checkpoint or ([default] if default else [])
+    if not checkpoints:
         parser.error("no default model found: pass --checkpoint DIR")
-    servers = {"batched": start_server(args, True)}
+    for checkpoint in checkpoints:
+        bench_checkpoint(args, checkpoint)
+    return 0
+
+
+def bench_checkpoint(args: argparse.Namespace, checkpoint: Path) -> None:
+    """Both servers for one checkpoint, every level, then its tables."""
+    servers = {"batched": start_server(args, checkpoint, True)}
     if not args.openai_only:
-        servers["unbatched"] = start_server(args, False)
+        servers["unbatched"] = start_server(args, checkpoint, False)
     levels, api_levels = [], []
     try:
         for process, url in servers.values():
@@ -356,10 +382,9 @@ def main() -> int:
             process.terminate()
             process.wait(60)
     if levels:
-        print_table(levels, args)
+        print_table(levels, args, checkpoint)
     if api_levels:
         print_api_table(api_levels)
-    return 0
 
 
 if __name__ == "__main__":
