@@ -66,6 +66,14 @@ class Gateway:
         """A session has its guilds delivered and a live socket."""
         return any(s.ready and s.ws is not None for s in self.sessions.values())
 
+    def ready_shards(self) -> set[int]:
+        """Shards of the live sessions that have their guilds (0 for an unsharded session)."""
+        return {
+            s.shard[0] if s.shard else 0
+            for s in self.sessions.values()
+            if s.ready and s.ws is not None
+        }
+
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)

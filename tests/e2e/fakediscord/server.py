@@ -24,6 +24,7 @@ from .state import (
     VIEW_CHANNEL,
     Channel,
     Command,
+    Guild,
     Message,
     Overwrite,
     RestCall,
@@ -143,6 +144,23 @@ class FakeDiscord(UserActions):
         self.world.add_member(self.guild, user, tuple(self.role(r) for r in roles))
         return user
 
+    def add_guild(
+        self, name: str, *, shard: tuple[int, int], channels: tuple[str, ...] = ("general",)
+    ) -> Guild:
+        """Another guild on `shard` (shard id, shard count), with the bot (and its role) and
+        every human of the default guild, and `channels`; before the bot connects."""
+        humans = [user_id for user_id in self.guild.members if user_id != self.bot_user.id]
+        owner = self.world.users[self.guild.owner_id]
+        guild = self.world.add_guild(name, owner, shard=shard)
+        bot_role = self.world.add_role(guild, self.bot_user.name, permissions=BOT_PERMISSIONS)
+        self.world.add_member(guild, self.bot_user, (bot_role,))
+        for user_id in humans:
+            if user_id != owner.id:
+                self.world.add_member(guild, self.world.users[user_id])
+        for channel in channels:
+            self.world.add_channel(guild, channel)
+        return guild
+
     def add_role(
         self, name: str, *, permissions: int = 0, members: tuple[UserRef, ...] = ()
     ) -> Role:
@@ -180,6 +198,10 @@ class FakeDiscord(UserActions):
             entry = Overwrite(self.user(target).id, MEMBER_OVERWRITE, allow, deny)
         self.channel(channel).overwrites.append(entry)
         return entry
+
+    def ready_shards(self) -> set[int]:
+        """Shards with their guilds delivered on a live socket (0 for an unsharded session)."""
+        return self.gateway.ready_shards()
 
     def threads(self, parent: ChannelRef | None = None) -> list[Channel]:
         parent_id = self.channel(parent).id if parent is not None else None

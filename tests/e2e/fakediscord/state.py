@@ -43,6 +43,14 @@ class Snowflakes:
         self._last = max(value, self._last + 1)
         return self._last
 
+    def on_shard(self, shard_id: int, shard_count: int) -> int:
+        """The next id whose guild Discord routes to `shard_id`: (id >> 22) % count (a few
+        milliseconds ahead, at most)."""
+        millis = (self.next() >> 22) + 1
+        millis += (shard_id - millis) % shard_count
+        self._last = millis << 22
+        return self._last
+
 
 class Changes:
     """Wakes waiters whenever the world changes, so tests poll predicates without sleeping."""
@@ -288,8 +296,9 @@ class World:
         self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str, owner: User) -> Guild:
-        guild_id = self.ids.next()
+    def add_guild(self, name: str, owner: User, *, shard: tuple[int, int] | None = None) -> Guild:
+        """A guild; `shard` = (shard id, shard count) picks an id Discord routes to that shard."""
+        guild_id = self.ids.next() if shard is None else self.ids.on_shard(*shard)
         guild = Guild(guild_id, name, owner.id)
         # Discord's @everyone role shares the guild's id; its permissions are the baseline.
         guild.roles[guild_id] = Role(
