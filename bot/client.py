@@ -49,6 +49,15 @@ def intents_for(settings: BotSection) -> discord.Intents:
     return intents
 
 
+def owns_guild(settings: BotSection, guild_id: int | None) -> bool:
+    """Whether this process runs the shard Discord routes the guild to (outside a guild:
+    shard 0's)."""
+    if settings.shard_ids is None or settings.shard_count is None:
+        return True
+    shard = 0 if guild_id is None else (guild_id >> 22) % settings.shard_count
+    return shard in settings.shard_ids
+
+
 def syncs_commands(settings: BotSection) -> bool:
     """Commands belong to the application, not to a shard: of several processes, the one that
     runs shard 0 registers them and the others leave Discord's rate limit alone."""
@@ -78,7 +87,9 @@ class StoryBot(commands.AutoShardedBot):
         self.turn_actions = TURN_ACTIONS
         self.page_action = show_page
         self.deadlines = DeadlineWatcher(self, settings.deadline_poll_s)
-        self.inflight = Inflight(self, engine.storage.inflight)
+        self.inflight = Inflight(
+            self, engine.storage.inflight, owns=lambda guild_id: owns_guild(settings, guild_id)
+        )
 
     async def setup_hook(self) -> None:
         for name in COGS:

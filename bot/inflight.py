@@ -1,6 +1,8 @@
 """Model requests people are waiting on, kept in storage so a crash cannot leave "…is thinking"
 forever: each is recorded once its placeholder is up and removed once it is answered, and a
 restarted bot edits every placeholder it finds left over to say the request was interrupted.
+Of several bot processes on one database, each settles only the requests of the guilds its
+shards run (`owns`): another process's requests are still being answered.
 
 Discord lets an interaction's token edit its response for 15 minutes; an older placeholder
 cannot be reached without its message id, which costs a request per command to learn, so it is
@@ -37,16 +39,21 @@ class Inflight:
         client: discord.Client,
         requests: InflightRepository,
         clock: Callable[[], float] = time.time,
+        owns: Callable[[int | None], bool] = lambda _guild_id: True,
     ) -> None:
         self.client = client
         self.requests = requests
         self.clock = clock
+        self.owns = owns
 
     @asynccontextmanager
     async def track(self, interaction: discord.Interaction) -> AsyncIterator[None]:
         """Record the acknowledged interaction for the block (answer it inside the block)."""
         request_id = await self.requests.add(
-            interaction.channel_id or 0, interaction.application_id, interaction.token
+            interaction.channel_id or 0,
+            interaction.application_id,
+            interaction.token,
+            interaction.guild_id,
         )
         try:
             yield
@@ -59,9 +66,12 @@ class Inflight:
 
     async def settle(self) -> int:
         """Tell everyone left waiting by a crash that their request was interrupted; returns
-        how many placeholders were edited. Every leftover record is removed."""
+        how many placeholders were edited. Every leftover record of this process's guilds is
+        removed."""
         edited = 0
         for request in await self.requests.list_all():
+            if not self.owns(request.guild_id):
+                continue
             try:
                 edited += await self._settle(request)
             except discord.HTTPException as exc:

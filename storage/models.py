@@ -264,6 +264,8 @@ class InflightRequest:
     application_id: int
     token: str
     started_at: float
+    guild_id: int | None = None
+    """None outside a guild (and for requests recorded before guilds were)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -432,7 +432,9 @@ class PrivacyRepository(Protocol):
 class InflightRepository(Protocol):
     """Model requests people wait on, kept so that a restart after a crash can tell them."""
 
-    async def add(self, channel_id: int, application_id: int, token: str) -> int:
+    async def add(
+        self, channel_id: int, application_id: int, token: str, guild_id: int | None = None
+    ) -> int:
         """Record a request before the model is asked; returns its id."""
         ...
 

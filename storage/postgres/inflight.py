@@ -11,14 +11,17 @@ class PostgresInflightRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def add(self, channel_id: int, application_id: int, token: str) -> int:
+    async def add(
+        self, channel_id: int, application_id: int, token: str, guild_id: int | None = None
+    ) -> int:
         rows = await self._db.write(
-            "INSERT INTO inflight (channel_id, application_id, token, started_at) "
-            "VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO inflight (channel_id, application_id, token, started_at, guild_id) "
+            "VALUES ($1, $2, $3, $4, $5) RETURNING id",
             channel_id,
             application_id,
             token,
             self._db.now(),
+            guild_id,
         )
         return int(rows[0]["id"])
 

@@ -13,13 +13,15 @@ class SqliteInflightRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def add(self, channel_id: int, application_id: int, token: str) -> int:
-        values = (channel_id, application_id, token, self._db.now())
+    async def add(
+        self, channel_id: int, application_id: int, token: str, guild_id: int | None = None
+    ) -> int:
+        values = (channel_id, application_id, token, self._db.now(), guild_id)
         return await self._db.run(
             lambda conn: (
                 conn.execute(
-                    "INSERT INTO inflight (channel_id, application_id, token, started_at) "
-                    "VALUES (?, ?, ?, ?)",
+                    "INSERT INTO inflight (channel_id, application_id, token, started_at, "
+                    "guild_id) VALUES (?, ?, ?, ?, ?)",
                     values,
                 ).lastrowid
             )
@@ -43,4 +45,5 @@ def _request(row: sqlite3.Row) -> InflightRequest:
         application_id=row["application_id"],
         token=row["token"],
         started_at=row["started_at"],
+        guild_id=row["guild_id"],
     )

@@ -90,3 +90,39 @@ async def test_a_request_answered_before_the_crash_keeps_its_answer(
     assert await Inflight(client, storage.inflight, clock).settle() == 1
     assert [token for _, token, _, _ in hooks.edits] == ["thinking"]
     assert await storage.inflight.list_all() == []
+
+
+async def test_of_several_processes_each_settles_only_its_own_guilds(
+    storage: SqliteStorage, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.client import owns_guild
+    from bot.settings import BotSection
+
+    hooks = Placeholders()
+    monkeypatch.setattr(discord.Webhook, "partial", hooks.partial)
+    on_shard_0, on_shard_1 = 4 << 22, 5 << 22
+    await storage.inflight.add(500, 42, "mine", guild_id=on_shard_0)
+    await storage.inflight.add(501, 42, "the other process's", guild_id=on_shard_1)
+    await storage.inflight.add(502, 42, "outside a guild")
+    section = BotSection(shard_ids=[0], shard_count=2)
+
+    settled = await Inflight(
+        discord.Client(intents=discord.Intents.none()),
+        storage.inflight,
+        clock,
+        owns=lambda guild_id: owns_guild(section, guild_id),
+    ).settle()
+    assert settled == 2
+    assert {token for _, token, _, _ in hooks.edits} == {"mine", "outside a guild"}
+    [left] = await storage.inflight.list_all()
+    assert (left.token, left.guild_id) == ("the other process's", on_shard_1)
+
+
+def test_a_guild_belongs_to_the_shard_discord_routes_it_to() -> None:
+    from bot.client import owns_guild
+    from bot.settings import BotSection
+
+    two_of_four = BotSection(shard_ids=[2, 3], shard_count=4)
+    assert owns_guild(two_of_four, 6 << 22) and owns_guild(two_of_four, (7 << 22) + 12345)
+    assert not owns_guild(two_of_four, 4 << 22) and not owns_guild(two_of_four, None)
+    assert owns_guild(BotSection(), 4 << 22) and owns_guild(BotSection(), None)
