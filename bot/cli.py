@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.commands_backup import add_backup_command
 from bot.commands_bot import add_bot_command
 from bot.commands_data import add_data_command
+from bot.commands_db import add_db_command
 from bot.commands_feedback import add_export_feedback_command
 from bot.commands_generators import add_generator_commands
 from bot.commands_serve import add_serve_command
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_backup_command(sub)
     add_export_feedback_command(sub)
     add_data_command(sub)
+    add_db_command(sub)
     return parser
 
 
