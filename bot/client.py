@@ -81,8 +81,13 @@ class StoryBot(commands.AutoShardedBot):
             settings.generation_cooldown_s,
             settings.channel_generation_cooldown_s,
             settings.guild_generations_per_minute,
+            shared=engine.storage.cooldowns,
         )
-        self.start_limits = start_limits(settings.start_cooldown_s, settings.guild_starts_per_hour)
+        self.start_limits = start_limits(
+            settings.start_cooldown_s,
+            settings.guild_starts_per_hour,
+            shared=engine.storage.cooldowns,
+        )
         self.board = RecordedBoard(engine)
         self.turn_actions = TURN_ACTIONS
         self.page_action = show_page

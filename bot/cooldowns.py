@@ -6,19 +6,28 @@ per user and per guild an hour (`start_limits`), since each start may open a thr
 A request claims its slots when it starts and gives them back if it fails, so a refused
 turn ("it's not your turn") costs nothing; a generator that timed out or was busy keeps
 them. Slots are only remembered while they block.
+
+A person may write in guilds that different bot processes run (shards), so `claim` also keeps
+the per-user spacing in storage (`shared`), where every process on the database sees it; the
+channel and guild limits stay in memory, since one process runs all of a guild.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from discord import app_commands
 
 from bot.errors import GeneratorBusy, GeneratorTooSlow
+from storage.errors import StorageError
+from storage.repositories import CooldownRepository
+
+log = logging.getLogger("talewright.cooldowns")
 
 PRUNE_AT = 10_000
 """Forget expired entries once a table holds this many."""
@@ -50,8 +59,12 @@ class Cooldowns:
         *,
         guild_window_s: float = GUILD_WINDOW_S,
         busy: str = MODEL_BUSY,
+        shared: CooldownRepository | None = None,
+        scope: str = "model",
     ) -> None:
         self.user_s = user_s
+        self.shared = shared
+        self.scope = scope
         self.channel_s = channel_s
         self.guild_cap = guild_cap
         self.guild_window_s = guild_window_s
@@ -99,6 +112,30 @@ class Cooldowns:
                 recent.remove(now)
             raise
 
+    @asynccontextmanager
+    async def claim(
+        self, user_id: int, channel_id: int, guild_id: int | None
+    ) -> AsyncIterator[None]:
+        """`use`, with the user's spacing also claimed in storage when `shared` is given (and
+        taken back there, as here, when the block fails)."""
+        with self.use(user_id, channel_id, guild_id):
+            if self.shared is None or self.user_s <= 0:
+                yield
+                return
+            at, wait = await self.shared.claim(self.scope, user_id, self.user_s)
+            if at is None:
+                raise app_commands.CommandOnCooldown(app_commands.Cooldown(1, self.user_s), wait)
+            try:
+                yield
+            except KEEPS_CLAIM:
+                raise
+            except BaseException:
+                try:
+                    await self.shared.undo(self.scope, user_id, at)
+                except StorageError:
+                    log.warning("could not give back user %s's %s slot", user_id, self.scope)
+                raise
+
     def _guild_window(self, guild_id: int | None, now: float) -> deque[float] | None:
         """The guild's requests within the window (None when there is no cap or no guild)."""
         if guild_id is None or self.guild_cap <= 0:
@@ -125,7 +162,10 @@ class Cooldowns:
 
 
 def start_limits(
-    user_s: float, guild_per_hour: int, clock: Callable[[], float] = time.monotonic
+    user_s: float,
+    guild_per_hour: int,
+    clock: Callable[[], float] = time.monotonic,
+    shared: CooldownRepository | None = None,
 ) -> Cooldowns:
     """Spacing of `/story start` per user, and a cap on starts per guild an hour."""
     return Cooldowns(
@@ -135,4 +175,6 @@ def start_limits(
         clock,
         guild_window_s=3600.0,
         busy="This server has started many stories this hour",
+        shared=shared,
+        scope="start",
     )

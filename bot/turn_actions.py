@@ -48,7 +48,7 @@ async def reroll(interaction: discord.Interaction, turn_id: int) -> None:
     """Another alternative in place of this one, or a vote counted towards it."""
     actor, bot = Actor.of(interaction), story_bot(interaction)
     _note_clicked(interaction, turn_id)
-    with bot.cooldowns.use(actor.user_id, actor.place_id, actor.guild_id):
+    async with bot.cooldowns.claim(actor.user_id, actor.place_id, actor.guild_id):
         await interaction.response.defer()
         result = await bot.engine.reroll(
             turn_id,
@@ -103,7 +103,7 @@ async def twist(interaction: discord.Interaction, turn_id: int) -> None:
     """A plot twist as the next turn; the turn shown here is kept as the story moves on."""
     actor, bot = Actor.of(interaction), story_bot(interaction)
     _note_clicked(interaction, turn_id)
-    with bot.cooldowns.use(actor.user_id, actor.place_id, actor.guild_id):
+    async with bot.cooldowns.claim(actor.user_id, actor.place_id, actor.guild_id):
         await think(interaction)
         result = await bot.engine.ai_turn(
             actor.place_id, actor.user_id, "twist", user_name=actor.name

@@ -556,6 +556,22 @@ class ReactionRepository(Protocol):
         ...
 
 
+class CooldownRepository(Protocol):
+    """Spacing between uses of something per key (a user's model requests), kept in the database
+    so that every bot process on it sees the same last use: a person writing in two guilds run
+    by two processes is spaced as in one."""
+
+    async def claim(self, scope: str, key: int, spacing_s: float) -> tuple[float | None, float]:
+        """Record a use of (`scope`, `key`) now, unless the last one was under `spacing_s`
+        seconds ago. Returns (the recorded time, 0) or (None, the seconds left to wait)."""
+        ...
+
+    async def undo(self, scope: str, key: int, at: float) -> None:
+        """Take back the use claimed `at` (the request it allowed failed), restoring the one
+        before it; nothing when another use has been recorded since."""
+        ...
+
+
 class StoryLockProvider(Protocol):
     """One change at a time per story, across every process the backend lets share a database.
 
@@ -591,6 +607,7 @@ class Storage(Protocol):
     lore: LoreRepository
     reactions: ReactionRepository
     story_locks: StoryLockProvider
+    cooldowns: CooldownRepository
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         """What a model turn reads of the story, for `user_id`, in one consistent snapshot:

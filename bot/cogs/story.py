@@ -123,11 +123,12 @@ class StoryCog(
     ) -> None:
         actor = Actor.of(interaction)
         claim = (
-            self.bot.cooldowns.use(actor.user_id, actor.place_id, actor.guild_id)
+            self.bot.cooldowns.claim(actor.user_id, actor.place_id, actor.guild_id)
             if opening
             else nullcontext()
         )
-        with self.bot.start_limits.use(actor.user_id, actor.place_id, actor.guild_id), claim:
+        limits = self.bot.start_limits.claim(actor.user_id, actor.place_id, actor.guild_id)
+        async with limits, claim:
             await think(interaction)
             # A model opening keeps people waiting: a crash must not leave them so.
             tracked = self.bot.inflight.track(interaction) if opening else nullcontext()
@@ -306,7 +307,7 @@ class StoryCog(
         theme: str | None = None,
     ) -> None:
         actor = Actor.of(interaction)
-        with self.bot.cooldowns.use(actor.user_id, actor.place_id, actor.guild_id):
+        async with self.bot.cooldowns.claim(actor.user_id, actor.place_id, actor.guild_id):
             await think(interaction)
             async with self.bot.inflight.track(interaction):
                 result = await self.engine.ai_turn(

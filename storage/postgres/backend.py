@@ -9,6 +9,7 @@ import asyncpg
 
 from storage.models import ModelInputs, Turn, TurnScene, UserData
 from storage.postgres.characters import PostgresCharacterRepository, read_for_story
+from storage.postgres.cooldowns import PostgresCooldownRepository
 from storage.postgres.database import DEFAULT_POOL_SIZE, Clock, Database, changed
 from storage.postgres.edits import PostgresEditRepository
 from storage.postgres.feedback import PostgresFeedbackRepository, record
@@ -39,6 +40,7 @@ class PostgresStorage:
     def __init__(self, database: Database, story_locks: PostgresStoryLocks) -> None:
         self.database = database
         self.story_locks = story_locks
+        self.cooldowns = PostgresCooldownRepository(database)
         self.guilds = PostgresGuildRepository(database)
         self.stories = PostgresStoryRepository(database)
         self.turns = PostgresTurnRepository(database)

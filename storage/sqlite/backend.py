@@ -10,6 +10,7 @@ from types import TracebackType
 from storage.locks import InProcessStoryLocks
 from storage.models import ModelInputs, Turn, TurnScene, UserData
 from storage.sqlite.characters import SqliteCharacterRepository, read_for_story
+from storage.sqlite.cooldowns import SqliteCooldownRepository
 from storage.sqlite.database import DEFAULT_BUSY_TIMEOUT_S, Clock, Database
 from storage.sqlite.edits import SqliteEditRepository
 from storage.sqlite.feedback import SqliteFeedbackRepository, record
@@ -55,6 +56,7 @@ class SqliteStorage:
         self.reactions = SqliteReactionRepository(database)
         # One writing process per file (writer_lock.py), so a lock in this process is enough.
         self.story_locks = InProcessStoryLocks()
+        self.cooldowns = SqliteCooldownRepository(database)
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         def read(conn: sqlite3.Connection) -> ModelInputs:

@@ -10,6 +10,7 @@ from storage import repositories
 from storage.locks import InProcessStoryLocks
 from storage.postgres import PostgresStorage
 from storage.postgres.characters import PostgresCharacterRepository
+from storage.postgres.cooldowns import PostgresCooldownRepository
 from storage.postgres.edits import PostgresEditRepository
 from storage.postgres.feedback import PostgresFeedbackRepository
 from storage.postgres.forks import PostgresForkRepository
@@ -26,6 +27,7 @@ from storage.postgres.turns import PostgresTurnRepository
 from storage.repositories import Storage
 from storage.sqlite import SqliteStorage
 from storage.sqlite.characters import SqliteCharacterRepository
+from storage.sqlite.cooldowns import SqliteCooldownRepository
 from storage.sqlite.edits import SqliteEditRepository
 from storage.sqlite.feedback import SqliteFeedbackRepository
 from storage.sqlite.forks import SqliteForkRepository
@@ -54,6 +56,7 @@ SQLITE = [
     (repositories.ForkRepository, SqliteForkRepository),
     (repositories.ReactionRepository, SqliteReactionRepository),
     (repositories.StoryLockProvider, InProcessStoryLocks),
+    (repositories.CooldownRepository, SqliteCooldownRepository),
     (repositories.Storage, SqliteStorage),
 ]
 POSTGRES = [
@@ -71,6 +74,7 @@ POSTGRES = [
     (repositories.ForkRepository, PostgresForkRepository),
     (repositories.ReactionRepository, PostgresReactionRepository),
     (repositories.StoryLockProvider, PostgresStoryLocks),
+    (repositories.CooldownRepository, PostgresCooldownRepository),
     (repositories.Storage, PostgresStorage),
 ]
 PAIRS = {"sqlite": SQLITE, "postgres": POSTGRES}
@@ -117,6 +121,7 @@ async def test_storage_attributes_are_the_backends_repositories(
         "forks",
         "reactions",
         "story_locks",
+        "cooldowns",
     }
     for name, protocol_name in promised.items():
         assert type(getattr(storage, name)) is implementations[protocol_name]
