@@ -225,7 +225,8 @@ def _reader(database: SqliteDatabase | PostgresDatabase) -> Any:
     return postgres_snapshot(database)
 
 
-def _writer(storage: Any) -> Any:
+def write_transaction(storage: Any) -> Any:
+    """One destination transaction on an open storage, as a TableWriter (bulk loads use it)."""
     if isinstance(storage, PostgresStorage):
         return postgres_transaction(storage.database)
     return sqlite_transaction(storage.database)
@@ -265,7 +266,7 @@ async def copy_database(
             dest_url, password_file=dest_password_file, pool_size=2, sole_writer=True
         )
         try:
-            async with _reader(source) as reader, _writer(dest) as writer:
+            async with _reader(source) as reader, write_transaction(dest) as writer:
                 report = await _copy(reader, writer, replace, batch_rows, progress)
         finally:
             await dest.close()
