@@ -56,6 +56,9 @@ async def fill_every_kind(storage: Storage, clock: FakeClock) -> None:
     await storage.privacy.set_user_choice(ANN, True)
     await storage.privacy.set_guild_default(GUILD, False)
     await storage.inflight.add(20, 77, "interaction-token")
+    # Text keys whose order depends on the collation: "B" < "a" < "b" byte by byte.
+    for scope in ("model", "Model", "start"):
+        await storage.cooldowns.claim(scope, ANN, 5.0)
     await storage.lore.set_memory(story.id, "They left at dawn.")
     await storage.lore.create(GUILD, None, LoreDraft("Harbor", ("port",), "Old."), max_entries=9)
     await storage.lore.create(
@@ -126,6 +129,24 @@ async def test_sqlite_to_postgres_and_back_keeps_every_row(
         assert ("Mira sails north." in {row[1] for row in turns}) and turns[0][0] == 1
         profile = await storage.styles.get(ANN)
         assert profile is not None and profile.vector == (0.5, -0.25, 1e-300)
+
+
+async def test_rows_are_read_in_the_same_order_whatever_the_collation(
+    filled: str, pg_server: PgServer, tmp_path: Path
+) -> None:
+    """A server whose databases sort text by language rules (ICU) still reads text keys in
+    SQLite's byte order, so the checksums agree."""
+    name = f"icu_{tmp_path.name[-8:].lower()}"
+    pg_server.psql(
+        f"CREATE DATABASE \"{name}\" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+    )
+    icu = pg_server.url(name)
+    async with await open_storage_url(icu) as storage:
+        ordered = await query(storage, "SELECT s FROM (VALUES ('a'), ('B')) AS v (s) ORDER BY s")
+    assert ordered == [("a",), ("B",)]  # the server's own order is not SQLite's
+    there = await copy_database(filled, icu)
+    back = await copy_database(icu, sqlite_url(tmp_path / "back.db"))
+    assert there.tables == back.tables and there.tables["cooldowns"].rows == 3
 
 
 async def test_postgres_counters_continue_after_the_copied_ids(filled: str, pg_url: str) -> None:
