@@ -18,7 +18,15 @@ from typing import Any
 
 import asyncpg
 import pytest
-from bot_harness import MODEL_WAIT_S, ROOT, answered, bot_environment, bot_settings, turn_ids
+from bot_harness import (
+    MODEL_WAIT_S,
+    PYTHON,
+    ROOT,
+    answered,
+    bot_environment,
+    bot_settings,
+    turn_ids,
+)
 from bot_process import PROCESS_START_S, BotProcess
 from fakediscord import FakeDiscord, Interaction
 from pg_server import PgServer
@@ -54,8 +62,6 @@ class ShardProcess(BotProcess):
         await self.fake.wait_until(ready, PROCESS_START_S, f"shard {self.shard} ready")
 
     def command(self) -> list[str]:
-        from bot_harness import PYTHON
-
         return [PYTHON, str(ROOT / "tests" / "e2e" / "faultbot.py")]
 
     async def died(self, timeout: float = 60.0) -> bool:  # noqa: ASYNC109 -- BotProcess's own
