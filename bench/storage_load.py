@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 import sys
 import tempfile
@@ -241,7 +242,10 @@ async def postgres_databases(url: str | None) -> AsyncIterator[Callable[[], Awai
 
 
 def report(figures: list[Figures], args: argparse.Namespace) -> None:
-    print(f"{args.turns:,} turns in {args.stories} stories per database")
+    print(
+        f"{args.turns:,} turns in {args.stories} stories per database; {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f} at the end"
+    )
     print(f"{'backend':<10} {'fill s':>7} {'load p50 ms':>12} {'load p95 ms':>12} {'turns/s':>9}")
     for figure in figures:
         print(
