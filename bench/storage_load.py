@@ -227,7 +227,6 @@ async def postgres_databases(url: str | None) -> AsyncIterator[Callable[[], Awai
 
         yield emptied
         return
-    sys.path.insert(0, str(ROOT / "tests" / "storage"))
     from pg_server import start_server
 
     server = await asyncio.to_thread(start_server)
@@ -272,6 +271,13 @@ def report(figures: list[Figures], args: argparse.Namespace) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     backends = [name.strip() for name in args.backend.split(",") if name.strip()]
+    if args.url is None and "postgres" in backends + ["postgres"] * args.copy:
+        sys.path.insert(0, str(ROOT / "tests" / "storage"))
+        from pg_server import NOT_INSTALLED, find_binary
+
+        if find_binary("initdb") is None:
+            print(f"SQLite only: {NOT_INSTALLED}, or pass --url")
+            backends, args.copy = ["sqlite"], False
     figures = []
     with tempfile.TemporaryDirectory(prefix="talewright-bench-") as folder:
         lite_url = sqlite_url(Path(folder) / "bench.db")
