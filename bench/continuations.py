@@ -146,6 +146,51 @@ def cost(args: argparse.Namespace) -> dict:
     }
 
 
+def mood_only(args: argparse.Namespace) -> dict:
+    """Mood control alone, on more items than the full run asks (cheap enough to tune on): each
+    item's continuation asked for a random mood, judged by the lexicon judge, with the text
+    measures of the same continuations so that a gain in mood is seen beside what it costs."""
+    from generators.client import InProcessGenerator
+    from generators.eval import distinct_n
+    from generators.evaluation.continuations import (
+        generate_continuations,
+        mood_control,
+        random_moods,
+        text_measures,
+    )
+    from generators.moderation import Moderator
+    from generators.text.mood import mood_of
+
+    items = load_items(args.data, args.per_group, args.seed)
+    subset = items[:: max(1, len(items) // args.mood_items)][: args.mood_items]
+    moods = random_moods(len(subset), args.seed)
+    generator = InProcessGenerator.from_checkpoints(
+        [args.checkpoint], moderator=Moderator(use_classifier=False)
+    )
+    mooded = generate_continuations(generator, subset, args.seed + 10_000, None, moods)
+    measures = [text_measures(g.text, g.item) for g in mooded]
+    confusion: dict[str, dict[str, int]] = {}
+    for g in mooded:
+        row = confusion.setdefault(g.mood_asked or "-", {})
+        judged = mood_of(g.text)
+        row[judged] = row.get(judged, 0) + 1
+    return {
+        "mood_boost": generators_mood_boost(),
+        **mood_control(mooded),
+        "confusion": confusion,
+        "content_overlap": statistics.fmean(m["content_overlap"] for m in measures),
+        "name_reuse": statistics.fmean(m["name_reuse"] for m in measures),
+        "distinct_2": distinct_n([g.text for g in mooded], 2),
+        "mood_samples": [{"mood_asked": g.mood_asked, "model": g.text} for g in mooded],
+    }
+
+
+def generators_mood_boost() -> float:
+    import generators.mood_bias
+
+    return generators.mood_bias.MOOD_BOOST
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
@@ -160,6 +205,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--overlap-weight", type=float, default=None, help="override it")
     parser.add_argument("--mood-weight", type=float, default=None, help="override it")
+    parser.add_argument("--mood-boost", type=float, default=None, help="override MOOD_BOOST")
+    parser.add_argument("--mood-only", action="store_true", help="mood control alone")
+    parser.add_argument("--mood-items", type=int, default=40)
     parser.add_argument("--tune", action="store_true")
     parser.add_argument("--cost", action="store_true", help="time both rerankers per request")
     parser.add_argument("--pool", type=int, default=8)
@@ -172,6 +220,10 @@ def main() -> int:
         import generators.name_bias
 
         generators.name_bias.NAME_BOOST = args.name_boost
+    if args.mood_boost is not None:
+        import generators.mood_bias
+
+        generators.mood_bias.MOOD_BOOST = args.mood_boost
     overrides = {"overlap": args.overlap_weight, "mood": args.mood_weight}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if overrides:
@@ -186,6 +238,8 @@ def main() -> int:
     started = time.perf_counter()
     if args.cost:
         result = cost(args)
+    elif args.mood_only:
+        result = mood_only(args)
     elif args.tune:
         result = tune(args)
     else:

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from generators.mood_bias import mood_token_bias
 from generators.name_bias import story_name_bias
 from generators.prompts import Prompt, build_prompt, render_output
 from generators.sampling import SamplingSettings
@@ -80,10 +81,19 @@ def prepare(request: GenerateRequest, tokenizer, budget: int, attempt: int = 0) 
     base += attempt * 7919
     seeds = [base + i for i in range(pool_size(request))]
     settings = sampling_settings(request)
-    bias = story_name_bias(request, tokenizer)
+    bias = combine_biases(story_name_bias(request, tokenizer), mood_token_bias(request, tokenizer))
     if bias:
         settings = replace(settings, token_bias=bias)
     return PreparedRequest(request, prompt, settings, seeds)
+
+
+def combine_biases(*biases: tuple[tuple[int, float], ...]) -> tuple[tuple[int, float], ...]:
+    """One (token id, offset) table: offsets for the same token add up."""
+    total: dict[int, float] = {}
+    for bias in biases:
+        for token, offset in bias:
+            total[token] = total.get(token, 0.0) + offset
+    return tuple(sorted(total.items()))
 
 
 def to_candidates(

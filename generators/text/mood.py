@@ -41,6 +41,27 @@ def _analyzer():
     return SentimentIntensityAnalyzer()
 
 
+CHEERFUL_VALENCE = 1.8
+"""VADER valence from which a word counts as a cheerful word for steering."""
+
+
+def lexicon(mood: str) -> frozenset[str]:
+    """The words that make the judge file a text under `mood` (empty for calm, which is the
+    absence of the others)."""
+    if mood == "cheerful":
+        return _cheerful_words()
+    return {"eerie": _EERIE, "tense": _TENSE, "sad": _SAD}.get(mood, frozenset())
+
+
+@lru_cache(maxsize=1)
+def _cheerful_words() -> frozenset[str]:
+    return frozenset(
+        word
+        for word, valence in _analyzer().lexicon.items()
+        if word.isalpha() and len(word) >= 3 and valence >= CHEERFUL_VALENCE
+    )
+
+
 def mood_scores(text: str) -> dict[str, float]:
     """Per-mood evidence: VADER valence (share of positive minus negative words) plus lexicon hit
     rates per 100 words. Valence uses VADER's proportions, not its compound score, which saturates
