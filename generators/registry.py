@@ -92,7 +92,11 @@ class ModelRegistry:
         return served
 
     def get(self, model_id: str | None) -> ServedModel:
+        """A model by id, or by family name ("lstm", "transformer"): the first loaded of that
+        family, so settings and stories can say `model = "transformer"` whatever the folder's id."""
         key = model_id or self.default_id
+        if key is not None and key not in self.models:
+            key = next((id_ for id_, m in self.models.items() if m.checkpoint.family == key), key)
         if key is None or key not in self.models:
             known = ", ".join(sorted(self.models)) or "none"
             raise UnknownModel(f"unknown model {model_id!r}; loaded: {known}")

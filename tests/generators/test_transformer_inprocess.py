@@ -132,3 +132,18 @@ def test_the_discriminator_of_an_lstm_checkpoint_ranks_the_transformer(
     assert scores == sorted(scores, reverse=True)
     want = expected_scores(judge_checkpoint, [c.text for c in response.candidates])
     assert scores == pytest.approx(want, abs=2e-4)
+
+
+def test_models_are_chosen_by_family_name_beside_their_ids(tiny_checkpoint, tiny_transformer):
+    from generators.errors import UnknownModel
+    from generators.registry import ModelRegistry
+
+    registry = ModelRegistry("cpu")
+    lstm = registry.load(tiny_checkpoint, model_id="default")
+    transformer = registry.load(tiny_transformer, model_id="story-transformer")
+    assert registry.get("transformer") is transformer
+    assert registry.get("lstm") is lstm
+    assert registry.get("story-transformer") is transformer
+    assert registry.get(None) is lstm
+    with pytest.raises(UnknownModel, match="loaded: default, story-transformer"):
+        registry.get("vae")
