@@ -7,28 +7,38 @@ HTTP service is a deployment choice it cannot observe.
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
-import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from generators.errors import GeneratorError, GeneratorUnavailable
+from generators.context_size import MAX_CONTEXT_CHARS
+from generators.errors import (
+    GenerationFailed,
+    GeneratorError,
+    GeneratorTimeout,
+    GeneratorUnavailable,
+)
 from generators.http_client import HttpGenerator as HttpGenerator
-from generators.inprocess_worker import MAX_PENDING, BoundedWorker, watched
 from generators.schemas import (
     EmbedRequest,
     EmbedResponse,
     GenerateRequest,
     GenerateResponse,
     ModelInfo,
-    Timings,
 )
 
 if TYPE_CHECKING:
     from generators.latent import LatentTools
     from generators.model_specs import ModelSpec
+
+T = TypeVar("T")
+
+MAX_PENDING = 64
+"""In-process requests waiting for a place in the batch at once; more are refused."""
+MAX_BATCH = 64
+"""Candidate rows the in-process batch advances together (the service's default too)."""
+RETRY_AFTER_S = 5.0
 
 
 @runtime_checkable
@@ -68,14 +78,22 @@ class SentenceEmbedder(Protocol):
 
 
 class InProcessGenerator:
-    """Runs checkpoints in this process; torch work happens in a worker thread, one at a time,
-    with at most `max_pending` calls running or waiting (more are refused as overloaded), and
-    a call that times out stops at the model's next step (generators.inprocess_worker).
+    """Runs checkpoints in this process through the same engine as the HTTP service
+    (generators.orchestration): a continuous-batching scheduler on its own thread, so stories
+    asking at once share model steps, and twists, style leads and embeddings on side-work
+    threads. Nothing starts until the first request.
+
+    At most `max_pending` requests wait for a place in the batch (of `max_batch` rows); more
+    are refused at once as overloaded. A call that takes longer than `timeout_s`, or whose
+    caller is cancelled, leaves the batch before the model's next step. A context over
+    `max_context_chars` is refused (ContextTooLarge), as the service refuses it.
 
     Candidates that moderation blocks are regenerated up to `max_regenerations` times with fresh
     seeds; when all attempts fail the response carries a safe fallback line (`fallback=True`).
     With a sentence VAE (`latent`), twists come from its latent space, `rerank="style"` works and
-    `embed` answers; without one, twists are the language model's own.
+    `embed` answers; without one, twists are the language model's own. `metrics` holds the
+    service's Prometheus metrics for this generator. `batching=False` runs one request at a
+    time (the serial baseline bench/concurrency.py compares to).
     """
 
     def __init__(
@@ -89,20 +107,57 @@ class InProcessGenerator:
         rerankers: dict | None = None,
         latent: LatentTools | None = None,
         max_pending: int = MAX_PENDING,
+        max_batch: int = MAX_BATCH,
+        max_context_chars: int = MAX_CONTEXT_CHARS,
+        batching: bool = True,
     ):
-        self.registry = registry
-        self.latent = latent
-        self.moderator = moderator
-        self.max_regenerations = max_regenerations
-        self.prompt_budget = prompt_budget
-        self.timeout_s = timeout_s
-        self.rerankers = {**(latent.rerankers() if latent else {}), **(rerankers or {})}
-        from generators.seqgan_rerank import DiscriminatorRerankers
+        from generators.orchestration import GenerationEngine
+        from generators.service.metrics import ServiceMetrics
+        from generators.service.scheduler import Scheduler
+        from generators.service.sidework import SideWork
 
-        self.discriminators = DiscriminatorRerankers(registry)
-        self._lock = threading.Lock()
-        self._worker = BoundedWorker(max_pending)
+        if max_pending < 1:
+            raise ValueError("max_pending must be at least 1")
+        self.timeout_s = timeout_s
+        self.metrics = ServiceMetrics()
+        self.scheduler = Scheduler(
+            registry.device,
+            self.metrics,
+            max_batch=max_batch,
+            max_queue=max_pending,
+            batching=batching,
+            retry_after_s=RETRY_AFTER_S,
+        )
+        side = SideWork(self.metrics)
+        self.metrics.watch(lambda: self.scheduler.queue_depth, lambda: self.scheduler.live_rows)
+        self.metrics.watch_side_work(lambda: side.running, lambda: side.waiting)
+        self.engine = GenerationEngine(
+            registry,
+            self.scheduler,
+            self.metrics,
+            moderator,
+            max_context_chars=max_context_chars,
+            prompt_budget=prompt_budget,
+            max_regenerations=max_regenerations,
+            latent=latent,
+            side=side,
+            rerankers=rerankers,
+        )
+        self._start_lock = threading.Lock()
+        self._started = False
         self._closed = False
+
+    @property
+    def registry(self):
+        return self.engine.registry
+
+    @property
+    def latent(self) -> LatentTools | None:
+        return self.engine.latent
+
+    @property
+    def prompt_budget(self) -> int:
+        return self.engine.prompt_budget
 
     @classmethod
     def from_checkpoints(
@@ -133,87 +188,42 @@ class InProcessGenerator:
         return cls(registry, latent=latent, **kwargs)
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
-        if self._closed:
-            raise GeneratorUnavailable("the generator is closed")
-        served = self.registry.get(request.model)
-        served.prompt_budget(self.prompt_budget, request.params.max_tokens)
-        self.discriminators.check(request, served)
-        started = time.perf_counter()
-        try:
-            return await self._worker.run(
-                functools.partial(self._generate_sync, served, request, started), self.timeout_s
-            )
-        except GeneratorError:
-            raise
-        except RuntimeError as exc:
-            raise GeneratorUnavailable(f"generation failed: {exc}") from exc
-
-    def _generate_sync(
-        self, served, request: GenerateRequest, started: float, cancelled: threading.Event
-    ) -> GenerateResponse:
-        from generators import pipeline
-        from generators.sampling import sample
-        from generators.story_rerank import story_reranker
-
-        served = watched(served, cancelled)
-        with self._lock:
-            queued = time.perf_counter()
-            ranked = []
-            for attempt in range(self.max_regenerations + 1):
-                if request.kind == "twist" and self._plans_twists(served):
-                    ranked = self.latent.twist(request, served, attempt)
-                    if ranked:
-                        break
-                    continue
-                budget = served.prompt_budget(self.prompt_budget, request.params.max_tokens)
-                prepared = pipeline.prepare(request, served.tokenizer, budget, attempt)
-                sequences = sample(
-                    served.model,
-                    served.tables,
-                    prepared.prompt.ids,
-                    prepared.settings,
-                    prepared.prompt.stop,
-                    n=len(prepared.seeds),
-                    seed=prepared.seeds[0],
-                    prefix_text=prepared.prompt.prefix_text,
-                )
-                candidates = pipeline.to_candidates(prepared, sequences)
-                kept = pipeline.moderate_candidates(
-                    candidates, self.moderator, request.moderation_level
-                )
-                if self.latent is not None and self.latent.leads_style(request, served):
-                    kept += self.latent.style_led(request, served, attempt)
-                if kept:
-                    rerankers = {
-                        **self.rerankers,
-                        **self.discriminators.rerankers(request, served),
-                        "story": story_reranker(served),
-                    }
-                    ranked = pipeline.rerank(request, kept, rerankers)[: request.params.n]
-                    break
-            done = time.perf_counter()
-        timings = Timings(
-            queue_ms=(queued - started) * 1000,
-            generate_ms=(done - queued) * 1000,
-            total_ms=(done - started) * 1000,
-        )
-        return pipeline.respond(request, served.id, ranked, timings)
-
-    def _plans_twists(self, served) -> bool:
-        return self.latent is not None and self.latent.plans_twists_for(served)
+        self._start()
+        return await self._within_timeout(self.engine.generate(request))
 
     async def embed(self, request: EmbedRequest) -> EmbedResponse:
-        """Sentence vectors, beside any running generation (the VAE is only read: no lock)."""
-        from generators.latent import require_latent
-
-        if self._closed:
-            raise GeneratorUnavailable("the generator is closed")
-        tools = require_latent(self.latent)
-        return await asyncio.to_thread(tools.embed, request)
+        """Sentence vectors, on a side-work thread beside any running generation."""
+        self._start()
+        return await self._within_timeout(self.engine.embed(request))
 
     async def list_models(self) -> list[ModelInfo]:
-        return [*self.registry.info(), *([self.latent.info()] if self.latent else [])]
+        return self.engine.models()
 
     async def aclose(self) -> None:
         self._closed = True
-        self._worker.shutdown()
+        self.engine.side.shutdown()
+        if self._started:
+            await asyncio.to_thread(self.scheduler.stop)
+
+    def _start(self) -> None:
+        """Start the scheduler's thread on first use; refuse once closed."""
+        with self._start_lock:
+            if self._closed:
+                raise GeneratorUnavailable("the generator is closed")
+            if not self._started:
+                self.scheduler.start()
+                self._started = True
+
+    async def _within_timeout(self, work: Coroutine[Any, Any, T]) -> T:
+        """Await `work`; past `timeout_s` it is cancelled (its rows leave the batch, its side
+        work stops at the next step) and the caller gets GeneratorTimeout. A failure that is
+        not a GeneratorError becomes GenerationFailed, as the service answers it with a 500."""
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                return await work
+        except TimeoutError as exc:
+            raise GeneratorTimeout(f"generation took longer than {self.timeout_s:g} s") from exc
+        except GeneratorError:
+            raise
+        except RuntimeError as exc:
+            raise GenerationFailed(f"generation failed: {exc}") from exc

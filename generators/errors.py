@@ -23,8 +23,16 @@ class GeneratorOverloaded(GeneratorUnavailable):
         self.retry_after = retry_after
 
 
+class GenerationFailed(GeneratorUnavailable):
+    """Sampling raised for this request (its batch-mates carry on); an HTTP 500."""
+
+
 class InvalidGenerationRequest(GeneratorError):
     """The request itself is wrong (unknown model, too long, out-of-range parameter)."""
+
+
+class ContextTooLarge(InvalidGenerationRequest):
+    """The story context is longer than the generator accepts; an HTTP 413."""
 
 
 class UnknownModel(InvalidGenerationRequest):

@@ -20,6 +20,7 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from generators.errors import (
+    ContextTooLarge,
     GeneratorOverloaded,
     GeneratorTimeout,
     GeneratorUnavailable,
@@ -287,6 +288,8 @@ class HttpGenerator:
             raise UnknownModel(detail)
         if status == 422 and code == "no_discriminator":
             raise NoDiscriminator(detail)
+        if status == 413 and code == "context_too_large":
+            raise ContextTooLarge(detail)
         if 400 <= status < 500:
             raise InvalidGenerationRequest(detail)
         raise GeneratorUnavailable(f"{replica.url} failed ({status}): {detail}")

@@ -34,6 +34,7 @@ from generators.errors import GeneratorError, GeneratorUnavailable
 from generators.latent import LatentTools, load_latent
 from generators.model_specs import ModelSpec
 from generators.moderation import Moderator
+from generators.orchestration import GenerationEngine
 from generators.registry import ModelRegistry
 from generators.schemas import (
     EmbedRequest,
@@ -47,7 +48,6 @@ from generators.schemas import (
 )
 from generators.service.auth import PROBES, ApiKeyMiddleware, check_exposure
 from generators.service.body_limit import BodyLimitMiddleware, BodyTooLarge, body_too_large
-from generators.service.generation import GenerationService
 from generators.service.loading import load_registry, resolve_device, serving_autocast
 from generators.service.metrics import CONTENT_TYPE, ServiceMetrics
 from generators.service.openai_api import mount_openai
@@ -146,7 +146,7 @@ def create_app(
         side = SideWork(metrics, workers=settings.side_workers, max_waiting=settings.side_queue)
         metrics.watch_side_work(lambda: side.running, lambda: side.waiting)
         scheduler.start()
-        app.state.service = GenerationService(
+        app.state.service = GenerationEngine(
             models,
             scheduler,
             metrics,
@@ -209,7 +209,7 @@ def create_app(
 
     @app.get("/readyz")
     async def readyz(request: Request) -> Response:
-        service: GenerationService | None = getattr(request.app.state, "service", None)
+        service: GenerationEngine | None = getattr(request.app.state, "service", None)
         scheduler = service.scheduler if service else None
         if scheduler is None or not scheduler.running:
             return JSONResponse(error_body("unavailable", "models not loaded"), status_code=503)
@@ -235,7 +235,7 @@ def create_app(
     return app
 
 
-def _service(request: Request) -> GenerationService:
+def _service(request: Request) -> GenerationEngine:
     service = getattr(request.app.state, "service", None)
     if service is None:
         raise GeneratorUnavailable("the service is starting")

@@ -1,4 +1,4 @@
-"""OpenAI-compatible endpoints beside the native API, served by the same GenerationService and
+"""OpenAI-compatible endpoints beside the native API, served by the same GenerationEngine and
 batching scheduler (no second queue), moderated the same way, behind the same API key.
 
 POST /v1/completions       a prompt continued as a story (generators.service.openai_schemas)
@@ -26,10 +26,10 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from generators.errors import GeneratorError, GeneratorOverloaded, GeneratorUnavailable
+from generators.orchestration import GenerationEngine
 from generators.prompts import build_prompt
 from generators.registry import ServedModel
 from generators.schemas import GenerateRequest, GenerateResponse, ModerationLevel
-from generators.service.generation import GenerationService
 from generators.service.openai_schemas import (
     BadHint,
     ChatRequest,
@@ -157,7 +157,7 @@ def _finish_reason(tokens: int, max_tokens: int, fallback: bool) -> str:
 
 
 async def _completion(
-    service: GenerationService,
+    service: GenerationEngine,
     served: ServedModel,
     story: GenerateRequest,
     answer: GenerateResponse,
@@ -190,7 +190,7 @@ async def _completion(
     }
 
 
-def _prompt_tokens(service: GenerationService, served: ServedModel, story: GenerateRequest) -> int:
+def _prompt_tokens(service: GenerationEngine, served: ServedModel, story: GenerateRequest) -> int:
     budget = served.prompt_budget(service.prompt_budget, story.params.max_tokens)
     prompt = build_prompt(served.tokenizer, story.kind, story.context, budget)
     return len(prompt.ids)

@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from generators.errors import (
+    ContextTooLarge,
+    GenerationFailed,
     GeneratorError,
     GeneratorOverloaded,
     GeneratorTimeout,
@@ -20,8 +22,6 @@ from generators.errors import (
     NoSentenceModel,
     UnknownModel,
 )
-from generators.service.generation import ContextTooLarge
-from generators.service.scheduler import GenerationFailed
 
 CLIENT_CLOSED = 499
 """nginx's status for a client that went away; logged and counted, never delivered."""
@@ -37,10 +37,10 @@ _STATUS: list[tuple[type[GeneratorError], int, str]] = [
     (ContextTooLarge, 413, "context_too_large"),
     (NoDiscriminator, 422, "no_discriminator"),
     (InvalidGenerationRequest, 422, "invalid_request"),
+    (GenerationFailed, 500, "generation_failed"),
     (GeneratorOverloaded, 503, "overloaded"),
     (GeneratorTimeout, 504, "timeout"),
     (GeneratorUnavailable, 503, "unavailable"),
-    (GenerationFailed, 500, "generation_failed"),
 ]
 
 

@@ -17,16 +17,17 @@ from collections import deque
 
 import torch
 
-from generators.errors import GeneratorError, GeneratorOverloaded, GeneratorUnavailable
+from generators.errors import (
+    GenerationFailed,
+    GeneratorError,
+    GeneratorOverloaded,
+    GeneratorUnavailable,
+)
 from generators.service.batch import LiveBatch
 from generators.service.jobs import Job
 from generators.service.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
-
-
-class GenerationFailed(GeneratorError):
-    """Sampling raised for this request (its batch-mates carry on); an HTTP 500."""
 
 
 class Scheduler:
@@ -87,7 +88,7 @@ class Scheduler:
         """Queue a job (event loop). A full queue refuses new work; regenerations go first."""
         with self._cond:
             if self._stopping:
-                raise GeneratorUnavailable("the generation service is shutting down")
+                raise GeneratorUnavailable("the generator is shutting down")
             if job.priority:
                 self._pending.appendleft(job)
             elif len(self._pending) >= self.max_queue:
@@ -118,7 +119,7 @@ class Scheduler:
         ):
             while self._round():
                 pass
-        self._fail_all(GeneratorUnavailable("the generation service is shutting down"))
+        self._fail_all(GeneratorUnavailable("the generator is shutting down"))
 
     def _round(self) -> bool:
         """Admit, drop cancelled rows, step every model once; False once stopping."""
@@ -128,10 +129,11 @@ class Scheduler:
             if self._stopping:
                 return False
             admitted = self._take_admissible()
-            dropping, self._cancel_seen = self._cancel_seen, False
         try:
             if admitted:
                 self._admit(admitted)
+            with self._cond:  # after admitting: a caller that left meanwhile takes no step
+                dropping, self._cancel_seen = self._cancel_seen, False
             if dropping:
                 for batch in self._batches.values():
                     batch.keep_jobs(lambda job: not job.cancelled)

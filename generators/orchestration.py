@@ -1,19 +1,25 @@
-"""The event-loop side of a generation: check, prepare, queue, await, moderate, rerank, respond.
+"""The one generation engine: check, prepare, batch, lead, moderate, rerank, respond.
+
+Both front doors drive it: the HTTP service (generators.service.app) and the in-process
+generator (generators.client), each over its own continuous-batching `Scheduler`, so limits,
+metrics and errors are the same whichever a deployment uses.
 
 Tokenizing the prompt and moderating the candidates run in the default thread pool, torch runs
-on the scheduler's worker, so the loop itself only awaits. When moderation blocks every
-candidate the request goes back to the front of the queue with the next attempt's seeds, up to
-`max_regenerations` times, and is then answered with the safe fallback line.
+on the scheduler's worker, twists and style leads on side-work threads, so the event loop only
+awaits. When moderation blocks every candidate the request goes back to the front of the queue
+with the next attempt's seeds, up to `max_regenerations` times, and is then answered with the
+safe fallback line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 from generators import pipeline
 from generators.context_size import MAX_CONTEXT_CHARS, context_chars
-from generators.errors import GeneratorOverloaded, InvalidGenerationRequest
+from generators.errors import ContextTooLarge, GeneratorOverloaded
 from generators.latent import LatentTools, require_latent
 from generators.registry import ModelRegistry, ServedModel
 from generators.sampling import Sequence
@@ -38,11 +44,7 @@ EMBED_CHUNK = 8
 """Texts per embedding call: a 64 x 8,000-character request took 7 s of CPU in one call."""
 
 
-class ContextTooLarge(InvalidGenerationRequest):
-    """The story context is longer than the service accepts; an HTTP 413."""
-
-
-class GenerationService:
+class GenerationEngine:
     def __init__(
         self,
         registry: ModelRegistry,
@@ -55,6 +57,7 @@ class GenerationService:
         max_regenerations: int = 2,
         latent: LatentTools | None = None,
         side: SideWork | None = None,
+        rerankers: dict[str, pipeline.Reranker] | None = None,
     ):
         self.registry = registry
         self.scheduler = scheduler
@@ -65,16 +68,18 @@ class GenerationService:
         self.max_regenerations = max_regenerations
         self.latent = latent
         self.side = side or SideWork(metrics)
-        self.rerankers = latent.rerankers() if latent else {}
+        self.rerankers = {**(latent.rerankers() if latent else {}), **(rerankers or {})}
         self.discriminators = DiscriminatorRerankers(registry)
 
     def check(self, request: GenerateRequest) -> ServedModel:
-        """Everything that can be refused before queueing: unknown model, oversized context."""
+        """Everything that can be refused before queueing: unknown model, oversized context,
+        a `max_tokens` that leaves no room for the prompt, a discriminator that cannot read
+        the model."""
         served = self.registry.get(request.model)
         size = context_chars(request.context)
         if size > self.max_context_chars:
             raise ContextTooLarge(
-                f"context has {size} characters; this service accepts at most "
+                f"context has {size} characters; this generator accepts at most "
                 f"{self.max_context_chars}"
             )
         served.prompt_budget(self.prompt_budget, request.params.max_tokens)
@@ -133,11 +138,14 @@ class GenerationService:
     ) -> list[Candidate]:
         """A twist is planned in latent space and continued by the language model, outside the
         batch: one request's few short samples, on a side-work thread (the model is only read,
-        so it can run beside the scheduler's worker); a full side queue refuses it (503)."""
+        so it can run beside the scheduler's worker); a full side queue refuses it (overloaded).
+        A twist whose caller left stops at the model's next step."""
         started = time.perf_counter()
         latent = self.latent
         assert latent is not None
-        ranked = await self.side.run("twist", lambda _: latent.twist(request, served, attempt))
+        ranked = await self.side.run(
+            "twist", lambda ticket: latent.twist(request, stoppable(served, ticket), attempt)
+        )
         self.metrics.twist_seconds.observe(time.perf_counter() - started)
         for candidate in ranked:
             self.metrics.verdicts.labels("generated", candidate.moderation.verdict).inc()
@@ -164,14 +172,15 @@ class GenerationService:
         assert latent is not None
         try:
             return await self.side.run(
-                "style", lambda _: latent.style_led(request, served, attempt)
+                "style",
+                lambda ticket: latent.style_led(request, stoppable(served, ticket), attempt),
             )
         except GeneratorOverloaded:
             return []
 
     async def embed(self, request: EmbedRequest) -> EmbedResponse:
         """Embedded EMBED_CHUNK texts at a time on a side-work thread, so that a request whose
-        client left or whose deadline passed stops at the next chunk."""
+        caller left or whose deadline passed stops at the next chunk."""
         latent = require_latent(self.latent)
 
         def work(ticket: Ticket) -> EmbedResponse:
@@ -229,3 +238,30 @@ class GenerationService:
         verdict = await self.side.run("moderate", lambda _: self.moderator.check(text, level))
         self.metrics.verdicts.labels("moderate", verdict.verdict).inc()
         return verdict
+
+
+class StoppableModel:
+    """A language model whose every step first checks that its caller still waits.
+
+    Twists and style leads step the model through `run`, so this is where side work stops
+    between two steps once its caller has left (the batch drops such rows itself)."""
+
+    def __init__(self, model, ticket: Ticket):
+        self.inner = model
+        self.ticket = ticket
+
+    def run(self, *args, **kwargs):
+        self.ticket.check()
+        return self.inner.run(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+
+def stoppable(served: ServedModel, ticket: Ticket) -> ServedModel:
+    """`served` for one piece of side work, its model stopping once `ticket` is stopped (the
+    model itself is shared, not copied)."""
+    checkpoint = dataclasses.replace(
+        served.checkpoint, model=StoppableModel(served.checkpoint.model, ticket)
+    )
+    return dataclasses.replace(served, checkpoint=checkpoint)
