@@ -18,14 +18,18 @@ def tokenizer() -> TextTokenizer:
     return TextTokenizer.load(DEFAULT_CHECKPOINT / "tokenizer.json")
 
 
-def request(mood: str | None, kind: str = "continue") -> GenerateRequest:
+HAPPY_TURN = "Lily laughed and hugged her friend. It was a happy, sunny day and they had fun."
+CALM_TURN = "The house stood at the end of the lane."
+
+
+def request(mood: str | None, kind: str = "continue", turn: str = CALM_TURN) -> GenerateRequest:
     return GenerateRequest.model_validate(
         {
             "kind": kind,
             "context": {
                 "genre": "horror_gothic",
                 "mood": mood,
-                "turns": [{"text": "The house stood at the end of the lane."}],
+                "turns": [{"text": turn}],
             },
         }
     )
@@ -47,7 +51,7 @@ def test_cheerful_and_calm_lower_the_dark_words(tokenizer):
     cheerful = mood_token_bias(request("cheerful"), tokenizer, boost=2.0)
     assert offsets(cheerful, tokenizer, "happy") == 2.0
     assert offsets(cheerful, tokenizer, "ghost") == -1.0
-    calm = mood_token_bias(request("calm"), tokenizer, boost=2.0)
+    calm = mood_token_bias(request("calm", turn=HAPPY_TURN), tokenizer, boost=2.0)
     assert all(offset < 0 for _, offset in calm)
     assert offsets(calm, tokenizer, "scream") == -1.0
 
@@ -56,6 +60,21 @@ def test_no_mood_no_bias_and_poems_are_left_alone(tokenizer):
     assert mood_token_bias(request(None), tokenizer, boost=1.0) == ()
     assert mood_token_bias(request("sad", kind="poem"), tokenizer, boost=1.0) == ()
     assert mood_token_bias(request("sad"), tokenizer, boost=0.0) == ()
+
+
+def test_a_story_that_already_reads_in_its_mood_is_left_alone(tokenizer):
+    assert mood_of(HAPPY_TURN) == "cheerful" and mood_of(CALM_TURN) == "calm"
+    assert mood_token_bias(request("cheerful", turn=HAPPY_TURN), tokenizer, boost=1.0) == ()
+    assert mood_token_bias(request("calm", turn=CALM_TURN), tokenizer, boost=1.0) == ()
+    assert mood_token_bias(request("cheerful", turn=CALM_TURN), tokenizer, boost=1.0) != ()
+
+
+def test_the_reranker_rewards_the_mood_only_where_it_is_new():
+    from generators.mood_bias import mood_to_steer
+
+    assert mood_to_steer(request("eerie")) == "eerie"
+    assert mood_to_steer(request("calm")) is None
+    assert mood_to_steer(request(None)) is None
 
 
 def test_only_whole_word_pieces_are_touched(tokenizer):
