@@ -277,7 +277,9 @@ def test_overlap_and_mood_terms_add_their_weights(served):
     )
     texts = ["The lighthouse lamp went dark over the harbour.", "She cried and cried, so sad."]
     plain = story_scores(served, request, texts, BARE)
-    overlap = story_scores(served, request, texts, StoryWeights(0.0, 0.0, 0.0, overlap=2.0))
+    overlap = story_scores(
+        served, request, texts, StoryWeights(0.0, 0.0, 0.0, overlap=2.0, mood=0.0)
+    )
     assert overlap[0] - plain[0] == pytest.approx(
         2.0 * content_overlap(texts[0], request.context.turns[0].text), abs=1e-4
     )
