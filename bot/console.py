@@ -192,7 +192,12 @@ def add_play_command(sub: argparse._SubParsersAction) -> None:
     play.add_argument("--script", help="run the commands in FILE, one per line, and exit")
     play.add_argument("--demo", action="store_true", help="run the bundled demo session")
     play.add_argument("--config", help="config.toml to read settings from")
-    play.add_argument("--checkpoint", help="model folder (default: settings generator.checkpoints)")
+    play.add_argument(
+        "--model",
+        "--checkpoint",
+        dest="model",
+        help="lstm, transformer or a model folder (default: settings generator.checkpoints)",
+    )
     play.add_argument("--user", help="your name in the story (default: your login name)")
     play.set_defaults(func=run_play)
 
@@ -229,6 +234,7 @@ async def _play(args: argparse.Namespace, settings: Settings, lines: list[str] |
     from bot.story import EngineOptions, StoryEngine
     from bot.story.style import StoredStyle
     from generators.moderation import Moderator
+    from generators.paths import model_folder
     from storage.backends import open_storage_url, shown_url
     from storage.errors import StorageError
 
@@ -249,7 +255,7 @@ async def _play(args: argparse.Namespace, settings: Settings, lines: list[str] |
             use_classifier=settings.moderation.use_classifier,
             classifier_threshold=settings.moderation.classifier_threshold,
         )
-        checkpoint = Path(args.checkpoint) if args.checkpoint else settings.generator.checkpoints[0]
+        checkpoint = model_folder(args.model) if args.model else settings.generator.checkpoints[0]
         generator = LazyGenerator(
             checkpoint,
             moderator=moderator,

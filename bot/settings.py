@@ -32,7 +32,7 @@ from pydantic_settings import (
 
 from generators.context_size import MAX_CONTEXT_CHARS
 from generators.model_specs import ModelSpec
-from generators.paths import DEFAULT_CHECKPOINT, VAE_CHECKPOINT
+from generators.paths import VAE_CHECKPOINT, bundled_checkpoints
 from generators.schemas import ModerationLevel
 from storage.backends import check_url, sqlite_url
 
@@ -150,7 +150,7 @@ class StorageSection(Section):
 class GeneratorSection(Section):
     mode: Literal["in_process", "http", "openai"] = "in_process"
     """`openai`: any OpenAI-compatible server at `base_url`, asked for `model`."""
-    checkpoints: list[Path] = Field(default_factory=lambda: [DEFAULT_CHECKPOINT])
+    checkpoints: list[Path] = Field(default_factory=bundled_checkpoints)
     models: list[ModelSpec] = Field(default_factory=list)
     """More models to serve beside `checkpoints` (`[[...models]]` tables: id, path, format =
     "huggingface" for a causal-LM folder brought from elsewhere); see generators.served_models."""
@@ -182,7 +182,7 @@ class GeneratorSection(Section):
 class ServiceSection(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)
-    checkpoints: list[Path] = Field(default_factory=lambda: [DEFAULT_CHECKPOINT])
+    checkpoints: list[Path] = Field(default_factory=bundled_checkpoints)
     models: list[ModelSpec] = Field(default_factory=list)
     """More models to serve beside `checkpoints` (`[[...models]]` tables: id, path, format =
     "huggingface" for a causal-LM folder brought from elsewhere); see generators.served_models."""
