@@ -285,3 +285,18 @@ def test_character_card_files_from_the_terminal(
     assert status == 0
     assert json.loads((tmp_path / "out.json").read_text())["data"]["x"] == 1
     assert "error: Cannot read nope.json" in transcript
+
+
+def test_models_are_picked_by_name_or_folder(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from generators.paths import DEFAULT_CHECKPOINT, TRANSFORMER_CHECKPOINT, model_folder
+
+    assert model_folder("lstm") == DEFAULT_CHECKPOINT
+    assert model_folder("transformer") == TRANSFORMER_CHECKPOINT
+    assert model_folder(str(tiny_checkpoint)) == tiny_checkpoint
+    script = '/story start title:"Named" genre:children\nI begin.\n/story continue\n'
+    status, _ = play(tmp_path, script, "--model", str(tiny_checkpoint))
+    transcript = capsys.readouterr().out
+    assert status == 0 and "error:" not in transcript, transcript
+    assert "asked by" in transcript and "(not kept yet)" in transcript, transcript
