@@ -43,20 +43,16 @@ def lstm_card(
     evaluation: dict[str, Any] | None = None,
 ) -> str:
     model = config.get("model", {})
-    sections = [
-        f"# {model_id}: LSTM language model\n",
+    summary = (
         f"A {model.get('num_layers', 2)}-layer LSTM (embedding {model.get('embed_dim')}, hidden "
         f"{model.get('hidden_dim')}, tied output embedding), {parameters / 1e6:.2f}M parameters, "
         f"byte-level BPE vocabulary of {config.get('tokenizer', {}).get('vocab_size')} with "
         "control tokens for genre, mood, kind of turn, speaker and premise. Weights stored as "
-        "float16 safetensors.\n",
-        data_section(report),
-        "## Training run\n\n```json\n" + json.dumps(config, indent=2) + "\n```\n",
-        "## Validation at export\n\n" + _table(metrics) + "\n",
-    ]
-    if evaluation:
-        sections.append("## Evaluation\n\n" + _table(evaluation) + "\n")
-    return "\n".join(sections)
+        "float16 safetensors."
+    )
+    return _language_model_card(
+        f"{model_id}: LSTM language model", summary, report, config, metrics, evaluation
+    )
 
 
 def transformer_card(
@@ -68,8 +64,7 @@ def transformer_card(
     evaluation: dict[str, Any] | None = None,
 ) -> str:
     model = config.get("model", {})
-    sections = [
-        f"# {model_id}: transformer language model\n",
+    summary = (
         f"A decoder-only transformer in the Hugging Face Llama layout ({model.get('num_layers')} "
         f"layers, width {model.get('hidden_size')}, {model.get('num_heads')} heads, feed-forward "
         f"{model.get('intermediate_size')}, rotary positions up to {model.get('max_positions')}, "
@@ -77,7 +72,24 @@ def transformer_card(
         f"of {config.get('tokenizer', {}).get('vocab_size', 8192)} with control tokens for genre, "
         "mood, kind of turn, speaker and premise. Weights stored as float16 safetensors; the "
         "folder loads with `AutoModelForCausalLM.from_pretrained` and "
-        "`PreTrainedTokenizerFast(tokenizer_file=...)`; the project's record is talewright.json.\n",
+        "`PreTrainedTokenizerFast(tokenizer_file=...)`; the project's record is talewright.json."
+    )
+    return _language_model_card(
+        f"{model_id}: transformer language model", summary, report, config, metrics, evaluation
+    )
+
+
+def _language_model_card(
+    title: str,
+    summary: str,
+    report: CorpusReport,
+    config: dict[str, Any],
+    metrics: dict[str, Any],
+    evaluation: dict[str, Any] | None,
+) -> str:
+    sections = [
+        f"# {title}\n",
+        summary + "\n",
         data_section(report),
         "## Training run\n\n```json\n" + json.dumps(config, indent=2) + "\n```\n",
         "## Validation at export\n\n" + _table(metrics) + "\n",

@@ -7,7 +7,7 @@ the run folder and into each exported checkpoint's config.json.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,22 +104,36 @@ class LSTMTask:
         self.carried = (tensors["h"], tensors["c"]) if "h" in tensors else None
 
     def export(self, model: nn.Module, folder: Path, metrics: dict[str, Any]) -> None:
-        card = lstm_card(
-            folder.name, self.corpus.report, self.config_snapshot, metrics, model_params(model)
-        )
-        save_checkpoint(
-            folder,
-            model,
-            family="lstm",
-            model_config=self.model_config.to_dict(),
-            tokenizer=self.tokenizer,
-            card=card,
-            info={"training": self.config_snapshot, "validation": metrics},
+        export_language_model(
+            folder, model, "lstm", self.model_config.to_dict(), self, metrics, lstm_card
         )
 
 
 def model_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def export_language_model(
+    folder: Path,
+    model: nn.Module,
+    family: str,
+    model_config: dict[str, Any],
+    task: LSTMTask | Any,
+    metrics: dict[str, Any],
+    card: Callable[..., str],
+) -> None:
+    """A language-model task's best weights as a checkpoint folder with its card: the task
+    gives its corpus, tokenizer and config snapshot; `card` writes the family's card."""
+    text = card(folder.name, task.corpus.report, task.config_snapshot, metrics, model_params(model))
+    save_checkpoint(
+        folder,
+        model,
+        family=family,
+        model_config=model_config,
+        tokenizer=task.tokenizer,
+        card=text,
+        info={"training": task.config_snapshot, "validation": metrics},
+    )
 
 
 def _validation_sample(docs: list[Document], per_part: int, seed: int) -> list[Document]:

@@ -15,12 +15,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from generators.checkpoint import save_checkpoint
 from generators.models.transformer import TransformerConfig, TransformerLanguageModel
 from generators.text.data import StreamBatcher
 from generators.text.markup import DocumentEncoder
 from generators.train.cards import transformer_card
-from generators.train.lstm import _validation_sample, evaluate_parts, model_params
+from generators.train.lstm import _validation_sample, evaluate_parts, export_language_model
 from generators.train.prepare import PreparedCorpus, prepare_corpus
 from generators.train.trainer import Callback, TrainConfig, Trainer, configure_threads
 
@@ -91,17 +90,14 @@ class TransformerTask:
         self.window = values["window"]
 
     def export(self, model: nn.Module, folder: Path, metrics: dict[str, Any]) -> None:
-        card = transformer_card(
-            folder.name, self.corpus.report, self.config_snapshot, metrics, model_params(model)
-        )
-        save_checkpoint(
+        export_language_model(
             folder,
             model,
-            family="transformer",
-            model_config=self.model_config.to_dict(),
-            tokenizer=self.tokenizer,
-            card=card,
-            info={"training": self.config_snapshot, "validation": metrics},
+            "transformer",
+            self.model_config.to_dict(),
+            self,
+            metrics,
+            transformer_card,
         )
 
 
