@@ -18,10 +18,9 @@ from pathlib import Path
 import torch
 from torch import nn
 from transformers import AutoConfig, AutoModelForCausalLM, PreTrainedModel
-from transformers.cache_utils import DynamicCache
 
 from generators.errors import CheckpointError
-from generators.models.transformer import KVState
+from generators.models.transformer import CacheStep, KVState, KVStateOperations, cache_argument
 
 HF_CONFIG_FILE = "config.json"
 _POSITION_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")
@@ -31,7 +30,7 @@ class ContextOverflow(ValueError):
     """A row would read past the model's last position."""
 
 
-class HFCausalLanguageModel(nn.Module):
+class HFCausalLanguageModel(KVStateOperations, nn.Module):
     """A `PreTrainedModel` for causal LM, read and stepped like the project's models."""
 
     family = "huggingface"
@@ -39,6 +38,7 @@ class HFCausalLanguageModel(nn.Module):
     def __init__(self, model: PreTrainedModel, max_positions: int, absolute_positions: bool):
         super().__init__()
         self.model = model
+        self._cache_argument = cache_argument(model.forward)
         self._max_positions = max_positions
         self.absolute_positions = absolute_positions
         """Learned position embeddings (GPT-2) cannot read past `max_positions` at all; rotary
@@ -107,48 +107,22 @@ class HFCausalLanguageModel(nn.Module):
     ) -> tuple[torch.Tensor, KVState]:
         """Read `ids` (batch, time) after `state`; return logits (batch, time or 1, vocab) and
         the state with the new tokens cached. Every row reads `time` real tokens."""
-        batch, time = ids.shape
-        device = ids.device
-        cache = DynamicCache()
-        if state is None:
-            past_mask = torch.zeros(batch, 0, dtype=torch.bool, device=device)
-            start = torch.zeros(batch, dtype=torch.long, device=device)
-        else:
-            past_mask, start = state.mask, state.positions
-            for layer, (k, v) in enumerate(zip(state.keys, state.values, strict=True)):
-                cache.update(k, v, layer)
-        if self.absolute_positions and int(start.max()) + time > self._max_positions:
+        time = ids.size(1)
+        step = CacheStep.after(ids, state)
+        if self.absolute_positions and int(step.start.max()) + time > self._max_positions:
             raise ContextOverflow(
                 f"this model reads at most {self._max_positions} tokens; a row would reach "
-                f"{int(start.max()) + time}"
+                f"{int(step.start.max()) + time}"
             )
-        positions = start[:, None] + torch.arange(time, device=device)[None, :]
-        mask = torch.cat([past_mask, torch.ones(batch, time, dtype=torch.bool, device=device)], 1)
         out = self.model(
             input_ids=ids,
-            attention_mask=mask.long(),
-            position_ids=positions,
-            cache=cache,
+            attention_mask=step.mask.long(),
+            position_ids=step.positions,
             use_cache=True,
             logits_to_keep=1 if last_only else 0,
+            **{self._cache_argument: step.cache},
         )
-        layers = out.cache.layers
-        new_state = KVState(
-            [layer.keys for layer in layers], [layer.values for layer in layers], mask, start + time
-        )
-        return out.logits, new_state
-
-    @staticmethod
-    def select_state(state: KVState, index: torch.Tensor) -> KVState:
-        return state.select(index)
-
-    @staticmethod
-    def cat_states(states: list[KVState]) -> KVState:
-        return KVState.cat(states)
-
-    @staticmethod
-    def expand_state(state: KVState, n: int) -> KVState:
-        return state.expand(n)
+        return out.logits, step.state(out)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -130,7 +130,63 @@ class KVState:
         return KVState(keys, values, mask, torch.cat([s.positions for s in states]))
 
 
-class TransformerLanguageModel(nn.Module):
+@dataclass
+class CacheStep:
+    """What a Hugging Face forward needs to read `time` new tokens per row after a `KVState`:
+    the cache rebuilt from it, the attention mask over past and new slots, and each new
+    token's position."""
+
+    cache: DynamicCache
+    mask: torch.Tensor
+    positions: torch.Tensor
+    start: torch.Tensor
+
+    @classmethod
+    def after(cls, ids: torch.Tensor, state: KVState | None) -> CacheStep:
+        batch, time = ids.shape
+        device = ids.device
+        cache = DynamicCache()
+        if state is None:
+            past_mask = torch.zeros(batch, 0, dtype=torch.bool, device=device)
+            start = torch.zeros(batch, dtype=torch.long, device=device)
+        else:
+            past_mask, start = state.mask, state.positions
+            for layer, (k, v) in enumerate(zip(state.keys, state.values, strict=True)):
+                cache.update(k, v, layer)
+        positions = start[:, None] + torch.arange(time, device=device)[None, :]
+        new = torch.ones(batch, time, dtype=torch.bool, device=device)
+        return cls(cache, torch.cat([past_mask, new], 1), positions, start)
+
+    def state(self, output) -> KVState:
+        """The state after the forward that read this step (`output` carries its cache)."""
+        layers = output_cache(output).layers
+        time = self.positions.size(1)
+        return KVState(
+            [layer.keys for layer in layers],
+            [layer.values for layer in layers],
+            self.mask,
+            self.start + time,
+        )
+
+
+class KVStateOperations:
+    """The state operations of `generators.models.protocol` for models whose state is a
+    `KVState`."""
+
+    @staticmethod
+    def select_state(state: KVState, index: torch.Tensor) -> KVState:
+        return state.select(index)
+
+    @staticmethod
+    def cat_states(states: list[KVState]) -> KVState:
+        return KVState.cat(states)
+
+    @staticmethod
+    def expand_state(state: KVState, n: int) -> KVState:
+        return state.expand(n)
+
+
+class TransformerLanguageModel(KVStateOperations, nn.Module):
     family = "transformer"
 
     def __init__(self, config: TransformerConfig):
@@ -171,52 +227,18 @@ class TransformerLanguageModel(nn.Module):
     ) -> tuple[torch.Tensor, KVState]:
         """Read `ids` (batch, time) after `state`; return logits (batch, time, vocab) and the
         state with the new tokens cached. Every row reads `time` real tokens."""
-        batch, time = ids.shape
-        device = ids.device
-        if state is None:
-            past_mask = torch.zeros(batch, 0, dtype=torch.bool, device=device)
-            start = torch.zeros(batch, dtype=torch.long, device=device)
-            cache = DynamicCache()
-        else:
-            past_mask, start = state.mask, state.positions
-            cache = DynamicCache()
-            for layer, (k, v) in enumerate(zip(state.keys, state.values, strict=True)):
-                cache.update(k, v, layer)
-        steps = torch.arange(time, device=device)
-        positions = start[:, None] + steps[None, :]
-        mask = torch.cat([past_mask, torch.ones(batch, time, dtype=torch.bool, device=device)], 1)
+        step = CacheStep.after(ids, state)
         out = self.model(
             input_ids=ids,
-            attention_mask=mask.long(),
-            position_ids=positions,
+            attention_mask=step.mask.long(),
+            position_ids=step.positions,
             use_cache=True,
-            **{self._cache_argument: cache},
+            **{self._cache_argument: step.cache},
         )
         hidden = out.last_hidden_state
         if last_only:
             hidden = hidden[:, -1:]
-        layers = output_cache(out).layers
-        new_state = KVState(
-            [layer.keys for layer in layers],
-            [layer.values for layer in layers],
-            mask,
-            start + time,
-        )
-        return self.logits(hidden), new_state
-
-    # State operations (generators.models.protocol), as the LSTM's.
-
-    @staticmethod
-    def select_state(state: KVState, index: torch.Tensor) -> KVState:
-        return state.select(index)
-
-    @staticmethod
-    def cat_states(states: list[KVState]) -> KVState:
-        return KVState.cat(states)
-
-    @staticmethod
-    def expand_state(state: KVState, n: int) -> KVState:
-        return state.expand(n)
+        return self.logits(hidden), step.state(out)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
