@@ -33,6 +33,7 @@ class ReactionChange:
 
 
 class Reactions(EngineCore):
+    @user_errors
     async def reaction_emoji(self, guild_id: int) -> ReactionEmoji:
         return await self.storage.reactions.emoji(guild_id)
 
@@ -57,9 +58,11 @@ class Reactions(EngineCore):
             raise InvalidInput(f"Up and down need two different emoji, not {wanted.up} twice.")
         return await self.storage.reactions.set_emoji(guild_id, wanted)
 
+    @user_errors
     async def remember_turn_message(self, turn_id: int, channel_id: int, message_id: int) -> None:
         await self.storage.reactions.show_turn(message_id, channel_id, turn_id)
 
+    @user_errors
     async def react(
         self,
         *,
@@ -87,6 +90,7 @@ class Reactions(EngineCore):
             changed = await self.storage.feedback.remove(turn_id, user_id, kind)
         return ReactionChange(turn_id, kind, changed)
 
+    @user_errors
     async def reaction_counts(self, turn_ids: Sequence[int]) -> dict[int, ReactionCount]:
         return await self.storage.reactions.counts(turn_ids)
 
