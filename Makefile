@@ -43,6 +43,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/moderation.py
 	$(BIN)/python bench/service.py --quick
 	$(BIN)/python bench/discord_e2e.py --channels 20
+	$(BIN)/python bench/concurrency.py
 
 train-default: $(VENV)/.installed
 	$(BIN)/talewright train lstm --config configs/lstm_default.toml --data $(DATA)

@@ -2,7 +2,7 @@
 stories, relative timestamps, and mentions that ping only the person meant.
 
 Nothing here sends anything; each function returns `Out` values for `bot.tree.reply` or
-`bot.channels.post`. Story text (turns, premises) goes into embeds, which never ping, and every
+`bot.present.post`. Story text (turns, premises) goes into embeds, which never ping, and every
 `Out` carries allowed mentions that are empty unless it names one user to ping. Titles and names
 set in the bot's own Markdown pass through `escape`, so they read as typed: no formatting, no
 masked links.
