@@ -139,14 +139,8 @@ class PostgresCharacterRepository:
             columns["name_key"] = _checked_key(columns["name"])
         if "tags" in columns:
             columns["tags"] = _tags_json(columns["tags"])
-        assignments = "".join(f"{column} = ${n}, " for n, column in enumerate(columns, start=3))
         try:
-            rows = await self._db.write(
-                f"UPDATE characters SET {assignments}updated_at = $1 WHERE id = $2 RETURNING *",
-                self._db.now(),
-                character_id,
-                *columns.values(),
-            )
+            rows = await self._db.update_columns("characters", character_id, columns)
         except Conflict as exc:
             raise _duplicate(str(changes.get("name", ""))) from exc
         if not rows:

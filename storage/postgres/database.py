@@ -132,6 +132,20 @@ class Database:
         """One write statement as its own (serializable, retried) transaction; its rows."""
         return await self.run(lambda conn: conn.fetch(sql, *args))
 
+    async def update_columns(
+        self, table: str, row_id: int, columns: dict[str, Any]
+    ) -> list[asyncpg.Record]:
+        """`UPDATE table SET <columns>, updated_at = now WHERE id = row_id RETURNING *` as one
+        write; `table` and the column names come from the repositories' own code, never from
+        a user, and every value is a bound parameter."""
+        assignments = "".join(f"{column} = ${n}, " for n, column in enumerate(columns, start=3))
+        return await self.write(
+            f"UPDATE {table} SET {assignments}updated_at = $1 WHERE id = $2 RETURNING *",
+            self.now(),
+            row_id,
+            *columns.values(),
+        )
+
     async def write_count(self, sql: str, *args: Any) -> int:
         """One write statement as its own transaction; how many rows it changed."""
 

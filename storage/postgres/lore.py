@@ -118,14 +118,8 @@ class PostgresLoreRepository:
             columns["keys"] = _keys_json(columns["keys"])
         if "constant" in columns:
             columns["constant"] = bool(columns["constant"])
-        assignments = "".join(f"{column} = ${n}, " for n, column in enumerate(columns, start=3))
         try:
-            rows = await self._db.write(
-                f"UPDATE lore_entries SET {assignments}updated_at = $1 WHERE id = $2 RETURNING *",
-                self._db.now(),
-                entry_id,
-                *columns.values(),
-            )
+            rows = await self._db.update_columns("lore_entries", entry_id, columns)
         except Conflict as exc:
             raise _duplicate(str(changes.get("name", ""))) from exc
         if not rows:

@@ -17,9 +17,7 @@ from storage.models import (
 )
 from storage.postgres.database import Database
 from storage.sqlite.codec import to_json
-from storage.sqlite.moderation import _event
-
-_STATUS_FOR: dict[str, str] = {"hidden": "resolved", "dismissed": "dismissed"}
+from storage.sqlite.moderation import _STATUS_FOR, _event
 
 
 class PostgresModerationRepository:

@@ -181,14 +181,8 @@ class PostgresStoryRepository:
             _check_timeout(changes["turn_timeout_s"])
         if "style_matching" in changes:
             changes["style_matching"] = bool(changes["style_matching"])
-        assignments = "".join(f"{name} = ${n}, " for n, name in enumerate(changes, start=3))
         try:
-            rows = await self._db.write(
-                f"UPDATE stories SET {assignments}updated_at = $1 WHERE id = $2 RETURNING *",
-                self._db.now(),
-                story_id,
-                *changes.values(),
-            )
+            rows = await self._db.update_columns("stories", story_id, changes)
         except Conflict as exc:
             raise Conflict(_ONE_OPEN_STORY) from exc
         return _story(_found(rows, story_id))
