@@ -27,13 +27,11 @@ PREPARED_FILES = ("documents.jsonl", "corpus_report.json", "tokenizer.json")
 
 def bundle(config_path: Path, data: Path | None, to: Path) -> Path:
     """Prepare the corpus as the training run will read it, plus the config, under `to`."""
-    from generators.train.prepare import prepare_corpus
+    from generators.train.prepare import data_config, prepare_corpus
     from generators.train.transformer import _copy_tokenizer
 
     config = tomllib.loads(config_path.read_text(encoding="utf-8"))
-    data_cfg = dict(config.get("data", {}))
-    if data is not None:
-        data_cfg["path"] = str(data)
+    data_cfg = data_config(config, data)
     to.mkdir(parents=True, exist_ok=True)
     tokenizer = config.get("init", {}).get("tokenizer")
     if tokenizer:

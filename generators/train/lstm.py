@@ -24,7 +24,7 @@ from generators.text.data import StreamBatcher
 from generators.text.markup import DocumentEncoder
 from generators.text.tokenizer import TextTokenizer
 from generators.train.cards import lstm_card
-from generators.train.prepare import PreparedCorpus, prepare_corpus
+from generators.train.prepare import PreparedCorpus, data_config, prepare_corpus
 from generators.train.trainer import Callback, TrainConfig, Trainer, configure_threads
 
 
@@ -176,9 +176,7 @@ def train_lstm(
     callbacks: list[Callback] | None = None,
 ) -> Path:
     """Run (or resume) a training run; return the folder of the best checkpoint."""
-    data_cfg = dict(config.get("data", {}))
-    if data_dir is not None:
-        data_cfg["path"] = str(data_dir)
+    data_cfg = data_config(config, data_dir)
     init = config.get("init", {})
     initial_weights = None
     if init.get("checkpoint"):

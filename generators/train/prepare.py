@@ -55,6 +55,15 @@ def corpus_moderation_hook(level: str) -> TextCheck:
     return check
 
 
+def data_config(config: dict[str, Any], data_dir: Path | str | None) -> dict[str, Any]:
+    """The run's [data] table, with the corpus folder a command line named (--data) in place
+    of the configured one."""
+    data_cfg = dict(config.get("data", {}))
+    if data_dir is not None:
+        data_cfg["path"] = str(data_dir)
+    return data_cfg
+
+
 def prepare_corpus(
     data_cfg: dict[str, Any], tokenizer_cfg: dict[str, Any], out_dir: Path
 ) -> PreparedCorpus:

@@ -45,7 +45,7 @@ from generators.text.corpus import CorpusReport
 from generators.text.tokenizer import TextTokenizer
 from generators.train import state_folder
 from generators.train.curves import read_metrics
-from generators.train.prepare import prepare_corpus
+from generators.train.prepare import data_config, prepare_corpus
 from generators.train.seqgan_data import make_oracle, mean_nll, nll_oracle, sentence_ids
 from generators.train.seqgan_data import sentence_spec as story_spec
 from generators.train.trainer import (
@@ -147,9 +147,7 @@ def oracle_data(config: dict[str, Any], out_dir: Path) -> SeqGANData:
 def story_data(config: dict[str, Any], out_dir: Path, data_dir: Path | None) -> SeqGANData:
     """Sentences of the training and validation splits, tokenized with the main model's
     tokenizer (copied, with the prepared corpus, from `reuse_from` when it is there)."""
-    data_cfg = dict(config.get("data", {}))
-    if data_dir is not None:
-        data_cfg["path"] = str(data_dir)
+    data_cfg = data_config(config, data_dir)
     source = data_cfg.pop("reuse_from", None)
     seq_len, min_words = data_cfg.pop("seq_len", 32), data_cfg.pop("min_words", 3)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from generators.text.data import StreamBatcher
 from generators.text.markup import DocumentEncoder
 from generators.train.cards import transformer_card
 from generators.train.lstm import _validation_sample, evaluate_parts, export_language_model
-from generators.train.prepare import PreparedCorpus, prepare_corpus
+from generators.train.prepare import PreparedCorpus, data_config, prepare_corpus
 from generators.train.trainer import Callback, TrainConfig, Trainer, configure_threads
 
 
@@ -109,9 +109,7 @@ def train_transformer(
     callbacks: list[Callback] | None = None,
 ) -> Path:
     """Run (or resume) a training run; return the folder of the best checkpoint."""
-    data_cfg = dict(config.get("data", {}))
-    if data_dir is not None:
-        data_cfg["path"] = str(data_dir)
+    data_cfg = data_config(config, data_dir)
     tokenizer_source = config.get("init", {}).get("tokenizer")
     if tokenizer_source:
         _copy_tokenizer(Path(tokenizer_source), out_dir)

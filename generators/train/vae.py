@@ -28,7 +28,7 @@ from generators.text.names import name_lexicon
 from generators.text.sentences import SentenceSet, document_sentences
 from generators.text.tokenizer import TextTokenizer
 from generators.train.cards import data_section
-from generators.train.prepare import prepare_corpus
+from generators.train.prepare import data_config, prepare_corpus
 from generators.train.trainer import Callback, TrainConfig, Trainer, configure_threads
 from generators.vae_eval import posterior_stats
 
@@ -244,9 +244,7 @@ def train_vae(
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data_cfg = dict(config.get("data", {}))
-    if data_dir is not None:
-        data_cfg["path"] = str(data_dir)
+    data_cfg = data_config(config, data_dir)
     tokenizer_cfg = config.get("tokenizer", {})
     run_tokenizer = out_dir / "tokenizer.json"
     if tokenizer_cfg.get("path") and not run_tokenizer.exists():
