@@ -52,9 +52,16 @@ def mood_to_steer(request: GenerateRequest) -> str | None:
     if not mood:
         return None
     recent = "\n".join(t.text for t in request.context.turns)[-RECENT_CHARS:]
-    if recent.strip() and mood_of(recent) == mood:
+    if recent.strip() and _reads_as(recent) == mood:
         return None
     return mood
+
+
+@lru_cache(maxsize=256)
+def _reads_as(text: str) -> str:
+    """The judge's mood of a story's end; cached, since the sampler's bias and the reranker's
+    mood term both ask it of the same request."""
+    return mood_of(text)
 
 
 @lru_cache(maxsize=64)
