@@ -21,8 +21,8 @@ from typing import Any
 import discord
 
 from bot.client import StoryBot
-from bot.commands_bot import add_bot_arguments, shard_overrides
-from bot.console_model import LazyGenerator, missing_model_message
+from bot.cli.commands_bot import add_bot_arguments, shard_overrides
+from bot.lazy_generator import LazyGenerator, missing_model_message
 from bot.settings import Settings, SettingsError, load_settings
 from bot.story import EngineOptions, StoryEngine
 from bot.story.style import StoredStyle

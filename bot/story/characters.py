@@ -25,6 +25,7 @@ from bot.story.cards import (
 )
 from bot.story.core import EngineCore
 from bot.story.failures import user_errors
+from bot.story.from_records import character_view
 from bot.story.ratelimit import WindowLimit
 from bot.story.results import (
     CardFile,
@@ -34,7 +35,6 @@ from bot.story.results import (
     CharacterResult,
 )
 from bot.story.text import clean_text, optional_text
-from bot.story.views import character_view
 from storage.errors import Conflict, LimitReached
 from storage.models import Character
 

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 
 from bot.story.core import current_pending
 from bot.story.failures import log_failure
+from bot.story.from_records import MODEL_SEAT_PARAM, participant_view
 from bot.story.generation import Ask, Generation
 from bot.story.results import DeadlineAction, DeadlineEvent
 from bot.story.turns import MODEL_NAME, MODEL_USER_ID, deadline, next_after, seats
-from bot.story.views import MODEL_SEAT_PARAM, participant_view
 from generators.errors import GeneratorError
 from storage.errors import Conflict
 from storage.models import Character, Participant, Story, Turn

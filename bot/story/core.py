@@ -26,6 +26,7 @@ from bot.errors import (
     UnknownStory,
     UnknownTurn,
 )
+from bot.story.from_records import story_info, turn_view
 from bot.story.guard import Checked, Guard, GuildRules
 from bot.story.locks import StoryLocks
 from bot.story.options import EngineOptions
@@ -33,7 +34,6 @@ from bot.story.results import StoryInfo, TurnView
 from bot.story.style import StyleMemory
 from bot.story.table import pick_character, require_voice
 from bot.story.turns import current_writer, deadline, next_after, seats
-from bot.story.views import story_info, turn_view
 from generators.client import Generator
 from generators.moderation import Moderator
 from storage.errors import Conflict, StorageError

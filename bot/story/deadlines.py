@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from bot.story.coauthor import Coauthor
 from bot.story.core import current_pending
 from bot.story.failures import log_failure, user_errors
+from bot.story.from_records import TIMEOUT_PARAM
 from bot.story.generation import Ask
 from bot.story.results import DeadlineAction, DeadlineEvent
 from bot.story.turns import current_writer, deadline, is_model, next_after, seats
-from bot.story.views import TIMEOUT_PARAM
 from generators.errors import GeneratorError
 from storage.errors import Conflict
 from storage.models import Participant, Story, Turn

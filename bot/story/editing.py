@@ -15,9 +15,9 @@ from bot.errors import InvalidInput, PermissionDenied, UnknownTurn
 from bot.story.access import played_in
 from bot.story.core import EngineCore, display_name
 from bot.story.failures import user_errors
+from bot.story.from_records import name_of
 from bot.story.results import EditResult, EditView, TurnView
 from bot.story.text import clean_text
-from bot.story.views import name_of
 from storage.models import Story, Turn, TurnEdit
 from storage.repositories import Storage
 

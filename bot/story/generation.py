@@ -17,13 +17,13 @@ from bot.errors import InvalidInput
 from bot.story.context import build_context
 from bot.story.core import EngineCore, current_pending, name_for
 from bot.story.failures import user_errors
+from bot.story.from_records import FALLBACK_PARAM
 from bot.story.guard import GuildRules
 from bot.story.live_text import LiveTurn, ShownText
 from bot.story.lore_select import read_lore
 from bot.story.results import GenerationResult
 from bot.story.table import require_move_on
 from bot.story.text import optional_text
-from bot.story.views import FALLBACK_PARAM
 from generators.client import StreamingGenerator
 from generators.errors import GeneratorTimeout
 from generators.schemas import GenerateRequest, GenerateResponse, GenerationParams

@@ -16,10 +16,10 @@ from typing import cast
 from bot.errors import InvalidInput, PermissionDenied, UnknownModerationEvent, UnknownTurn
 from bot.story.core import EngineCore
 from bot.story.failures import user_errors
+from bot.story.from_records import event_view
 from bot.story.guard import rules_from_settings
 from bot.story.results import GuildModeration, ModEventView, ModQueue, ReportResult
 from bot.story.text import optional_text
-from bot.story.views import event_view
 from generators.moderation import CATEGORIES
 from storage.errors import Conflict
 from storage.models import (

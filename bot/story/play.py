@@ -20,6 +20,7 @@ from bot.errors import (
 )
 from bot.story.core import current_pending, display_name, require_active, require_owner
 from bot.story.failures import generator_error, user_errors
+from bot.story.from_records import participant_view
 from bot.story.generation import Ask, Generation
 from bot.story.guard import GuildRules
 from bot.story.results import (
@@ -35,7 +36,6 @@ from bot.story.results import (
 from bot.story.table import require_move_on
 from bot.story.text import clean_text, optional_text
 from bot.story.turns import current_writer, deadline, is_model, next_after, seats
-from bot.story.views import participant_view
 from generators.errors import GeneratorError
 from generators.schemas import GENRES, MOODS
 from storage.errors import Conflict, StorageError

@@ -12,9 +12,9 @@ import pytest
 from ebooklib import ITEM_DOCUMENT, epub
 from engine_testing import ANN, BEN, CHANNEL, FakeClock, FakeGenerator, start_story
 
-from bot.console import Console
-from bot.console_commands import Session
-from bot.console_render import Renderer
+from bot.console.commands import Session
+from bot.console.console import Console
+from bot.console.render import Renderer
 from bot.errors import InvalidInput
 from bot.story import StoryEngine
 from bot.story.books import chapters

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from engine_testing import FakeClock, FakeGenerator
 
-from bot import console_commands
-from bot.cli import main
-from bot.console import Console
-from bot.console_commands import Session, user_id_for
-from bot.console_parse import parse
-from bot.console_render import Renderer
+from bot.cli.main import main
+from bot.console import commands as console_commands
+from bot.console.commands import Session, user_id_for
+from bot.console.console import Console
+from bot.console.parse import parse
+from bot.console.render import Renderer
 from bot.story import EngineOptions, StoryEngine
 
 GROUPS = frozenset({"story", "character", "style", "mod"})

@@ -7,9 +7,9 @@ import io
 
 from engine_testing import FakeClock, FakeGenerator
 
-from bot.console import Console
-from bot.console_commands import Session
-from bot.console_render import Renderer
+from bot.console.commands import Session
+from bot.console.console import Console
+from bot.console.render import Renderer
 from bot.story import EngineOptions, StoryEngine
 
 

@@ -14,9 +14,9 @@ import discord
 import pytest
 from discord_testing import BIGGEST_ID, story, turn
 
-from bot.cli import build_parser
+from bot.cli.commands_bot import add_bot_command
+from bot.cli.main import build_parser
 from bot.client import COGS, StoryBot, intents_for
-from bot.commands_bot import add_bot_command
 from bot.modals import PAGES, SheetFlow, SheetModal, WriteModal
 from bot.settings import BotSection
 from bot.story import StoryEngine

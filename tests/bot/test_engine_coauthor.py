@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from engine_testing import ANN, BEN, CAT, CHANNEL, GUILD, FakeClock, FakeGenerator, start_story
 
-from bot.console import Console
-from bot.console_commands import Session
-from bot.console_render import Renderer
+from bot.console.commands import Session
+from bot.console.console import Console
+from bot.console.render import Renderer
 from bot.errors import InvalidInput, NotYourTurn
 from bot.story import StoryEngine
 from bot.story.turns import MODEL_USER_ID

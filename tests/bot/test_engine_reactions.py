@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from engine_testing import ANN, BEN, CAT, CHANNEL, GUILD, start_story
 
-from bot.console_render import Renderer
+from bot.console.render import Renderer
 from bot.errors import InvalidInput, PermissionDenied
 from bot.render import story_page
 from bot.story import StoryEngine

@@ -7,8 +7,8 @@ import json
 import pytest
 from engine_testing import ANN, BEN, CHANNEL, GUILD, FakeClock, FakeGenerator, start_story
 
-from bot.console_commands import privacy_delete
-from bot.console_parse import Command
+from bot.console.commands import privacy_delete
+from bot.console.parse import Command
 from bot.errors import PermissionDenied
 from bot.render_privacy import delete_text
 from bot.story import StoryEngine

@@ -14,7 +14,7 @@ from pathlib import Path
 from bot_harness import answered, assert_discord_rules_kept, bot_settings, story_bot, turn_ids
 from fakediscord import FakeDiscord
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.client import StoryBot
 from storage.models import ReactionCount
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from generators.data import tinystories
 from generators.data.download import DownloadOptions, download_corpus
 from generators.data.fetch import Fetcher, FetchError

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from test_service_support import ACCEPTANCE_BODY, metric, running_service
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.settings import ServiceSection, SettingsError, load_settings
 from generators.api_keys import ServiceSecurityError, read_api_key
 from generators.errors import InvalidGenerationRequest

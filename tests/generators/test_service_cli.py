@@ -14,8 +14,8 @@ import httpx
 import pytest
 from test_service_support import ACCEPTANCE_BODY
 
-from bot.cli import build_parser, main
-from bot.commands_serve import service_settings
+from bot.cli.commands_serve import service_settings
+from bot.cli.main import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -76,7 +76,7 @@ def test_fp32_and_gpus_never_probe():
 
 def test_serve_refuses_bf16_with_a_clear_message(tiny_checkpoint, tmp_path, capsys, monkeypatch):
     """`talewright serve` with precision bf16 on a CPU that cannot: exit 2 and one clear line."""
-    from bot.cli import main
+    from bot.cli.main import main
     from generators.service import loading
 
     monkeypatch.chdir(tmp_path)

@@ -227,7 +227,7 @@ def test_token_bias_shifts_only_its_rows_and_tokens(served):
 def test_eval_continuations_reports_every_measure(tiny_checkpoint, tiny_corpus_dir, capsys):
     import json
 
-    from bot.cli import main
+    from bot.cli.main import main
 
     code = main(
         [
@@ -262,7 +262,7 @@ def test_eval_continuations_reports_every_measure(tiny_checkpoint, tiny_corpus_d
 
 
 def test_eval_continuations_without_a_corpus_is_a_clear_error(tiny_checkpoint, tmp_path, capsys):
-    from bot.cli import main
+    from bot.cli.main import main
 
     missing = tmp_path / "nowhere"
     code = main(["eval", str(tiny_checkpoint), "--continuations", "--data", str(missing)])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from storage.errors import StorageError
 from storage.sqlite import open_storage
 from storage.sqlite.backup import backup, pre_migration_path

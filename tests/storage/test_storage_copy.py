@@ -13,7 +13,7 @@ import pytest
 from pg_server import PgServer
 from storage_testing import FakeClock, model_turn, query, user_turn
 
-from bot.cli import main as cli_main
+from bot.cli.main import main as cli_main
 from storage.backends import open_storage_url, sqlite_url
 from storage.copy import CopyRefused, TableHash, copy_database
 from storage.copy_tables import PostgresTables, TableInfo

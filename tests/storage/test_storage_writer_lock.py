@@ -120,7 +120,7 @@ def test_the_terminal_game_refuses_a_database_a_bot_holds(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
 
     script = tmp_path / "game.script"
     script.write_text("status\n", encoding="utf-8")

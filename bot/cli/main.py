@@ -13,14 +13,14 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.commands_backup import add_backup_command
-from bot.commands_bot import add_bot_command
-from bot.commands_data import add_data_command
-from bot.commands_db import add_db_command
-from bot.commands_feedback import add_export_feedback_command
-from bot.commands_generators import add_generator_commands
-from bot.commands_serve import add_serve_command
-from bot.console import add_play_command
+from bot.cli.commands_backup import add_backup_command
+from bot.cli.commands_bot import add_bot_command
+from bot.cli.commands_data import add_data_command
+from bot.cli.commands_db import add_db_command
+from bot.cli.commands_feedback import add_export_feedback_command
+from bot.cli.commands_generators import add_generator_commands
+from bot.cli.commands_play import add_play_command
+from bot.cli.commands_serve import add_serve_command
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -100,7 +100,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,5 @@
-"""The terminal's generator: the in-process model over one checkpoint, loaded on first use.
+"""The in-process model over one checkpoint, loaded on first use: the terminal's generator, and
+the Discord bot's when its checkpoint is missing at start (so both front ends import it here).
 
 Loading waits for the first model turn, so writing by hand starts at once and works while the
 default model is still being trained; a missing checkpoint is then reported as the model being

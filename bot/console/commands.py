@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.console_live import LiveLine
-from bot.console_parse import Command
+from bot.console.live import LiveLine
+from bot.console.parse import Command
 from bot.errors import InvalidInput
 from bot.render_privacy import DELETE_WARNING, delete_text, export_text, style_choice_text
 from bot.story import StoryEngine

@@ -1,7 +1,8 @@
-"""Stored records -> the result views front ends render, bylines included.
+"""Stored records (storage.models) -> the results front ends render (bot/story/results.py).
 
-A byline says who a turn is by: the person who wrote it, or the model and the person who kept
-its words (an author who left still gets their byline, from their participant row).
+Bylines included: a byline says who a turn is by, the person who wrote it or the model and the
+person who kept its words (an author who left still gets their byline, from their participant
+row).
 """
 
 from __future__ import annotations
