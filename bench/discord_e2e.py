@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 from fakediscord import FakeDiscord, Interaction, running_bot  # noqa: E402
 
-from bot.__main__ import open_engine  # noqa: E402
-from bot.client import StoryBot  # noqa: E402
+from bot.discord.client import StoryBot  # noqa: E402
+from bot.discord.run import open_engine  # noqa: E402
 from bot.settings import (  # noqa: E402
     BotSection,
     GeneratorSection,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from discord import app_commands
 
-from bot.cooldowns import Cooldowns
+from bot.discord.cooldowns import Cooldowns
 from bot.errors import GeneratorBusy, GeneratorDown, GeneratorTooSlow, NotYourTurn
 
 USER, CHANNEL, GUILD = 1, 10, 100

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from discord import app_commands
 
-from bot.cooldowns import Cooldowns, GuildBusy
-from bot.tree import explain
+from bot.discord.cooldowns import Cooldowns, GuildBusy
+from bot.discord.tree import explain
 
 GUILD = 10
 

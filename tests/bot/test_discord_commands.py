@@ -16,12 +16,13 @@ from discord_testing import BIGGEST_ID, story, turn
 
 from bot.cli.commands_bot import add_bot_command
 from bot.cli.main import build_parser
-from bot.client import COGS, StoryBot, intents_for
-from bot.modals import PAGES, SheetFlow, SheetModal, WriteModal
+from bot.discord.buttons import page_buttons, turn_buttons
+from bot.discord.client import COGS, StoryBot, intents_for
+from bot.discord.custom_ids import TURN_ACTIONS
+from bot.discord.modals import PAGES, SheetFlow, SheetModal, WriteModal
 from bot.settings import BotSection
 from bot.story import StoryEngine
 from bot.story.results import StoryPage
-from bot.views import TURN_ACTIONS, page_buttons, turn_buttons
 
 NAME = re.compile(r"^[-_'\w]{1,32}$")
 CHAT_INPUT, SUBCOMMAND, GROUP = 1, 1, 2

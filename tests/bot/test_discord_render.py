@@ -6,7 +6,7 @@ from __future__ import annotations
 import discord
 from discord_testing import story
 
-from bot.render import Out, next_writer_ping, split_text, turn_id_in, whose_turn
+from bot.discord.render import Out, next_writer_ping, split_text, turn_id_in, whose_turn
 from bot.story.results import ParticipantView
 
 

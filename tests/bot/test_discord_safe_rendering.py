@@ -9,11 +9,11 @@ from dataclasses import replace
 import discord
 from discord_testing import story, turn
 
-from bot.render import escape, story_embed, story_lines, story_page, turn_embed, turn_id_in
-from bot.render_characters import sheet_text
+from bot.discord.buttons import turn_buttons
+from bot.discord.render import escape, story_embed, story_lines, story_page, turn_embed, turn_id_in
+from bot.discord.render_characters import sheet_text
 from bot.story.export import to_markdown
 from bot.story.results import CharacterView, ParticipantView, StoryPage
-from bot.views import turn_buttons
 
 LINK = "[free nitro](https://evil.example/x)"
 MASKED = re.compile(r"(?<!\\)\[free nitro\]\(")

@@ -8,8 +8,8 @@ import pytest
 from engine_testing import ANN, BEN, CAT, CHANNEL, GUILD, start_story
 
 from bot.console.render import Renderer
+from bot.discord.render import story_page
 from bot.errors import InvalidInput, PermissionDenied
-from bot.render import story_page
 from bot.story import StoryEngine
 from storage.models import ReactionCount, ReactionEmoji
 

@@ -9,7 +9,7 @@ import discord
 import pytest
 from engine_testing import FakeClock
 
-from bot.inflight import INTERRUPTED, TOKEN_LIFETIME_S, Inflight
+from bot.discord.inflight import INTERRUPTED, TOKEN_LIFETIME_S, Inflight
 from storage.sqlite import SqliteStorage
 
 
@@ -95,7 +95,7 @@ async def test_a_request_answered_before_the_crash_keeps_its_answer(
 async def test_of_several_processes_each_settles_only_its_own_guilds(
     storage: SqliteStorage, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.client import owns_guild
+    from bot.discord.client import owns_guild
     from bot.settings import BotSection
 
     hooks = Placeholders()
@@ -119,7 +119,7 @@ async def test_of_several_processes_each_settles_only_its_own_guilds(
 
 
 def test_a_guild_belongs_to_the_shard_discord_routes_it_to() -> None:
-    from bot.client import owns_guild
+    from bot.discord.client import owns_guild
     from bot.settings import BotSection
 
     two_of_four = BotSection(shard_ids=[2, 3], shard_count=4)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.__main__ import load_generator
+from bot.discord.run import load_generator
 from bot.settings import SettingsError, load_settings
 from generators.moderation import Moderator
 from generators.openai_backend import OpenAIGenerator

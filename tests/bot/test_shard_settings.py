@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import bot.__main__ as bot_main
+import bot.discord.run as bot_main
 from bot.cli.main import main
-from bot.client import StoryBot, syncs_commands
+from bot.discord.client import StoryBot, syncs_commands
 from bot.settings import BotSection, Settings, SettingsError, load_settings
 from bot.story import StoryEngine
 

@@ -8,7 +8,7 @@ import pytest
 from discord import app_commands
 from engine_testing import FakeClock
 
-from bot.cooldowns import Cooldowns, start_limits
+from bot.discord.cooldowns import Cooldowns, start_limits
 from bot.errors import GeneratorDown, GeneratorTooSlow
 from storage.sqlite import SqliteStorage
 

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from engine_testing import ANN, CHANNEL, GUILD, FakeClock, FakeGenerator, start_story
 
-from bot.render_style import style_text
+from bot.discord.render_style import style_text
 from bot.story import StoryEngine
 from bot.story.style import StoredStyle, text_stats
 from generators.errors import GeneratorUnavailable, NoSentenceModel

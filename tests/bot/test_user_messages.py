@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from engine_testing import ANN, BEN, CHANNEL, FakeClock, FakeGenerator, start_story
 
+from bot.discord.tree import explain
 from bot.errors import DatabaseError, GenerationFailed, GeneratorBusy, GeneratorDown
 from bot.story import EngineOptions, StoryEngine
-from bot.tree import explain
 from generators.errors import (
     GeneratorError,
     GeneratorOverloaded,

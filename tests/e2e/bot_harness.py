@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from fakediscord import FakeDiscord, Interaction, Message, running_bot
 
-from bot.__main__ import open_engine
-from bot.client import StoryBot
-from bot.render import TURN_ID
+from bot.discord.client import StoryBot
+from bot.discord.render import TURN_ID
+from bot.discord.run import open_engine
 from bot.settings import (
     BotSection,
     GeneratorSection,

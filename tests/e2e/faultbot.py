@@ -1,6 +1,6 @@
 """`python tests/e2e/faultbot.py`: the real bot (`python -m bot`) with a kill switch.
 
-Two things are added before `bot.__main__.main()` runs, nothing else changes:
+Two things are added before `bot.discord.run.main()` runs, nothing else changes:
 
 - A SIGKILL at an exact point of the bot's storage work. Every SQL statement that writes or ends a
   transaction (BEGIN, COMMIT, INSERT, UPDATE, DELETE, REPLACE) is a kill point. A test writes a
@@ -89,7 +89,7 @@ def main() -> int:
         from discord.gateway import DiscordWebSocket
 
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
-    from bot.__main__ import main as bot_main
+    from bot.discord.run import main as bot_main
 
     return bot_main([])
 

@@ -25,7 +25,7 @@ from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 from pydantic import SecretStr
 
-from bot.render import WRITING
+from bot.discord.render import WRITING
 from bot.settings import GeneratorSection, ServiceSection
 from generators.moderation import Moderator
 from generators.registry import ModelRegistry

@@ -20,7 +20,7 @@ from bot_harness import (
 from fakediscord import FakeDiscord
 from PIL import Image
 
-from bot.tree import APOLOGY
+from bot.discord.tree import APOLOGY
 
 
 async def test_style_profile_reports_and_moderation(

@@ -15,7 +15,7 @@ from bot_harness import answered, assert_discord_rules_kept, bot_settings, story
 from fakediscord import FakeDiscord
 
 from bot.cli.main import main
-from bot.client import StoryBot
+from bot.discord.client import StoryBot
 from storage.models import ReactionCount
 
 WAIT_S = 15.0

@@ -12,7 +12,7 @@ from bot_process import BotProcess, fault_environment, read_db
 from fakediscord import FakeDiscord
 from stubservice import StubService
 
-from bot.inflight import INTERRUPTED
+from bot.discord.inflight import INTERRUPTED
 
 
 def inflight_rows(db: Path) -> int:

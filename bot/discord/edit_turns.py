@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.actor import Actor, story_bot
-from bot.modals import INPUT_LIMIT, TextSubmit
-from bot.render import Out, escape, notes, turn_embed
+from bot.discord.actor import Actor, story_bot
+from bot.discord.modals import INPUT_LIMIT, TextSubmit
+from bot.discord.render import Out, escape, notes, turn_embed
+from bot.discord.tree import reply, report_error, think
 from bot.story.results import TurnView
-from bot.tree import reply, report_error, think
 
 if TYPE_CHECKING:
-    from bot.client import StoryBot
+    from bot.discord.story_client import StoryClient
 
 log = logging.getLogger("talewright.discord")
 
@@ -83,7 +83,7 @@ async def apply_edit(interaction: discord.Interaction, turn_id: int, text: str) 
     await reply(interaction, [Out(content=notes(said, *result.notices))])
 
 
-async def refresh_shown(bot: StoryBot, turn: TurnView) -> None:
+async def refresh_shown(bot: StoryClient, turn: TurnView) -> None:
     """Show the turn's message with its current text, where the bot knows which it is."""
     shown = bot.board.where(turn.id)
     if shown is None:

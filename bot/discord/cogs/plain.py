@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from bot.discord.present import post, settle
+from bot.discord.render import Out, auto_kept_note, next_writer_ping, no_mentions, notes
 from bot.errors import NoActiveStory, StoryNotActive, UserFacingError
-from bot.present import post, settle
-from bot.render import Out, auto_kept_note, next_writer_ping, no_mentions, notes
 
 if TYPE_CHECKING:
-    from bot.client import StoryBot
+    from bot.discord.client import StoryBot
 
 OUT_OF_CHARACTER = ("((", "//", "OOC")
 REFUSAL_SHOWN_S = 30.0

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import discord
 
-from bot.tree import report_error
+from bot.discord.tree import report_error
 from generators.schemas import MAX_LORE_CHARS, MAX_MEMORY_CHARS
 
 FormSubmit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]

@@ -3,7 +3,7 @@ so they are text split at sentence boundaries rather than embeds (6,000 characte
 
 from __future__ import annotations
 
-from bot.render import Out, escape, text_messages
+from bot.discord.render import Out, escape, text_messages
 from bot.story.results import CharacterList, CharacterView
 
 SHEET_FIELDS = (

@@ -13,14 +13,14 @@ from discord import app_commands
 from discord.app_commands import Choice
 from discord.ext import commands
 
-from bot.chart import style_chart
-from bot.render import Out
+from bot.discord.chart import style_chart
+from bot.discord.render import Out
+from bot.discord.render_style import forget_text, style_text
+from bot.discord.tree import reply, report_error, think
 from bot.render_privacy import DELETE_WARNING, delete_text, export_text, style_choice_text
-from bot.render_style import forget_text, style_text
-from bot.tree import reply, report_error, think
 
 if TYPE_CHECKING:
-    from bot.client import StoryBot
+    from bot.discord.client import StoryBot
 
 LENGTHS = [Choice(name=name, value=name) for name in ("short", "medium", "long", "default")]
 TONES = {"steady": 0.6, "balanced": 0.8, "lively": 1.1, "wild": 1.4}

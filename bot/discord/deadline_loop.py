@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import tasks
 
+from bot.discord.present import post
+from bot.discord.render import Out, next_writer_ping, turn_embed
 from bot.errors import UserFacingError
-from bot.present import post
-from bot.render import Out, next_writer_ping, turn_embed
 from bot.story.results import DeadlineEvent
 from bot.story.turns import MODEL_USER_ID
 
 if TYPE_CHECKING:
-    from bot.client import StoryBot
+    from bot.discord.story_client import StoryClient
 
 log = logging.getLogger("talewright.deadlines")
 
@@ -37,7 +37,7 @@ def announcement(event: DeadlineEvent) -> Out:
 
 
 class DeadlineWatcher:
-    def __init__(self, bot: StoryBot, every_s: float) -> None:
+    def __init__(self, bot: StoryClient, every_s: float) -> None:
         self.bot = bot
         self.task = tasks.loop(seconds=every_s)(self.tick)
         self.task.before_loop(self.bot.wait_until_ready)

@@ -17,14 +17,14 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.actor import Actor
-from bot.edit_turns import edit_command
-from bot.errors import UserFacingError
-from bot.fork_stories import fork_command
-from bot.lookups import character_choices
-from bot.modals import WriteModal
-from bot.present import live_placeholder, post, remove_shown, show_turn, turn_out
-from bot.render import (
+from bot.discord.actor import Actor
+from bot.discord.buttons import PAGE_SIZE, page_buttons, show_turn, turn_out
+from bot.discord.edit_turns import edit_command
+from bot.discord.fork_stories import fork_command
+from bot.discord.lookups import character_choices
+from bot.discord.modals import WriteModal
+from bot.discord.present import live_placeholder, post, remove_shown
+from bot.discord.render import (
     Out,
     escape,
     next_writer_ping,
@@ -35,15 +35,14 @@ from bot.render import (
     text_messages,
     whose_turn,
 )
+from bot.discord.tree import reply, think
+from bot.errors import UserFacingError
 from bot.story.export import label
 from bot.story.results import Recap, StoryInfo
-from bot.tree import reply, think
-from bot.turn_actions import PAGE_SIZE
-from bot.views import page_buttons
 from generators.schemas import GENRES, MOODS
 
 if TYPE_CHECKING:
-    from bot.client import StoryBot
+    from bot.discord.client import StoryBot
 
 log = logging.getLogger("talewright.discord")
 

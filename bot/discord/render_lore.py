@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.render import escape
+from bot.discord.render import escape
 from bot.story.lore_results import LoreListing, LoreView, MemoryResult
 
 LIST_ENTRY_CHARS = 80

@@ -1,6 +1,7 @@
-"""Showing what changed a story: a turn with its buttons and the ping for the next writer,
-and keeping older messages honest (buttons off once the story moved past a turn, messages of
-undone turns removed)."""
+"""Showing what changed a story outside the turn's own answer (bot/discord/buttons.py shows a
+turn with its buttons): the turn as the model writes it, posts outside any interaction, and
+keeping older messages honest (buttons off once the story moved past a turn, messages of undone
+turns removed)."""
 
 from __future__ import annotations
 
@@ -10,51 +11,14 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.actor import story_bot
-from bot.render import (
-    Out,
-    auto_kept_note,
-    next_writer_ping,
-    no_mentions,
-    notes,
-    turn_embed,
-    writing_text,
-)
+from bot.discord.render import Out, no_mentions, turn_embed, writing_text
 from bot.story.live_text import LiveTurn
-from bot.story.results import StoryInfo, TurnView
-from bot.tree import reply
-from bot.views import turn_buttons
+from bot.story.results import TurnView
 
 if TYPE_CHECKING:
-    from bot.client import StoryBot
+    from bot.discord.story_client import StoryClient
 
 log = logging.getLogger("talewright.discord")
-
-
-def turn_out(turn: TurnView, *lines: str | None) -> Out:
-    """A turn's message: pending turns carry Keep / Reroll / swipe / Twist buttons."""
-    view = turn_buttons(turn) if turn.pending else None
-    return Out(content=notes(*lines), embeds=[turn_embed(turn)], view=view)
-
-
-async def show_turn(
-    interaction: discord.Interaction,
-    story: StoryInfo,
-    turn: TurnView,
-    *,
-    auto_kept: TurnView | None = None,
-    notices: Sequence[str] = (),
-) -> None:
-    """Answer with the turn, ping whoever writes next, and settle the turn it moved past."""
-    bot = story_bot(interaction)
-    outs = [turn_out(turn, auto_kept_note(auto_kept), *notices)]
-    ping = next_writer_ping(story, interaction.user.id)
-    if ping is not None:
-        outs.append(ping)
-    sent = await reply(interaction, outs)
-    if sent:
-        bot.board.remember(turn.id, sent[0].channel.id, sent[0].id)
-    await settle(bot, auto_kept)
 
 
 def live_placeholder(interaction: discord.Interaction) -> LiveTurn:
@@ -73,13 +37,13 @@ def live_placeholder(interaction: discord.Interaction) -> LiveTurn:
     return LiveTurn(show)
 
 
-async def post(bot: StoryBot, channel_id: int, outs: Sequence[Out]) -> list[discord.Message]:
+async def post(bot: StoryClient, channel_id: int, outs: Sequence[Out]) -> list[discord.Message]:
     """Send `outs` to a channel or thread outside any interaction (timers, plain messages)."""
     channel = bot.get_partial_messageable(channel_id)
     return [await channel.send(**out.send_kwargs()) for out in outs]
 
 
-async def settle(bot: StoryBot, kept: TurnView | None) -> None:
+async def settle(bot: StoryClient, kept: TurnView | None) -> None:
     """Show a turn the story moved past as kept, without its buttons."""
     if kept is None:
         return
@@ -93,7 +57,7 @@ async def settle(bot: StoryBot, kept: TurnView | None) -> None:
         log.info("could not update the message of turn %s: %s", kept.id, exc)
 
 
-async def remove_shown(bot: StoryBot, removed: Sequence[TurnView]) -> None:
+async def remove_shown(bot: StoryClient, removed: Sequence[TurnView]) -> None:
     """Delete the messages of undone turns, so the channel reads as the story does."""
     messages = {shown for turn in removed if (shown := bot.board.forget(turn.id)) is not None}
     for shown in messages:

@@ -11,16 +11,16 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.actor import Actor
+from bot.discord.actor import Actor
+from bot.discord.render import Out, text_messages, turn_id_in
+from bot.discord.render_mod import queue_messages, resolved_text, rules_text
+from bot.discord.tree import reply
 from bot.errors import InvalidInput
-from bot.render import Out, text_messages, turn_id_in
-from bot.render_mod import queue_messages, resolved_text, rules_text
-from bot.tree import reply
 from generators.moderation import CATEGORIES
 from storage.models import ANY_CATEGORY
 
 if TYPE_CHECKING:
-    from bot.client import StoryBot
+    from bot.discord.client import StoryBot
 
 LEVELS = [
     Choice(name="family (strictest)", value="family"),

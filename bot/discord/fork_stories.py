@@ -11,12 +11,12 @@ import logging
 
 import discord
 
-from bot.actor import Actor, story_bot
+from bot.discord.actor import Actor, story_bot
+from bot.discord.present import post
+from bot.discord.render import Out, escape, story_embed, turn_embed
+from bot.discord.tree import reply, think
 from bot.errors import PermissionDenied, UserFacingError
-from bot.present import post
-from bot.render import Out, escape, story_embed, turn_embed
 from bot.story.links import link_notes
-from bot.tree import reply, think
 
 log = logging.getLogger("talewright.discord")
 

@@ -18,7 +18,7 @@ from bot.errors import UserFacingError
 from bot.story.access import CanView
 
 if TYPE_CHECKING:
-    from bot.client import StoryBot
+    from bot.discord.story_client import StoryClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,5 +84,6 @@ def viewer(interaction: discord.Interaction) -> CanView:
     return can_view
 
 
-def story_bot(interaction: discord.Interaction) -> StoryBot:
-    return cast("StoryBot", interaction.client)
+def story_bot(interaction: discord.Interaction) -> StoryClient:
+    """The bot an interaction came to, with its engine and shared state."""
+    return cast("StoryClient", interaction.client)

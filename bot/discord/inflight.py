@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 
 import discord
 
-from bot.render import no_mentions
+from bot.discord.render import no_mentions
 from storage.models import InflightRequest
 from storage.repositories import InflightRepository
 

@@ -1,11 +1,11 @@
 """Engine results as Discord messages: text split under Discord's limits, embeds for turns and
 stories, relative timestamps, and mentions that ping only the person meant.
 
-Nothing here sends anything; each function returns `Out` values for `bot.tree.reply` or
-`bot.present.post`. Story text (turns, premises) goes into embeds, which never ping, and every
-`Out` carries allowed mentions that are empty unless it names one user to ping. Titles and names
-set in the bot's own Markdown pass through `escape`, so they read as typed: no formatting, no
-masked links.
+Nothing here sends anything; each function returns `Out` values for `bot.discord.tree.reply`
+or `bot.discord.present.post`. Story text (turns, premises) goes into embeds, which never ping,
+and every `Out` carries allowed mentions that are empty unless it names one user to ping. Titles
+and names set in the bot's own Markdown pass through `escape`, so they read as typed: no
+formatting, no masked links.
 """
 
 from __future__ import annotations

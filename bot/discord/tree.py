@@ -15,9 +15,9 @@ from collections.abc import Sequence
 import discord
 from discord import app_commands
 
-from bot.cooldowns import GuildBusy
+from bot.discord.cooldowns import GuildBusy
+from bot.discord.render import Out, no_mentions
 from bot.errors import UserFacingError
-from bot.render import Out, no_mentions
 
 log = logging.getLogger("talewright.discord")
 

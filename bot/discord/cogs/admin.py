@@ -11,12 +11,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord.render import Out
+from bot.discord.tree import reply, think
 from bot.errors import PermissionDenied
-from bot.render import Out
-from bot.tree import reply, think
 
 if TYPE_CHECKING:
-    from bot.client import StoryBot
+    from bot.discord.client import StoryBot
 
 log = logging.getLogger("talewright.discord")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.render import Out, text_messages
+from bot.discord.render import Out, text_messages
 from bot.story.results import GuildModeration, ModEventView, ModQueue
 from storage.models import ANY_CATEGORY, TermLists
 

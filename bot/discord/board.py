@@ -1,8 +1,10 @@
-"""Reactions on turn messages, the Discord side: a TurnBoard that also knows which turn each
-message shows (and stores it, so a 👍 on an old message still finds its turn after a restart),
-and the handler for reactions added and removed.
+"""Which message shows which turn, so the bot can update a turn's message when the story moves
+past it (buttons off once it is kept) or a turn is undone (message removed).
 
-The bot's own reactions are dropped here; the engine ignores other emoji and other messages.
+Kept in memory and bounded: after a restart old messages keep their buttons, which still work
+(they are persistent) and answer that the turn was already settled. `RecordedBoard` also knows
+which turn each message shows, and stores it, so a 👍 on an old message still finds its turn
+after a restart.
 """
 
 from __future__ import annotations
@@ -10,17 +12,37 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import TYPE_CHECKING
-
-import discord
-
-from bot.board import MAX_ENTRIES, Shown, TurnBoard
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from bot.client import StoryBot
     from bot.story import StoryEngine
 
+MAX_ENTRIES = 20_000
+
 log = logging.getLogger("talewright.discord")
+
+
+class Shown(NamedTuple):
+    channel_id: int
+    message_id: int
+
+
+class TurnBoard:
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self._shown: OrderedDict[int, Shown] = OrderedDict()
+        self._max = max_entries
+
+    def remember(self, turn_id: int, channel_id: int, message_id: int) -> None:
+        self._shown[turn_id] = Shown(channel_id, message_id)
+        self._shown.move_to_end(turn_id)
+        while len(self._shown) > self._max:
+            self._shown.popitem(last=False)
+
+    def where(self, turn_id: int) -> Shown | None:
+        return self._shown.get(turn_id)
+
+    def forget(self, turn_id: int) -> Shown | None:
+        return self._shown.pop(turn_id, None)
 
 
 class RecordedBoard(TurnBoard):
@@ -62,22 +84,3 @@ class RecordedBoard(TurnBoard):
             await self._engine.remember_turn_message(turn_id, channel_id, message_id)
         except Exception:
             log.exception("could not store that message %s shows turn %s", message_id, turn_id)
-
-
-async def on_reaction(
-    bot: StoryBot, payload: discord.RawReactionActionEvent, *, added: bool
-) -> None:
-    """Count (or take back) a reaction on a turn's message; never raises into discord.py."""
-    if payload.guild_id is None or bot.user is None or payload.user_id == bot.user.id:
-        return
-    try:
-        await bot.engine.react(
-            guild_id=payload.guild_id,
-            message_id=payload.message_id,
-            user_id=payload.user_id,
-            emoji=str(payload.emoji),
-            added=added,
-            turn_id=bot.board.turn_at(payload.message_id),
-        )
-    except Exception:
-        log.exception("could not record a reaction on message %s", payload.message_id)

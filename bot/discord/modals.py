@@ -15,8 +15,8 @@ from typing import Any
 
 import discord
 
-from bot.render import no_mentions
-from bot.tree import report_error
+from bot.discord.render import no_mentions
+from bot.discord.tree import report_error
 
 INPUT_LIMIT = 4000
 FLOW_TIMEOUT_S = 900.0

@@ -1,9 +1,9 @@
 """StoryBot: the Discord client around one story engine.
 
 `setup_hook` loads the cogs (a cog that fails is logged and the rest still load), registers the
-persistent buttons, tells people whose model request the last crash interrupted (bot/inflight.py),
-starts the round-robin clock and syncs the commands, to the development
-guild when one is configured (instant) or globally.
+persistent buttons, tells people whose model request the last crash interrupted
+(bot/discord/inflight.py), starts the round-robin clock and syncs the commands, to the
+development guild when one is configured (instant) or globally.
 """
 
 from __future__ import annotations
@@ -13,26 +13,27 @@ import logging
 import discord
 from discord.ext import commands
 
-from bot.cooldowns import Cooldowns, start_limits
-from bot.deadline_loop import DeadlineWatcher
-from bot.inflight import Inflight
-from bot.reactions import RecordedBoard, on_reaction
+from bot.discord.board import RecordedBoard
+from bot.discord.buttons import PageButton, TurnButton
+from bot.discord.cooldowns import Cooldowns, start_limits
+from bot.discord.deadline_loop import DeadlineWatcher
+from bot.discord.inflight import Inflight
+from bot.discord.reactions import on_reaction
+from bot.discord.story_client import StoryClient
+from bot.discord.tree import StoryTree
 from bot.settings import BotSection
 from bot.story import StoryEngine
-from bot.tree import StoryTree
-from bot.turn_actions import TURN_ACTIONS, show_page
-from bot.views import PageButton, TurnButton
 
 log = logging.getLogger("talewright.discord")
 
 COGS = (
-    "bot.cogs.story",
-    "bot.cogs.characters",
-    "bot.cogs.lore",
-    "bot.cogs.style",
-    "bot.cogs.moderation",
-    "bot.cogs.admin",
-    "bot.cogs.plain",
+    "bot.discord.cogs.story",
+    "bot.discord.cogs.characters",
+    "bot.discord.cogs.lore",
+    "bot.discord.cogs.style",
+    "bot.discord.cogs.moderation",
+    "bot.discord.cogs.admin",
+    "bot.discord.cogs.plain",
 )
 
 
@@ -64,7 +65,7 @@ def syncs_commands(settings: BotSection) -> bool:
     return settings.shard_ids is None or 0 in settings.shard_ids
 
 
-class StoryBot(commands.AutoShardedBot):
+class StoryBot(StoryClient):
     def __init__(self, engine: StoryEngine, settings: BotSection) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -89,8 +90,6 @@ class StoryBot(commands.AutoShardedBot):
             shared=engine.storage.cooldowns,
         )
         self.board = RecordedBoard(engine)
-        self.turn_actions = TURN_ACTIONS
-        self.page_action = show_page
         self.deadlines = DeadlineWatcher(self, settings.deadline_poll_s)
         self.inflight = Inflight(
             self, engine.storage.inflight, owns=lambda guild_id: owns_guild(settings, guild_id)

@@ -13,17 +13,17 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.actor import Actor
+from bot.discord.actor import Actor
+from bot.discord.lore_modals import LoreModal, MemoryModal
+from bot.discord.render import Out, escape
+from bot.discord.render_lore import entry_text, listing_text, memory_text
+from bot.discord.tree import reply, think
 from bot.errors import InvalidInput
-from bot.lore_modals import LoreModal, MemoryModal
-from bot.render import Out, escape
-from bot.render_lore import entry_text, listing_text, memory_text
 from bot.story.lore_results import LoreScope, LoreView
 from bot.story.worldinfo import MAX_BOOK_BYTES
-from bot.tree import reply, think
 
 if TYPE_CHECKING:
-    from bot.client import StoryBot
+    from bot.discord.client import StoryBot
 
 log = logging.getLogger("talewright.discord")
 

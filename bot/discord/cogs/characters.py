@@ -12,17 +12,17 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
-from bot.actor import Actor
+from bot.discord.actor import Actor
+from bot.discord.lookups import character_choices
+from bot.discord.modals import SheetFlow
+from bot.discord.render import Out
+from bot.discord.render_characters import list_messages, sheet_messages, sheet_values, split_tags
+from bot.discord.tree import reply, think
 from bot.errors import InvalidInput, PermissionDenied
-from bot.lookups import character_choices
-from bot.modals import SheetFlow
-from bot.render import Out
-from bot.render_characters import list_messages, sheet_messages, sheet_values, split_tags
 from bot.story.cards import MAX_CARD_FILE_BYTES
-from bot.tree import reply, think
 
 if TYPE_CHECKING:
-    from bot.client import StoryBot
+    from bot.discord.client import StoryBot
 
 log = logging.getLogger("talewright.discord")
 
