@@ -9,7 +9,7 @@ TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 DATA ?= ../shared/data
 
-.PHONY: play test lint format bench train-default train-transformer gpu-bundle train-gpu clean-venv
+.PHONY: retrieval-index play test lint format bench train-default train-transformer gpu-bundle train-gpu clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,13 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-play: $(VENV)/.installed
+# The passage index (generators.retrieval): built once from the corpus into the user's cache
+# folder (about 20 s, 70 MB); without the corpus the turns come from the model alone.
+retrieval-index: $(VENV)/.installed
+	@if [ -d "$(DATA)" ]; then $(BIN)/talewright data index "$(DATA)" --if-missing; \
+	else echo "no corpus at $(DATA): no passage index, turns come from the model alone"; fi
+
+play: $(VENV)/.installed retrieval-index
 	@if [ -t 0 ]; then $(BIN)/talewright play; \
 	else $(BIN)/talewright play --db "$$(mktemp -d)/demo.db" --demo; fi
 

@@ -118,7 +118,9 @@ def cost(args: argparse.Namespace) -> dict:
 
     items = load_items(args.data, args.per_group, args.seed)
     generator = InProcessGenerator.from_checkpoints(
-        [args.checkpoint], moderator=Moderator(use_classifier=False)
+        [args.checkpoint],
+        moderator=Moderator(use_classifier=False),
+        retrieval_index=args.retrieval_index,
     )
     boost = generators.name_bias.NAME_BOOST
     times: dict[str, list[float]] = {"logprob": [], "story": []}
@@ -195,6 +197,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     parser.add_argument("--vae", type=Path, default=VAE_CHECKPOINT)
+    parser.add_argument(
+        "--retrieval-index", type=Path, default=None, help="the passage index (default: none)"
+    )
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--per-group", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
@@ -205,6 +210,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--overlap-weight", type=float, default=None, help="override it")
     parser.add_argument("--mood-weight", type=float, default=None, help="override it")
+    parser.add_argument("--human-children", type=float, default=None, help="override it")
+    parser.add_argument("--retrieved", type=int, default=None, help="override RETRIEVED")
+    parser.add_argument("--samples-beside", type=int, default=None, help="override it")
+    parser.add_argument("--human-books", type=float, default=None, help="override it")
     parser.add_argument("--mood-boost", type=float, default=None, help="override MOOD_BOOST")
     parser.add_argument("--mood-only", action="store_true", help="mood control alone")
     parser.add_argument("--mood-items", type=int, default=40)
@@ -220,11 +229,21 @@ def main() -> int:
         import generators.name_bias
 
         generators.name_bias.NAME_BOOST = args.name_boost
+    if args.retrieved is not None or args.samples_beside is not None:
+        import generators.retrieval.source as retrieval
+
+        retrieval.RETRIEVED = args.retrieved or retrieval.RETRIEVED
+        retrieval.SAMPLES_BESIDE = args.samples_beside or retrieval.SAMPLES_BESIDE
     if args.mood_boost is not None:
         import generators.mood_bias
 
         generators.mood_bias.MOOD_BOOST = args.mood_boost
-    overrides = {"overlap": args.overlap_weight, "mood": args.mood_weight}
+    overrides = {
+        "overlap": args.overlap_weight,
+        "mood": args.mood_weight,
+        "human_children": args.human_children,
+        "human_books": args.human_books,
+    }
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if overrides:
         import generators.story_rerank
@@ -256,6 +275,7 @@ def main() -> int:
             per_group=args.per_group,
             seed=args.seed,
             vae=args.vae if args.vae and args.vae.exists() else None,
+            retrieval_index=args.retrieval_index,
             params=params,
             progress=progress,
         )

@@ -48,9 +48,11 @@ class LazyGenerator:
         prompt_budget: int = 384,
         max_regenerations: int = 2,
         vae: Path | None = None,
+        retrieval_index: Path | None = None,
     ) -> None:
         self.path = path
         self.vae = vae
+        self.retrieval_index = retrieval_index
         self._moderator = moderator
         self._threads = threads
         self._timeout_s = timeout_s
@@ -80,6 +82,7 @@ class LazyGenerator:
                 prompt_budget=self._prompt_budget,
                 max_regenerations=self._max_regenerations,
                 vae=self.vae,
+                retrieval_index=self.retrieval_index,
             )
         except (CheckpointError, OSError, ValueError) as exc:
             raise GeneratorUnavailable(f"cannot load the model at {self.path}: {exc}") from exc

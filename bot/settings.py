@@ -32,7 +32,7 @@ from pydantic_settings import (
 
 from generators.context_size import MAX_CONTEXT_CHARS
 from generators.model_specs import ModelSpec
-from generators.paths import VAE_CHECKPOINT, bundled_checkpoints
+from generators.paths import VAE_CHECKPOINT, bundled_checkpoints, retrieval_index
 from generators.schemas import ModerationLevel
 from storage.backends import check_url, sqlite_url
 
@@ -156,6 +156,9 @@ class GeneratorSection(Section):
     "huggingface" for a causal-LM folder brought from elsewhere); see generators.served_models."""
     vae_checkpoint: Path | None = VAE_CHECKPOINT
     """The sentence VAE for twists and style vectors; none there: twists from the LM alone."""
+    retrieval_index: Path | None = Field(default_factory=retrieval_index)
+    """The passage index (generators.retrieval; `make retrieval-index` builds it): recast
+    corpus passages compete with the model's own turns. None, or not built: the model alone."""
     urls: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8765"])
     model: str | None = None
     device: str = "cpu"
@@ -188,6 +191,9 @@ class ServiceSection(Section):
     "huggingface" for a causal-LM folder brought from elsewhere); see generators.served_models."""
     vae_checkpoint: Path | None = VAE_CHECKPOINT
     """The sentence VAE for twists and style vectors; none there: twists from the LM alone."""
+    retrieval_index: Path | None = Field(default_factory=retrieval_index)
+    """The passage index (generators.retrieval; `make retrieval-index` builds it): recast
+    corpus passages compete with the model's own turns. None, or not built: the model alone."""
     device: str = "auto"
     precision: Literal["fp32", "bf16", "auto"] = "fp32"
     """CPU model steps in bfloat16 (`auto`: where the CPU has AMX or AVX-512 BF16 and a probe

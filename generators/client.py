@@ -10,7 +10,7 @@ import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from generators.context_size import MAX_CONTEXT_CHARS
 from generators.errors import (
@@ -31,6 +31,7 @@ from generators.schemas import (
 if TYPE_CHECKING:
     from generators.latent import LatentTools
     from generators.model_specs import ModelSpec
+    from generators.retrieval.source import RetrievalSource
 
 T = TypeVar("T")
 
@@ -110,6 +111,7 @@ class InProcessGenerator:
         max_batch: int = MAX_BATCH,
         max_context_chars: int = MAX_CONTEXT_CHARS,
         batching: bool = True,
+        retrieval: RetrievalSource | None = None,
     ):
         from generators.orchestration import GenerationEngine
         from generators.service.metrics import ServiceMetrics
@@ -142,6 +144,7 @@ class InProcessGenerator:
             latent=latent,
             side=side,
             rerankers=rerankers,
+            retrieval=retrieval,
         )
         self._start_lock = threading.Lock()
         self._started = False
@@ -167,14 +170,18 @@ class InProcessGenerator:
         threads: int | None = None,
         vae: Path | str | None = None,
         models: Sequence[ModelSpec] = (),
+        retrieval_index: Path | str | Literal["default"] | None = "default",
         **kwargs,
     ) -> InProcessGenerator:
         """`paths` are Talewright checkpoints; `models` name more (a Hugging Face causal-LM
-        folder among them: generators.served_models)."""
+        folder among them: generators.served_models). `retrieval_index`: the passage index
+        (`default`: generators.paths.retrieval_index(), used when it has been built)."""
         import torch
 
         from generators.latent import load_latent
+        from generators.paths import retrieval_index as default_retrieval_index
         from generators.registry import ModelRegistry
+        from generators.retrieval.source import load_retrieval
         from generators.served_models import add_model
 
         if threads:
@@ -185,7 +192,10 @@ class InProcessGenerator:
         for spec in models:
             add_model(registry, spec, torch.float32)
         latent = load_latent(None if vae is None else Path(vae), kwargs.get("moderator"))
-        return cls(registry, latent=latent, **kwargs)
+        if retrieval_index == "default":
+            retrieval_index = default_retrieval_index()
+        retrieval = load_retrieval(None if retrieval_index is None else Path(retrieval_index))
+        return cls(registry, latent=latent, retrieval=retrieval, **kwargs)
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
         self._start()

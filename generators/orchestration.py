@@ -22,6 +22,7 @@ from generators.context_size import MAX_CONTEXT_CHARS, context_chars
 from generators.errors import ContextTooLarge, GeneratorOverloaded
 from generators.latent import LatentTools, require_latent
 from generators.registry import ModelRegistry, ServedModel
+from generators.retrieval.source import RetrievalSource
 from generators.sampling import Sequence
 from generators.schemas import (
     Candidate,
@@ -58,6 +59,7 @@ class GenerationEngine:
         latent: LatentTools | None = None,
         side: SideWork | None = None,
         rerankers: dict[str, pipeline.Reranker] | None = None,
+        retrieval: RetrievalSource | None = None,
     ):
         self.registry = registry
         self.scheduler = scheduler
@@ -70,6 +72,7 @@ class GenerationEngine:
         self.side = side or SideWork(metrics)
         self.rerankers = {**(latent.rerankers() if latent else {}), **(rerankers or {})}
         self.discriminators = DiscriminatorRerankers(registry)
+        self.retrieval = retrieval
 
     def check(self, request: GenerateRequest) -> ServedModel:
         """Everything that can be refused before queueing: unknown model, oversized context,
@@ -100,24 +103,29 @@ class GenerationEngine:
                 if ranked:
                     break
                 continue
+            retrieves = attempt == 0 and self._retrieves(request)
             prepared = await asyncio.to_thread(
                 pipeline.prepare,
                 request,
                 served.tokenizer,
                 served.prompt_budget(self.prompt_budget, request.params.max_tokens),
                 attempt,
+                self.retrieval.sample_pool(request) if retrieves and self.retrieval else None,
             )
             job = Job(prepared, served, loop, loop.create_future(), priority=attempt > 0)
             led = self._style_led(request, served, attempt)
+            found = self._retrieved(prepared, served) if retrieves else None
             try:
                 sequences = await self._run(job)
             except BaseException:
-                if led is not None:
-                    led.cancel()
+                for side_task in (led, found):
+                    if side_task is not None:
+                        side_task.cancel()
                 raise
             queued_s += job.queued_s
             generating_s += job.generating_s
             extra = await led if led is not None else []
+            extra += await found if found is not None else []
             ranked = await asyncio.to_thread(self._judge, prepared, served, sequences, extra)
             if ranked:
                 break
@@ -175,6 +183,41 @@ class GenerationEngine:
                 "style",
                 lambda ticket: latent.style_led(request, stoppable(served, ticket), attempt),
             )
+        except GeneratorOverloaded:
+            return []
+
+    def _retrieves(self, request: GenerateRequest) -> bool:
+        """Whether corpus passages compete for this request: a story turn ranked by the `story`
+        reranker, with a passage index loaded. Only a first attempt asks (a regeneration follows
+        a pool that the moderator blocked whole, passages included)."""
+        retrieval = self.retrieval
+        return (
+            retrieval is not None and request.params.rerank == "story" and retrieval.serves(request)
+        )
+
+    def _retrieved(
+        self, prepared: pipeline.PreparedRequest, served: ServedModel
+    ) -> asyncio.Task[list[Candidate]]:
+        """Corpus passages recast to the story's people (generators.retrieval), found, moderated
+        and scored on a side-work thread while the batch samples."""
+        retrieval = self.retrieval
+        assert retrieval is not None
+        task = asyncio.create_task(self._optional_retrieved(retrieval, prepared, served))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return task
+
+    async def _optional_retrieved(
+        self, retrieval: RetrievalSource, prepared: pipeline.PreparedRequest, served: ServedModel
+    ) -> list[Candidate]:
+        request = prepared.request
+
+        def work(ticket: Ticket) -> list[Candidate]:
+            found = retrieval.candidates(request, stoppable(served, ticket), prepared.prompt.ids)
+            ticket.check()
+            return pipeline.moderate_candidates(found, self.moderator, request.moderation_level)
+
+        try:
+            return await self.side.run("retrieve", work)
         except GeneratorOverloaded:
             return []
 

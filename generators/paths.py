@@ -24,3 +24,19 @@ def model_folder(name: str) -> Path:
 
 VAE_CHECKPOINT = CHECKPOINTS_DIR / "vae"
 SEQGAN_CHECKPOINT = CHECKPOINTS_DIR / "seqgan"
+
+RETRIEVAL_INDEX_ENV = "TALEWRIGHT_RETRIEVAL_INDEX"
+
+
+def retrieval_index() -> Path | None:
+    """Where the passage index (generators.retrieval) is looked for: `$TALEWRIGHT_RETRIEVAL_INDEX`
+    (empty: none), else the user's cache folder, where `make play` and `talewright retrieval
+    build` write it. It is built from the corpus, never shipped: it holds the corpus's text."""
+    import os
+
+    from platformdirs import user_cache_dir
+
+    value = os.environ.get(RETRIEVAL_INDEX_ENV)
+    if value is not None:
+        return Path(value) if value.strip() else None
+    return Path(user_cache_dir("talewright", appauthor=False)) / "passage-index"

@@ -72,14 +72,17 @@ def pool_size(request: GenerateRequest) -> int:
     return max(n, STORY_POOL) if request.params.rerank == "story" else n
 
 
-def prepare(request: GenerateRequest, tokenizer, budget: int, attempt: int = 0) -> PreparedRequest:
-    """Everything the sampler needs; `attempt` > 0 shifts the seeds for a regeneration."""
+def prepare(
+    request: GenerateRequest, tokenizer, budget: int, attempt: int = 0, pool: int | None = None
+) -> PreparedRequest:
+    """Everything the sampler needs; `attempt` > 0 shifts the seeds for a regeneration;
+    `pool`: how many candidates to sample when not `pool_size(request)`."""
     prompt = build_prompt(tokenizer, request.kind, request.context, budget)
     base = request.params.seed
     if base is None:
         base = random.SystemRandom().randrange(2**62)
     base += attempt * 7919
-    seeds = [base + i for i in range(pool_size(request))]
+    seeds = [base + i for i in range(pool if pool is not None else pool_size(request))]
     settings = sampling_settings(request)
     bias = combine_biases(story_name_bias(request, tokenizer), mood_token_bias(request, tokenizer))
     if bias:

@@ -188,6 +188,9 @@ class Candidate(StrictModel):
     moderation: ModerationVerdict = Field(default_factory=ModerationVerdict)
     tokens: int = 0
     latent: list[float] | None = None
+    origin: Literal["model", "retrieved", "style", "twist"] = "model"
+    """Where the text came from: the model's own sample, a corpus passage recast to the
+    story's people (generators.retrieval), a style-led or a latent-planned one."""
 
 
 class Timings(StrictModel):

@@ -51,6 +51,16 @@ class StoryWeights:
     new_name_penalty: float = 0.5
     overlap: float = 1.0
     """Times the share of the candidate's content words that the story already used."""
+    human_children: float = 0.6
+    human_books: float = 1.25
+    """Added to a retrieved (human-written) passage's score, children's stories and books.
+    The model's own samples come from the top of its distribution, so their log-probability
+    runs above any human text's: on the validation split (20 + 20 stories, served prompts)
+    the sampled candidates' `story` score averaged 0.15 above the true next sentences' for
+    children and 1.23 above for books, which sets the books' prior. For children 0.15 let
+    retrieved passages win 47% of 15 validation stories and 0.6 let them win 87%, raising
+    content overlap 0.31 -> 0.43 (true text 0.47) and the share of content words shared with
+    the true next sentences 0.082 -> 0.088 (model alone: 0.041)."""
     mood: float = 1.0
     """Added when the mood judge (`generators.text.mood`) files the candidate under the
     story's mood, for stories that set one and do not already read that way
@@ -70,11 +80,12 @@ def story_scores(
     texts: list[str],
     weights: StoryWeights | None = None,
     conditional: list[float] | None = None,
+    human: list[bool] | None = None,
 ) -> list[float]:
     """The `story` score of each text as the next turn of `request`'s story (`STORY_WEIGHTS`
     unless `weights` says otherwise). `conditional`: each text's mean log-probability after
     the story when the caller has it (the sampler's own, for its candidates), which spares
-    reading the story's prompt again."""
+    reading the story's prompt again. `human`: which texts are retrieved human passages."""
     weights = weights or STORY_WEIGHTS
     tok = served.tokenizer
     kind = request.kind if request.kind != "opening" else "continue"
@@ -92,9 +103,12 @@ def story_scores(
     story = story_text(request)
     mood = mood_to_steer(request)
     known = story_names(story, [c.name for c in request.context.characters])
+    prior = weights.human_children if request.context.genre == "children" else weights.human_books
     out = []
     for index, text in enumerate(texts):
         value = conditional[index] - weights.unconditional * storyless[index]
+        if human and human[index]:
+            value += prior
         if known and mentioned(text, known):
             value += weights.name_bonus
         value -= weights.new_name_penalty * len(new_names(text, known, story))
@@ -112,6 +126,9 @@ def story_reranker(served: ServedModel) -> Reranker:
     def rerank(request: GenerateRequest, candidates: list[Candidate]) -> list[float]:
         """Candidates arrive scored by the sampler's mean log-probability after the story."""
         texts = [c.text for c in candidates]
-        return story_scores(served, request, texts, conditional=[c.score for c in candidates])
+        human = [c.origin == "retrieved" for c in candidates]
+        return story_scores(
+            served, request, texts, conditional=[c.score for c in candidates], human=human
+        )
 
     return rerank

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,10 @@ sys.path.insert(0, str(Path(__file__).parent / "storage"))
 # The session PostgreSQL server (tests/storage/pg_server.py), for any test that asks for it.
 from pg_server import pg_server  # noqa: F401
 from tinydata import SHARED_DATA, TINY_CONFIG, write_tiny_corpus
+
+# Generators built with the default passage index would serve differently on a machine where
+# someone built it: tests that want retrieval build their own (tests/generators/test_retrieval).
+os.environ["TALEWRIGHT_RETRIEVAL_INDEX"] = ""
 
 
 @pytest.fixture(scope="session")

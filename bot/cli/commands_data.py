@@ -65,3 +65,23 @@ def add_data_command(sub: argparse._SubParsersAction) -> None:
     )
     command.add_argument("--no-progress", action="store_true", help="no progress bar")
     command.set_defaults(func=_download)
+    index = actions.add_parser(
+        "index",
+        help="build the passage index that lets corpus passages compete with the model's turns",
+        description="Indexes the training split of the corpus (never validation text) so that "
+        "story turns can be recast human passages as well as the model's samples. `make play` "
+        "builds it once; the bot, the service and `talewright play` use it when it is there.",
+    )
+    index.add_argument("source", metavar="DATA", help="the corpus folder")
+    index.add_argument("--out", help="the index folder (default: where the generators read it)")
+    index.add_argument(
+        "--if-missing", action="store_true", help="do nothing when an index is already there"
+    )
+    index.set_defaults(func=_index)
+
+
+def _index(args: argparse.Namespace) -> int:
+    from generators.retrieval.build import build_from_corpus
+
+    out = Path(args.out) if args.out else None
+    return build_from_corpus(Path(args.source), out, args.if_missing)

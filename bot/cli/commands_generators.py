@@ -49,11 +49,15 @@ def _eval(args: argparse.Namespace) -> int:
 def _continuations(args: argparse.Namespace) -> dict[str, Any]:
     """The story-continuation benchmark, flattened to `group.measure` keys for the table."""
     from generators.evaluation.continuations import run_benchmark
+    from generators.paths import retrieval_index
 
     data = Path(args.data)
     if not data.is_dir():
         raise ValueError(f"--continuations needs the corpus; {data} is not a folder")
-    report = run_benchmark(Path(args.checkpoint), data, per_group=args.n, seed=args.seed)
+    index = Path(args.retrieval_index) if args.retrieval_index else retrieval_index()
+    report = run_benchmark(
+        Path(args.checkpoint), data, per_group=args.n, seed=args.seed, retrieval_index=index
+    )
     flat: dict[str, Any] = {"rerank": report["rerank"]}
     for group, values in report["groups"].items():
         flat.update({f"{group}.{key}": value for key, value in values.items()})
@@ -148,6 +152,10 @@ def add_generator_commands(sub: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument(
         "--n", type=int, default=30, help="validation stories per group for --continuations"
+    )
+    evaluate.add_argument(
+        "--retrieval-index",
+        help="passage index for --continuations (default: the served one, when built)",
     )
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--format", choices=["json", "table"], default="table")

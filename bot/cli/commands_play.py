@@ -100,6 +100,7 @@ async def _play(args: argparse.Namespace, settings: Settings, lines: list[str] |
             prompt_budget=settings.generator.prompt_budget,
             max_regenerations=settings.moderation.max_regenerations,
             vae=settings.generator.vae_checkpoint,
+            retrieval_index=settings.generator.retrieval_index,
         )
         engine = StoryEngine(
             storage,

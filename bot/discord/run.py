@@ -52,7 +52,10 @@ async def load_generator(settings: Settings, moderator: Moderator) -> Generator:
     if missing:
         log.warning("model turns are unavailable: %s", "; ".join(missing))
         return LazyGenerator(
-            section.checkpoints[0], moderator=moderator, vae=section.vae_checkpoint
+            section.checkpoints[0],
+            moderator=moderator,
+            vae=section.vae_checkpoint,
+            retrieval_index=section.retrieval_index,
         )
     from generators.client import InProcessGenerator
 
@@ -67,6 +70,7 @@ async def load_generator(settings: Settings, moderator: Moderator) -> Generator:
         prompt_budget=section.prompt_budget,
         max_regenerations=settings.moderation.max_regenerations,
         vae=section.vae_checkpoint,
+        retrieval_index=section.retrieval_index,
         models=list(section.models),
     )
 

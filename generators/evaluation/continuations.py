@@ -12,6 +12,8 @@ true continuation's and a shuffled baseline (the true continuation of another do
 - name reuse / new names: continuations that mention one of the story's names / that bring in
   a capitalised name the story never wrote;
 - parroting: share of the continuation's word 4-grams already in the story;
+- truth overlap: content words shared with the true next sentences (Jaccard), the one text
+  measure that asks whether the turn goes where the story went, not only where it has been;
 - context gain: bits/char of the true continuation given the story, given another document's
   story, and given nothing (the model's use of the story, free of sampling);
 - next-sentence ranking: how often the served scorer puts the true next sentence above four
@@ -35,6 +37,7 @@ from generators.continuation_scoring import continuation_logprobs
 from generators.eval import distinct_n, seq_rep_n
 from generators.evaluation.story_fit import (
     content_overlap,
+    content_words,
     mentioned,
     new_names,
     parroting,
@@ -83,6 +86,8 @@ class Item:
     mood: str
     turns: tuple[str, ...]
     truth: str
+    source: str = ""
+    """The corpus file the document came from (a book's passages share one)."""
 
     @property
     def story(self) -> str:
@@ -140,7 +145,7 @@ def validation_items(documents: Sequence[Document], per_group: int, seed: int = 
             if cut is None:
                 continue
             turns, truth = cut
-            items.append(Item(doc.genre, group, doc.mood, tuple(turns), truth))
+            items.append(Item(doc.genre, group, doc.mood, tuple(turns), truth, doc.source))
             chosen += 1
     return items
 
@@ -183,6 +188,8 @@ class Generated:
     item: Item
     text: str
     mood_asked: str | None = None
+    origin: str = "model"
+    """Where the served turn came from (`retrieved`: a recast corpus passage)."""
 
 
 def generate_continuations(
@@ -201,7 +208,8 @@ def generate_continuations(
         for index, (item, mood) in enumerate(zip(items, moods, strict=True)):
             request = continue_request(item, seed + index, mood, params)
             response = await generator.generate(request)
-            out.append(Generated(item, response.text, mood))
+            origin = response.candidates[0].origin if response.candidates else "model"
+            out.append(Generated(item, response.text, mood, origin))
             if progress:
                 progress(index + 1, len(items))
         return out
@@ -219,7 +227,9 @@ def _other(items: Sequence[Item], index: int, rng: random.Random) -> Item:
 
 def text_measures(continuation: str, item: Item) -> dict[str, float]:
     known = story_names(item.story)
+    said, truth = content_words(continuation), content_words(item.truth)
     return {
+        "truth_overlap": len(said & truth) / max(len(said | truth), 1),
         "content_overlap": content_overlap(continuation, item.story),
         "name_reuse": float(bool(mentioned(continuation, known))),
         "new_name": float(bool(new_names(continuation, known, item.story))),
@@ -311,6 +321,8 @@ def summarize(
         texts = [g.text for g in generated if g.item.group == group]
         out[group]["model_distinct_2"] = distinct_n(texts, 2)
         out[group]["model_seq_rep_4"] = seq_rep_n(texts, 4)
+        origins = [g.origin for g in generated if g.item.group == group]
+        out[group]["model_retrieved_share"] = origins.count("retrieved") / max(len(origins), 1)
         out[group]["items"] = float(len(texts))
     return out
 
@@ -356,19 +368,32 @@ def run_benchmark(
     per_group: int = 30,
     seed: int = 0,
     vae: Path | None = None,
+    retrieval_index: Path | None = None,
     params: dict[str, Any] | None = None,
     mood_items: int = 20,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Every measure of the module docstring for one checkpoint, served as the bot serves it."""
+    """Every measure of the module docstring for one checkpoint, served as the bot serves it.
+
+    With a passage index, a book passage never retrieves from its own book: the index holds
+    that book's other (training) passages, whose people and places the held-out books the
+    benchmark stands for would not share."""
     from generators.client import InProcessGenerator
     from generators.eval import train_genre_classifier
     from generators.moderation import Moderator
 
     items = load_items(data_dir, per_group, seed)
     generator = InProcessGenerator.from_checkpoints(
-        [checkpoint], moderator=Moderator(use_classifier=False), vae=vae
+        [checkpoint],
+        moderator=Moderator(use_classifier=False),
+        vae=vae,
+        retrieval_index=retrieval_index,
     )
+    if generator.engine.retrieval is not None:
+        books = {item.story[-500:]: item.source for item in items if item.group == "books"}
+        generator.engine.retrieval.exclude = lambda request: books.get(
+            "\n".join(t.text for t in request.context.turns)[-500:]
+        )
     served = generator.registry.get(None)
     rerank = (params or {}).get("rerank") or GenerationParams().rerank
 

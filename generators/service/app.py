@@ -36,6 +36,7 @@ from generators.model_specs import ModelSpec
 from generators.moderation import Moderator
 from generators.orchestration import GenerationEngine
 from generators.registry import ModelRegistry
+from generators.retrieval.source import load_retrieval
 from generators.schemas import (
     EmbedRequest,
     EmbedResponse,
@@ -84,6 +85,7 @@ class ServiceConfig(Protocol):
     checkpoints: list[Path]
     models: list[ModelSpec]
     vae_checkpoint: Path | None
+    retrieval_index: Path | None
     device: str
     precision: str
     threads: int | None
@@ -134,6 +136,7 @@ def create_app(
         checker = moderator if moderator is not None else Moderator()
         await asyncio.to_thread(checker.check, "Once upon a time.", "teen")  # load lazy parts now
         tools = latent or await asyncio.to_thread(load_latent, settings.vae_checkpoint, checker)
+        retrieval = await asyncio.to_thread(load_retrieval, settings.retrieval_index)
         scheduler = Scheduler(
             models.device,
             metrics,
@@ -156,6 +159,7 @@ def create_app(
             max_regenerations=settings.max_regenerations,
             latent=tools,
             side=side,
+            retrieval=retrieval,
         )
         try:
             yield

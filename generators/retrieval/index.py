@@ -1,0 +1,322 @@
+"""The passage index: every training sentence that follows at least two others, keyed by the
+content words of the sentences before it.
+
+Each entry is a place in a training document: its key is what the three sentences before it
+talk about (TF-IDF over content words, names left out since they are recast anyway), its value
+is the next one or two sentences, as a person wrote them. Only the `train` split goes in (the
+same hash split as the language model's), so the continuation benchmark's validation stories
+never meet their own next sentences.
+
+On disk (one folder, no pickle): `sentences.txt` (one sentence per line), `entries.npz`
+(document, first sentence and length of each value; group and source of each document),
+`keys.npz` (the sparse key matrix), `vocabulary.json`, `names.json` (name -> pronoun, learnt
+from the same text) and `manifest.json` (what was read, and the format version).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from generators.evaluation.story_fit import STOPWORDS
+from generators.retrieval.recast import NameBook, learn_name_book
+from generators.text.corpus import MIN_DOCUMENT_CHARS, iter_raw_documents, split_of
+from generators.text.normalize import normalize_text
+from generators.text.sentences import split_sentences
+
+FORMAT_VERSION = 1
+GROUPS = ("children", "books")
+KEY_WEIGHTS = (1.0, 0.6, 0.4)
+"""Weight of the content words of the sentence just before the value, then the two before."""
+MIN_CONTEXT_SENTENCES = 2
+MAX_VALUE_CHARS = 320
+MIN_VALUE_CHARS = 15
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_OPENERS = re.compile(r"^(?:once upon a time|once there was|the end\b)", re.IGNORECASE)
+
+
+def group_of_genre(genre: str) -> str | None:
+    """`children` for TinyStories, `books` for the Gutenberg prose, None for poetry."""
+    if genre == "poetry":
+        return None
+    return "children" if genre == "children" else "books"
+
+
+def key_words(text: str, names: NameBook) -> list[str]:
+    """Lower-cased content words of `text` (three letters or more, no function words), names
+    left out: a passage about Lily's kite should answer a story about Sam's kite."""
+    out = []
+    for word in _WORD.findall(text):
+        lowered = word.lower()
+        if len(word) < 3 or lowered in STOPWORDS:
+            continue
+        if word[:1].isupper() and names.is_name(word):
+            continue
+        out.append(lowered)
+    return out
+
+
+@dataclass
+class PassageIndex:
+    sentences: list[str]
+    entry_doc: np.ndarray
+    entry_start: np.ndarray
+    entry_length: np.ndarray
+    doc_first: np.ndarray
+    doc_group: np.ndarray
+    doc_source: np.ndarray
+    sources: list[str]
+    keys: sparse.csc_matrix
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    names: NameBook
+    manifest: dict
+
+    def __len__(self) -> int:
+        return len(self.entry_doc)
+
+    def value(self, entry: int) -> str:
+        start = int(self.entry_start[entry])
+        return " ".join(self.sentences[start : start + int(self.entry_length[entry])])
+
+    def context(self, entry: int, sentences: int = 3) -> str:
+        """The sentences of the entry's document just before its value."""
+        start = int(self.entry_start[entry])
+        first = max(int(self.doc_first[self.entry_doc[entry]]), start - sentences)
+        return " ".join(self.sentences[first:start])
+
+    def source_of(self, entry: int) -> str:
+        return self.sources[int(self.doc_source[self.entry_doc[entry]])]
+
+    def query_vector(self, weighted_words: Iterable[tuple[str, float]]) -> dict[int, float]:
+        """Column -> weight for words the index knows, each weighted by its idf."""
+        query: dict[int, float] = {}
+        for word, weight in weighted_words:
+            column = self.vocabulary.get(word)
+            if column is not None:
+                query[column] = query.get(column, 0.0) + weight * float(self.idf[column])
+        return query
+
+    def search(
+        self,
+        query: dict[int, float],
+        group: str,
+        top: int,
+        exclude_source: str | None = None,
+    ) -> list[tuple[int, float]]:
+        """The `top` entries of `group` whose keys are closest to `query` (dot product of
+        normalised TF-IDF), best first; entries of `exclude_source` left out."""
+        if not query:
+            return []
+        columns = np.fromiter(query.keys(), dtype=np.int64)
+        weights = np.fromiter(query.values(), dtype=np.float32)
+        norm = float(np.linalg.norm(weights)) or 1.0
+        scores = np.asarray(self.keys[:, columns] @ (weights / norm)).ravel()
+        doc_groups = self.doc_group[self.entry_doc]
+        scores[doc_groups != GROUPS.index(group)] = 0.0
+        if exclude_source is not None and exclude_source in self.sources:
+            excluded = self.sources.index(exclude_source)
+            scores[self.doc_source[self.entry_doc] == excluded] = 0.0
+        count = min(top, int(np.count_nonzero(scores > 0)))
+        if count == 0:
+            return []
+        best = np.argpartition(-scores, count - 1)[:count]
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [(int(i), float(scores[i])) for i in best]
+
+
+def documents_for_index(data_dir: Path) -> list[tuple[str, str, str]]:
+    """(text, group, source) of every training document that the index reads: normalised like
+    the language model's corpus, poetry left out, validation documents left out."""
+    out = []
+    seen: set[str] = set()
+    for text, genre, source in iter_raw_documents(data_dir):
+        group = group_of_genre(genre)
+        text = normalize_text(text)
+        if group is None or len(text) < MIN_DOCUMENT_CHARS or text in seen:
+            continue
+        seen.add(text)
+        if split_of(text) != "train":
+            continue
+        out.append((text, group, source))
+    return out
+
+
+def build_index(
+    documents: Sequence[tuple[str, str, str]],
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> PassageIndex:
+    """The index over `documents` ((text, group, source) each; see `documents_for_index`)."""
+    names = learn_name_book(text for text, _, _ in documents)
+    sentences: list[str] = []
+    entry_doc: list[int] = []
+    entry_start: list[int] = []
+    entry_length: list[int] = []
+    doc_first: list[int] = []
+    doc_group: list[int] = []
+    doc_source: list[int] = []
+    sources: list[str] = []
+    source_ids: dict[str, int] = {}
+    key_rows: list[Counter[str]] = []
+    iterator: Iterable = documents if progress is None else progress(documents)
+    for text, group, source in iterator:
+        doc_sentences = [" ".join(s.split()) for s in split_sentences(text)]
+        doc = len(doc_first)
+        doc_first.append(len(sentences))
+        doc_group.append(GROUPS.index(group))
+        doc_source.append(source_ids.setdefault(source, len(source_ids)))
+        if source_ids[source] == len(sources):
+            sources.append(source)
+        base = len(sentences)
+        sentences += doc_sentences
+        words = [key_words(s, names) for s in doc_sentences]
+        for i in range(MIN_CONTEXT_SENTENCES, len(doc_sentences)):
+            length = 2 if i + 1 < len(doc_sentences) else 1
+            value = " ".join(doc_sentences[i : i + length])
+            if len(value) > MAX_VALUE_CHARS:
+                length, value = 1, doc_sentences[i]
+            if not MIN_VALUE_CHARS <= len(value) <= MAX_VALUE_CHARS or _OPENERS.match(value):
+                continue
+            key: Counter[str] = Counter()
+            for back, weight in enumerate(KEY_WEIGHTS, start=1):
+                if i - back >= 0:
+                    for word in words[i - back]:
+                        key[word] = max(key[word], weight)
+            if not key:
+                continue
+            entry_doc.append(doc)
+            entry_start.append(base + i)
+            entry_length.append(length)
+            key_rows.append(key)
+    vocabulary, idf, keys = _tfidf(key_rows)
+    manifest = {
+        "format": FORMAT_VERSION,
+        "documents": len(doc_first),
+        "entries": len(entry_doc),
+        "sentences": len(sentences),
+        "by_group": dict(Counter(GROUPS[g] for g in doc_group)),
+        "sources": len(sources),
+    }
+    return PassageIndex(
+        sentences=sentences,
+        entry_doc=np.asarray(entry_doc, dtype=np.int32),
+        entry_start=np.asarray(entry_start, dtype=np.int32),
+        entry_length=np.asarray(entry_length, dtype=np.int8),
+        doc_first=np.asarray(doc_first, dtype=np.int32),
+        doc_group=np.asarray(doc_group, dtype=np.int8),
+        doc_source=np.asarray(doc_source, dtype=np.int32),
+        sources=sources,
+        keys=keys,
+        vocabulary=vocabulary,
+        idf=idf,
+        names=names,
+        manifest=manifest,
+    )
+
+
+def _tfidf(rows: list[Counter[str]]) -> tuple[dict[str, int], np.ndarray, sparse.csc_matrix]:
+    """Row-normalised TF-IDF (weights from `KEY_WEIGHTS` in place of counts), by column."""
+    frequency: Counter[str] = Counter()
+    for row in rows:
+        frequency.update(row.keys())
+    vocabulary = {word: column for column, word in enumerate(sorted(frequency))}
+    total = max(len(rows), 1)
+    idf = np.array(
+        [math.log(total / (1 + frequency[word])) + 1.0 for word in sorted(frequency)],
+        dtype=np.float32,
+    )
+    indptr = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for row in rows:
+        columns = [vocabulary[w] for w in row]
+        values = np.array([row[w] for w in row], dtype=np.float32) * idf[columns]
+        values /= float(np.linalg.norm(values)) or 1.0
+        indices += columns
+        data += values.tolist()
+        indptr.append(len(indices))
+    matrix = sparse.csr_matrix(
+        (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32), indptr),
+        shape=(len(rows), len(vocabulary)),
+    )
+    return vocabulary, idf, matrix.tocsc()
+
+
+def save_index(index: PassageIndex, folder: Path) -> None:
+    """Write the index to `folder` atomically: a reader never sees half of one."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    (staging / "sentences.txt").write_text("\n".join(index.sentences) + "\n", encoding="utf-8")
+    np.savez(
+        staging / "entries.npz",
+        entry_doc=index.entry_doc,
+        entry_start=index.entry_start,
+        entry_length=index.entry_length,
+        doc_first=index.doc_first,
+        doc_group=index.doc_group,
+        doc_source=index.doc_source,
+        idf=index.idf,
+    )
+    sparse.save_npz(staging / "keys.npz", index.keys, compressed=False)
+    vocabulary = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
+    (staging / "vocabulary.json").write_text(json.dumps(vocabulary), encoding="utf-8")
+    (staging / "sources.json").write_text(json.dumps(index.sources), encoding="utf-8")
+    (staging / "names.json").write_text(json.dumps(index.names.to_json()), encoding="utf-8")
+    (staging / "manifest.json").write_text(json.dumps(index.manifest, indent=2), encoding="utf-8")
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}-old-{os.getpid()}")
+        folder.rename(old)
+        staging.rename(folder)
+        for path in old.iterdir():
+            path.unlink()
+        old.rmdir()
+    else:
+        staging.rename(folder)
+
+
+class IndexUnavailable(ValueError):
+    """The folder holds no index, or one this code cannot read."""
+
+
+def load_index(folder: Path) -> PassageIndex:
+    folder = Path(folder)
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.exists():
+        raise IndexUnavailable(
+            f"no passage index in {folder} (build one: python -m generators.retrieval build)"
+        )
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexUnavailable(
+            f"the passage index in {folder} has format {manifest.get('format')}; this version "
+            f"reads format {FORMAT_VERSION}: rebuild it"
+        )
+    arrays = np.load(folder / "entries.npz", allow_pickle=False)
+    sentences = (folder / "sentences.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    vocabulary = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
+    return PassageIndex(
+        sentences=sentences,
+        entry_doc=arrays["entry_doc"],
+        entry_start=arrays["entry_start"],
+        entry_length=arrays["entry_length"],
+        doc_first=arrays["doc_first"],
+        doc_group=arrays["doc_group"],
+        doc_source=arrays["doc_source"],
+        sources=json.loads((folder / "sources.json").read_text(encoding="utf-8")),
+        keys=sparse.load_npz(folder / "keys.npz").tocsc(),
+        vocabulary={word: column for column, word in enumerate(vocabulary)},
+        idf=arrays["idf"],
+        names=NameBook.from_json(json.loads((folder / "names.json").read_text(encoding="utf-8"))),
+        manifest=manifest,
+    )

@@ -1,0 +1,238 @@
+"""Retrieved candidates for one request: search, recast, filter, score.
+
+The story's last sentences are the query (the one just written weighs most, the recent story a
+little, so the passage fits both the moment and the story's subject). Of the closest passages,
+those whose people can be renamed to the story's and that do not repeat the story are kept,
+ordered by closeness plus the share of their content words the story already uses, and the
+best few are scored by the served model exactly as its own samples are (mean log-probability
+after the same prompt), so the `story` reranker compares like with like.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from generators.continuation_scoring import logprobs_after
+from generators.evaluation.story_fit import content_overlap, parroting, story_names
+from generators.mood_bias import mood_to_steer
+from generators.registry import ServedModel
+from generators.retrieval.index import (
+    KEY_WEIGHTS,
+    PassageIndex,
+    group_of_genre,
+    key_words,
+    load_index,
+)
+from generators.retrieval.recast import NameBook, StoryPeople, passage_names, recast
+from generators.schemas import Candidate, GenerateRequest
+from generators.text.mood import mood_of
+from generators.text.sentences import split_sentences
+
+RETRIEVED = 3
+"""Passages offered per request, beside the model's own samples."""
+SAMPLES_BESIDE = 5
+"""The model's own samples for a request that also gets passages (at least its n)."""
+RETRIEVED_KINDS = frozenset({"continue"})
+"""Turns that continue a story; dialogue, twists, openings and poems stay the model's own."""
+SEARCH_TOP = 64
+STORY_WEIGHT = 0.15
+"""Weight of the recent story's words in the query, beside the last sentences' `KEY_WEIGHTS`."""
+RECENT_CHARS = 1500
+FIT_OVERLAP = 0.5
+"""Weight of a passage's content overlap with the story beside its key's closeness."""
+MAX_PARROTING = 0.25
+"""Passages whose word 4-grams are already this much in the story only repeat it."""
+MIN_WORDS = 5
+FIT_MOOD = 0.3
+"""Added to a passage's fit when the story asks for a mood its turns do not show yet and the
+mood judge files the passage under it (as the reranker's mood term does for every candidate)."""
+PRONOUN_CHARS = 600
+_PRONOUN = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b", re.IGNORECASE)
+_ENDS_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)]*$")
+_DOUBLE = re.compile(r"[\"\u201c\u201d]")
+_SINGLE_OPEN = re.compile(r"(?:^|(?<=[\s(\[\u2014-]))\u2018")
+_CURLY = str.maketrans({"\u201c": '"', "\u201d": '"'})
+
+
+def pronouns_of(text: str) -> set[str]:
+    """`he` and/or `she`, for the third-person pronouns a text uses."""
+    return {
+        "he" if p.lower() in ("he", "him", "his", "himself") else "she"
+        for p in _PRONOUN.findall(text)
+    }
+
+
+def pronouns_fit(text: str, story: str, people: StoryPeople) -> bool:
+    """Whether the passage's "he" and "she" have someone in the story to stand for: the story's
+    last lines use the same pronoun, or one of its people is known by it. A passage about "he"
+    under a story of a little girl reads as a stranger walking in."""
+    wanted = pronouns_of(text)
+    if not wanted:
+        return True
+    present = pronouns_of(story[-PRONOUN_CHARS:]) | {p for p in people.pronouns.values() if p}
+    return wanted <= present
+
+
+def whole_passage(text: str) -> bool:
+    """A passage a reader takes as a turn: whole sentences, every quotation closed."""
+    if len(text.split()) < MIN_WORDS or not _ENDS_SENTENCE.search(text) or "* *" in text:
+        return False
+    quotes = [m.start() for m in _DOUBLE.finditer(text.translate(_CURLY))]
+    if len(quotes) % 2 or (quotes and not _opens_at(text, quotes[0])):
+        return False
+    return len(_SINGLE_OPEN.findall(text)) == text.count("\u2019") - _apostrophes(text)
+
+
+def _opens_at(text: str, position: int) -> bool:
+    """Whether the quotation mark at `position` opens a quotation (a passage that starts
+    inside someone's words would put them in another mouth)."""
+    before = text[position - 1] if position else " "
+    after = text[position + 1] if position + 1 < len(text) else " "
+    return (before.isspace() or before in "([\u2014-") and not after.isspace()
+
+
+def _apostrophes(text: str) -> int:
+    return len(re.findall(r"(?<=[A-Za-z])\u2019(?=[A-Za-z])", text))
+
+
+def in_story_quotes(text: str, story: str) -> str:
+    """`text` with its double quotation marks written the way the story writes its own
+    (straight or curly), so a retrieved line does not stand out by its punctuation."""
+    curly = story.count("\u201c") > story.count('"')
+    straight = text.translate(_CURLY)
+    if not curly:
+        return straight
+    out, opening = [], True
+    for char in straight:
+        if char == '"':
+            out.append("\u201c" if opening else "\u201d")
+            opening = not opening
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    text: str
+    entry: int
+    closeness: float
+    fit: float
+
+
+class RetrievalSource:
+    """Candidates from the passage index, for the engine to moderate and rank."""
+
+    def __init__(
+        self,
+        index: PassageIndex,
+        *,
+        count: int | None = None,
+        exclude: Callable[[GenerateRequest], str | None] | None = None,
+    ) -> None:
+        self.index = index
+        self.count = RETRIEVED if count is None else count
+        self.exclude = exclude
+        """Benchmarks: a request's own source (a validation passage's book), never retrieved."""
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(repr(sorted(self.index.manifest.items())).encode()).hexdigest()[:12]
+
+    def serves(self, request: GenerateRequest) -> bool:
+        return (
+            self.count > 0
+            and request.kind in RETRIEVED_KINDS
+            and bool(request.context.turns)
+            and group_of_genre(request.context.genre) is not None
+        )
+
+    def sample_pool(self, request: GenerateRequest) -> int:
+        """How many samples the model writes beside the passages."""
+        return max(request.params.n, SAMPLES_BESIDE)
+
+    def find(self, request: GenerateRequest) -> list[Retrieved]:
+        """Up to `count` recast passages that could be the story's next turn, best fit first."""
+        if not self.serves(request):
+            return []
+        group = group_of_genre(request.context.genre)
+        assert group is not None
+        story = "\n".join(t.text for t in request.context.turns)
+        recent = story[-RECENT_CHARS:]
+        sentences = split_sentences(recent)
+        if not sentences:
+            return []
+        index = self.index
+        words: list[tuple[str, float]] = []
+        for back, weight in enumerate(KEY_WEIGHTS, start=1):
+            if back <= len(sentences):
+                words += [(w, weight) for w in set(key_words(sentences[-back], index.names))]
+        words += [(w, STORY_WEIGHT) for w in set(key_words(recent, index.names))]
+        excluded = self.exclude(request) if self.exclude else None
+        hits = index.search(index.query_vector(words), group, SEARCH_TOP, excluded)
+        people = StoryPeople.read(story, story_people(request, story, index), index.names)
+        mood = mood_to_steer(request)
+        found: list[Retrieved] = []
+        seen: set[str] = set()
+        for entry, closeness in hits:
+            value = index.value(entry)
+            if not whole_passage(value):
+                continue
+            text = recast(value, index.context(entry), people, index.names)
+            if text is None or text in seen or text in story:
+                continue
+            text = in_story_quotes(text, story)
+            if parroting(text, story) > MAX_PARROTING or not pronouns_fit(text, story, people):
+                continue
+            seen.add(text)
+            fit = closeness + FIT_OVERLAP * content_overlap(text, story)
+            if mood and mood_of(text) == mood:
+                fit += FIT_MOOD
+            found.append(Retrieved(text, entry, closeness, fit))
+        found.sort(key=lambda r: r.fit, reverse=True)
+        return found[: self.count]
+
+    def candidates(
+        self, request: GenerateRequest, served: ServedModel, prompt_ids: list[int]
+    ) -> list[Candidate]:
+        """The retrieved passages as candidates scored by `served` after `prompt_ids` (mean
+        log-probability per token, the sampler's own measure)."""
+        found = self.find(request)
+        if not found:
+            return []
+        tokenizer = served.tokenizer
+        ids = [tokenizer.encode(r.text) for r in found]
+        scores = logprobs_after(served.model, prompt_ids, ids)
+        return [
+            Candidate(text=r.text, score=round(s.mean, 4), tokens=s.tokens, origin="retrieved")
+            for r, s in zip(found, scores, strict=True)
+        ]
+
+
+def story_people(request: GenerateRequest, story: str, index: PassageIndex) -> set[str]:
+    """Who a passage's people may become: the characters in play, and the story's names that
+    the corpus knows as people, or that the story calls "he" or "she" and that are no common
+    word of the corpus (not "Nice" in "Nice to meet you," she said)."""
+    characters = {
+        part for c in request.context.characters for part in c.name.split() if part[:1].isupper()
+    }
+    named = story_names(story, characters) | set(passage_names(story, index.names))
+    pronouns = StoryPeople.read(story, named, NameBook({})).pronouns
+    return {
+        n
+        for n in named
+        if n in characters
+        or index.names.is_name(n)
+        or (pronouns.get(n) and n.lower() not in index.vocabulary)
+    }
+
+
+def load_retrieval(path: Path | None, count: int | None = None) -> RetrievalSource | None:
+    """The retrieval source at `path`, or None when no index is configured or built there."""
+    if path is None or not (Path(path) / "manifest.json").exists():
+        return None
+    return RetrievalSource(load_index(Path(path)), count=count)

@@ -1,0 +1,304 @@
+"""The passage index and retrieved candidates: build, save, search, recast, serve."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_service_support import tiny_registry
+
+from generators.client import InProcessGenerator
+from generators.moderation import Moderator
+from generators.retrieval.index import (
+    IndexUnavailable,
+    build_index,
+    documents_for_index,
+    load_index,
+    save_index,
+)
+from generators.retrieval.recast import NameBook, StoryPeople, learn_name_book, recast
+from generators.retrieval.source import (
+    RetrievalSource,
+    in_story_quotes,
+    load_retrieval,
+    pronouns_fit,
+    story_people,
+    whole_passage,
+)
+from generators.schemas import GenerateRequest
+from generators.text.corpus import split_of
+
+ROOT = Path(__file__).resolve().parents[2]
+
+KITE_STORY = (
+    "Lily had a red kite. She took the kite to the windy hill. The wind pulled the kite high "
+    "into the sky. Then the string broke. Lily ran after the kite across the field. She found "
+    "it stuck in an old oak tree. Lily climbed the oak tree and saved her kite. She was proud."
+)
+CAKE_STORY = (
+    "Tom wanted to bake a cake for his mom. He got flour, eggs and sugar from the kitchen. "
+    "He mixed everything in a big bowl. He put the bowl in the oven. Soon the kitchen smelled "
+    "sweet. Tom took out the cake and put candles on it. His mom smiled at him. He was happy."
+)
+
+NAMES_STORY = (
+    "One day, Lily went to the park. It was nice. She played. Then Lily ate. She laughed. After that Lily "
+    "slept. She dreamed. One day, Tom went to the lake. He swam. Then Tom ate. He laughed. "
+    "After that Tom slept. He snored."
+)
+"""Mentions enough for the index to learn that Lily is "she" and Tom "he"."""
+
+
+def documents(*texts: str) -> list[tuple[str, str, str]]:
+    return [(text, "children", "tinystories/stories.txt") for text in texts]
+
+
+def name_book() -> NameBook:
+    return NameBook({"Lily": "she", "Tom": "he", "Marta": "she", "Pip": "he", "Oz": None})
+
+
+@pytest.fixture(scope="module")
+def index():
+    return build_index(documents(KITE_STORY, CAKE_STORY, NAMES_STORY))
+
+
+def request_for(story: list[str], genre: str = "children", **context) -> GenerateRequest:
+    return GenerateRequest.model_validate(
+        {
+            "kind": "continue",
+            "context": {"genre": genre, "turns": [{"text": t} for t in story], **context},
+            "params": {"n": 1, "max_tokens": 12, "seed": 3},
+        }
+    )
+
+
+def test_search_finds_the_passage_that_follows_a_similar_moment(index):
+    source = RetrievalSource(index, count=1)
+    story = [
+        "Marta flew her kite on the hill. The string snapped in the wind.",
+        "She chased the kite across the field and found it stuck in an oak tree.",
+    ]
+    found = source.find(request_for(story))
+    assert found, "a story about a kite stuck in an oak tree should find the kite passage"
+    assert found[0].text == "Marta climbed the oak tree and saved her kite. She was proud."
+
+
+def test_names_are_recast_by_pronoun_and_unmatched_people_drop_the_passage():
+    book = name_book()
+    she_story = StoryPeople.read("Marta looked up. She smiled.", {"Marta"}, book)
+    assert recast("Lily smiled at her mom.", "", she_story, book) == "Marta smiled at her mom."
+    he_only = StoryPeople.read("Pip swam away. He was fast.", {"Pip"}, book)
+    assert recast("Lily smiled at her mom.", "", he_only, book) is None
+    both = StoryPeople.read("Pip met Marta. She waved. He waved back.", {"Pip", "Marta"}, book)
+    assert recast("Tom gave Lily a shell.", "", both, book) == "Pip gave Marta a shell."
+    assert recast("Nobody was there.", "", he_only, book) == "Nobody was there."
+
+
+def test_the_name_book_learns_pronouns_and_leaves_titles_out():
+    texts = [
+        "One day, Lily went out. She ran. Then Lily sat down. She smiled. Later Lily sang.",
+        "After lunch, Tom came home. He ate. Then Tom slept. He snored. Later Tom woke.",
+        "Then the King spoke. And the King sat. So the King ate. And the King slept.",
+    ]
+    book = learn_name_book(texts)
+    assert book.pronoun("Lily") == "she"
+    assert book.pronoun("Tom") == "he"
+    assert not book.is_name("King")
+
+
+def test_passages_that_are_not_whole_turns_are_refused():
+    assert whole_passage('Lily said, "Let us go home." They went home together.')
+    assert not whole_passage("In the Coils Silver")
+    assert not whole_passage('Silver saw him!" "No, not any more than I did.')
+    assert not whole_passage('She said, "Come with me. We will go to the lake.')
+    assert whole_passage("\u2018Come in,\u2019 said the old woman, \u2018and sit down.\u2019")
+    assert not whole_passage("Come in,\u2019 said the old woman, \u2018and sit down.\u2019")
+
+
+def test_quotation_marks_follow_the_story():
+    line = 'She said, "Hello there." Then she left.'
+    assert in_story_quotes(line, "\u201cHi,\u201d he said.") == (
+        "She said, \u201cHello there.\u201d Then she left."
+    )
+    assert in_story_quotes("\u201cHi,\u201d he said.", 'He said "yes".') == '"Hi," he said.'
+
+
+def test_the_index_round_trips_through_its_folder(index, tmp_path):
+    save_index(index, tmp_path / "index")
+    save_index(index, tmp_path / "index")  # replacing one in place
+    loaded = load_index(tmp_path / "index")
+    assert len(loaded) == len(index)
+    assert loaded.sentences == index.sentences
+    assert loaded.vocabulary == index.vocabulary
+    assert [loaded.value(i) for i in range(len(loaded))] == [
+        index.value(i) for i in range(len(index))
+    ]
+    assert not list(tmp_path.glob(".index-*")), "no staging folder is left behind"
+
+
+def test_a_missing_or_foreign_index_is_refused_clearly(tmp_path, index):
+    assert load_retrieval(tmp_path / "nothing") is None
+    assert load_retrieval(None) is None
+    with pytest.raises(IndexUnavailable, match="no passage index"):
+        load_index(tmp_path)
+    save_index(index, tmp_path / "index")
+    manifest = tmp_path / "index" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"format": 1', '"format": 99'))
+    with pytest.raises(IndexUnavailable, match="rebuild it"):
+        load_index(tmp_path / "index")
+
+
+def test_only_training_documents_are_indexed(tiny_corpus_dir):
+    docs = documents_for_index(tiny_corpus_dir)
+    assert docs and all(split_of(text) == "train" for text, _, _ in docs)
+    assert {group for _, group, _ in docs} <= {"children", "books"}
+
+
+def test_excluded_sources_are_never_retrieved(index):
+    story = ["Marta chased the kite across the field and found it stuck in an oak tree."]
+    source = RetrievalSource(index, exclude=lambda _: "tinystories/stories.txt")
+    assert source.find(request_for(story)) == []
+
+
+def test_kinds_and_genres_without_passages_get_none(index):
+    source = RetrievalSource(index)
+    story = ["Marta chased the kite and found it stuck in an oak tree."]
+    assert source.find(request_for(story, genre="poetry")) == []
+    dialogue = request_for(story).model_copy(update={"kind": "dialogue"})
+    assert source.find(dialogue) == []
+    assert source.find(request_for([])) == []
+
+
+class OnlyAbout(Moderator):
+    """Blocks every text that does not mention `subject`: the tiny model never writes about an
+    oak tree, so what a request gets back is what retrieval brought."""
+
+    def __init__(self, subject: str):
+        super().__init__(use_classifier=False)
+        self.subject = subject
+
+    def check_many(self, texts, level, *args, **options):
+        verdicts = super().check_many(texts, level, *args, **options)
+        return [
+            v if self.subject in t else v.model_copy(update={"verdict": "block"})
+            for t, v in zip(texts, verdicts, strict=True)
+        ]
+
+
+async def test_retrieved_candidates_are_served_moderated_and_scored(tiny_checkpoint, index):
+    generator = InProcessGenerator(
+        tiny_registry(tiny_checkpoint),
+        moderator=OnlyAbout("oak tree"),
+        retrieval=RetrievalSource(index, count=2),
+        max_regenerations=0,
+    )
+    story = [
+        "Marta flew her kite on the hill. The string snapped in the wind.",
+        "She chased the kite across the field and found it stuck in an oak tree.",
+    ]
+    try:
+        request = request_for(story)
+        request.params.n = 3
+        response = await generator.generate(request)
+        assert not response.fallback
+        assert {c.origin for c in response.candidates} == {"retrieved"}
+        assert all(c.tokens > 0 and c.score != 0 for c in response.candidates)
+        assert any("Marta climbed the oak tree" in c.text for c in response.candidates)
+        logprob = request.params.model_copy(update={"rerank": "logprob"})
+        response = await generator.generate(request.model_copy(update={"params": logprob}))
+        assert response.fallback, "only the story reranker weighs retrieved passages"
+    finally:
+        await generator.aclose()
+
+
+async def test_blocked_passages_are_never_shown(tiny_checkpoint):
+    index = build_index(
+        documents(
+            KITE_STORY.replace("She was proud.", "She said fuck the kite."),
+            CAKE_STORY,
+            NAMES_STORY,
+        )
+    )
+    generator = InProcessGenerator(
+        tiny_registry(tiny_checkpoint),
+        moderator=Moderator(use_classifier=False),
+        retrieval=RetrievalSource(index, count=3),
+    )
+    story = ["Marta chased the kite across the field and found it stuck in an oak tree."]
+    try:
+        request = request_for(story).model_copy(update={"moderation_level": "family"})
+        response = await generator.generate(request)
+        assert all("fuck" not in c.text for c in response.candidates)
+    finally:
+        await generator.aclose()
+
+
+def test_the_build_command_writes_an_index_and_refuses_a_missing_corpus(tiny_corpus_dir, tmp_path):
+    out = tmp_path / "index"
+    command = [sys.executable, "-m", "generators.retrieval", "build"]
+    done = subprocess.run(
+        [*command, "--data", str(tiny_corpus_dir), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "passage index:" in done.stdout
+    assert len(load_index(out)) > 0
+    talewright = [sys.executable, "-m", "bot.cli", "data", "index"]
+    again = subprocess.run(
+        [*talewright, str(tiny_corpus_dir), "--out", str(out), "--if-missing"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert again.returncode == 0 and "already" in again.stdout
+    missing = subprocess.run(
+        [*command, "--data", str(tmp_path / "nope"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert missing.returncode == 2 and "corpus folder not found" in missing.stderr
+
+
+def test_the_service_serves_retrieved_passages(tiny_checkpoint, index, tmp_path):
+    import httpx
+    from test_service_support import running_service
+
+    save_index(index, tmp_path / "index")
+    story = [
+        "Marta flew her kite on the hill. The string snapped in the wind.",
+        "She chased the kite across the field and found it stuck in an oak tree.",
+    ]
+    body = request_for(story).model_dump(mode="json")
+    body["params"]["n"] = 3
+    with running_service(
+        tiny_checkpoint,
+        moderator=OnlyAbout("oak tree"),
+        retrieval_index=tmp_path / "index",
+        max_regenerations=0,
+    ) as server:
+        reply = httpx.post(f"{server.url}/v1/generate", json=body, timeout=60).json()
+    assert {c["origin"] for c in reply["candidates"]} == {"retrieved"}
+    assert not reply["fallback"]
+
+
+def test_a_passage_about_he_does_not_continue_a_story_of_she_alone():
+    book = name_book()
+    people = StoryPeople.read("Marta looked at the sea. She smiled.", {"Marta"}, book)
+    story = "Marta looked at the sea. She smiled."
+    assert pronouns_fit("She waved at the boat.", story, people)
+    assert not pronouns_fit("He waved at the boat.", story, people)
+    assert pronouns_fit("The boat waved back.", story, people)
+
+
+def test_common_words_the_story_capitalises_are_not_people(index):
+    story = '"Nice to see you," she said. Marta smiled. She waved at Pip.'
+    request = request_for([story], characters=[{"name": "Pip"}])
+    people = story_people(request, story, index)
+    assert "Marta" in people, "a name the story calls she, though the corpus never saw it"
+    assert "Pip" in people, "a character in play"
+    assert "Nice" not in people
