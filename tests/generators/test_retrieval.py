@@ -44,9 +44,9 @@ CAKE_STORY = (
 )
 
 NAMES_STORY = (
-    "One day, Lily went to the park. It was nice. She played. Then Lily ate. She laughed. After that Lily "
-    "slept. She dreamed. One day, Tom went to the lake. He swam. Then Tom ate. He laughed. "
-    "After that Tom slept. He snored."
+    "One day, Lily went to the park. It was nice. She played. Then Lily ate. She laughed. "
+    "After that Lily slept. She dreamed. One day, Tom went to the lake. He swam. "
+    "Then Tom ate. He laughed. After that Tom slept. He snored."
 )
 """Mentions enough for the index to learn that Lily is "she" and Tom "he"."""
 
