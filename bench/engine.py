@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,7 +209,11 @@ async def main(args: argparse.Namespace) -> None:
             owners = await fill(storage, args.turns, args.stories, rng)
             fill_s = time.perf_counter() - started
             for story_id in owners:
-                await storage.stories.update_settings(story_id, style_matching=True)
+                story = await storage.stories.get(story_id)
+                assert story is not None
+                await storage.stories.update_settings(
+                    story, replace(story.settings, style_matching=True)
+                )
             engine = StoryEngine(storage, InstantGenerator(), moderator, options)
             await context_loads(engine, owners, 20, rng)  # warm the page cache
             walls, cpus = await context_loads(engine, owners, args.loads, rng)

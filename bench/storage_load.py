@@ -31,7 +31,7 @@ from pathlib import Path
 
 from storage.backends import open_storage_url, sqlite_url
 from storage.copy import copy_database, fill_order, write_transaction
-from storage.models import TurnDraft
+from storage.models import StorySettings, TurnDraft
 from storage.repositories import Storage
 
 SCRIPT = Path(__file__).resolve()
@@ -80,8 +80,7 @@ async def fill(storage: Storage, turns: int, stories: int, rng: random.Random) -
             guild_id=GUILD,
             channel_id=10_000 + index,
             owner_id=owner,
-            title=f"Story {index}",
-            genre="fantasy_adventure",
+            settings=StorySettings(title=f"Story {index}", genre="fantasy_adventure"),
         )
         owners[story.id] = owner
         for number in range(3):
@@ -132,7 +131,10 @@ async def time_loads(
 async def add_turns(storage: Storage, count: int, channel_id: int) -> tuple[float, float]:
     """Add `count` turns to a new story, one committed transaction each; (start, end) times."""
     story = await storage.stories.create(
-        guild_id=GUILD, channel_id=channel_id, owner_id=1, title="Insert rate", genre="mystery"
+        guild_id=GUILD,
+        channel_id=channel_id,
+        owner_id=1,
+        settings=StorySettings(title="Insert rate", genre="mystery"),
     )
     started = time.time()
     for index in range(count):
@@ -201,7 +203,10 @@ async def worker(url: str, inserts: int, channel_id: int) -> None:
     """One of `processes_together`'s processes."""
     async with await open_storage_url(url, pool_size=1) as storage:
         story = await storage.stories.create(
-            guild_id=GUILD, channel_id=channel_id, owner_id=1, title="Worker", genre="mystery"
+            guild_id=GUILD,
+            channel_id=channel_id,
+            owner_id=1,
+            settings=StorySettings(title="Worker", genre="mystery"),
         )
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.readline)

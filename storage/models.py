@@ -8,7 +8,7 @@ through a repository method, which returns the stored result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, NamedTuple, get_args
 
 ModerationLevel = Literal["family", "teen", "mature"]
@@ -79,6 +79,48 @@ class GuildSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class StorySettings:
+    """What a story is started with and what its owner may change later, as one value: the
+    front ends build it, the engine checks it (`dataclasses.replace` for a change) and the
+    repositories store it whole. `check` holds only what the database needs; the rules a
+    person is told about (known genres and moods, timeout bounds, clean titles) are the
+    engine's."""
+
+    title: str
+    genre: str
+    premise: str = ""
+    mood: str | None = None
+    mode: StoryMode = "free"
+    turn_timeout_s: int | None = None
+    """Round-robin: seconds each writer has; None for no clock."""
+    timeout_action: TimeoutAction = "skip"
+    reroll_policy: RerollPolicy = "owner"
+    style_matching: bool = False
+    model_id: str | None = None
+    """The checkpoint the story asks for; None for the generator's default."""
+    model_voice: ModelVoice = "narration"
+
+    def check(self) -> None:
+        """Raise a ValueError naming the first setting the database would refuse."""
+        require_choice("mode", self.mode, StoryMode)
+        require_choice("timeout_action", self.timeout_action, TimeoutAction)
+        require_choice("reroll_policy", self.reroll_policy, RerollPolicy)
+        require_choice("model_voice", self.model_voice, ModelVoice)
+        if self.turn_timeout_s is not None and self.turn_timeout_s <= 0:
+            raise ValueError(f"turn_timeout_s must be positive or None, not {self.turn_timeout_s}")
+
+    def columns(self) -> dict[str, Any]:
+        """Column name -> value, once checked."""
+        self.check()
+        return {**asdict(self), "style_matching": bool(self.style_matching)}
+
+    def changes_from(self, before: StorySettings) -> dict[str, Any]:
+        """The columns whose values differ from `before`'s, once checked."""
+        old = asdict(before)
+        return {name: value for name, value in self.columns().items() if old[name] != value}
+
+
+@dataclass(frozen=True, slots=True)
 class Story:
     """One story in one place.
 
@@ -115,6 +157,13 @@ class Story:
     def place_id(self) -> int:
         """The id that messages and commands for this story arrive from."""
         return self.thread_id if self.thread_id is not None else self.channel_id
+
+    @property
+    def settings(self) -> StorySettings:
+        """The story's settings as one value, for `dataclasses.replace`."""
+        return StorySettings(
+            **{item.name: getattr(self, item.name) for item in fields(StorySettings)}
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,14 +31,12 @@ from storage.models import (
     Participant,
     ReactionCount,
     ReactionEmoji,
-    RerollPolicy,
     Resolution,
     Story,
     StoryCharacter,
-    StoryMode,
+    StorySettings,
     StoryStatus,
     StyleProfile,
-    TimeoutAction,
     Turn,
     TurnDraft,
     TurnEdit,
@@ -69,17 +67,8 @@ class StoryRepository(Protocol):
         guild_id: int,
         channel_id: int,
         owner_id: int,
-        title: str,
-        genre: str,
-        premise: str = "",
-        mood: str | None = None,
+        settings: StorySettings,
         thread_id: int | None = None,
-        mode: StoryMode = "free",
-        turn_timeout_s: int | None = None,
-        timeout_action: TimeoutAction = "skip",
-        reroll_policy: RerollPolicy = "owner",
-        style_matching: bool = False,
-        model_id: str | None = None,
     ) -> Story:
         """A new active story; Conflict if its channel (or thread) has one that has not ended."""
         ...
@@ -121,9 +110,10 @@ class StoryRepository(Protocol):
         """Stories played in this channel or in one of its threads."""
         ...
 
-    async def update_settings(self, story_id: int, **changes: Any) -> Story:
-        """Change settings: title, genre, mood, premise, thread_id, mode, turn_timeout_s,
-        timeout_action, reroll_policy, style_matching, model_id."""
+    async def update_settings(self, story: Story, settings: StorySettings) -> Story:
+        """Store the settings that differ from `story`'s (the story as the caller read it);
+        the others stay as they are now, so two people changing different settings at once
+        both keep their change. NotFound if the story is gone."""
         ...
 
     async def set_status(self, story_id: int, status: StoryStatus) -> Story:

@@ -9,6 +9,7 @@ round-robin only the member holding the turn may write, and the turn then passes
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from typing import Any
 
 from bot.errors import (
@@ -39,7 +40,7 @@ from bot.story.turns import current_writer, deadline, is_model, next_after, seat
 from generators.errors import GeneratorError
 from generators.schemas import GENRES, MOODS
 from storage.errors import Conflict, StorageError
-from storage.models import Story, TurnDraft
+from storage.models import Story, StorySettings, TurnDraft
 
 MODES = ("free", "round_robin")
 TIMEOUT_ACTIONS = ("skip", "ai")
@@ -137,8 +138,7 @@ class Play(Generation):
                 channel_id=channel_id,
                 thread_id=thread_id,
                 owner_id=user_id,
-                premise=vetted.premise,
-                **settings,
+                settings=StorySettings(premise=vetted.premise, **settings),
             )
         except Conflict as exc:
             raise StoryAlreadyRunning() from exc
@@ -441,7 +441,9 @@ class Play(Generation):
             )
         updated = story
         if checked:
-            updated = await self.storage.stories.update_settings(story.id, **checked)
+            updated = await self.storage.stories.update_settings(
+                story, replace(story.settings, **checked)
+            )
         if seated is not None:
             updated = await self._seat_model(updated, seated)
             checked["model_seat"] = seated

@@ -10,21 +10,13 @@ import asyncpg
 from storage.errors import Conflict, NotFound
 from storage.models import (
     Participant,
-    RerollPolicy,
     Story,
-    StoryMode,
+    StorySettings,
     StoryStatus,
-    TimeoutAction,
     require_choice,
 )
 from storage.postgres.database import Database
-from storage.sqlite.stories import (
-    _ONE_OPEN_STORY,
-    _SETTINGS,
-    _check_timeout,
-    _participant,
-    _story,
-)
+from storage.sqlite.stories import _ONE_OPEN_STORY, _participant, _story, new_story_columns
 
 _OPEN_IN_CHANNEL = (
     "SELECT * FROM stories WHERE coalesce(thread_id, channel_id) = $1 AND status <> 'ended'"
@@ -54,48 +46,18 @@ class PostgresStoryRepository:
         guild_id: int,
         channel_id: int,
         owner_id: int,
-        title: str,
-        genre: str,
-        premise: str = "",
-        mood: str | None = None,
+        settings: StorySettings,
         thread_id: int | None = None,
-        mode: StoryMode = "free",
-        turn_timeout_s: int | None = None,
-        timeout_action: TimeoutAction = "skip",
-        reroll_policy: RerollPolicy = "owner",
-        style_matching: bool = False,
-        model_id: str | None = None,
     ) -> Story:
-        require_choice("mode", mode, StoryMode)
-        require_choice("timeout_action", timeout_action, TimeoutAction)
-        require_choice("reroll_policy", reroll_policy, RerollPolicy)
-        _check_timeout(turn_timeout_s)
-        now = self._db.now()
+        values = new_story_columns(
+            guild_id, channel_id, thread_id, owner_id, settings, self._db.now()
+        )
+        places = ", ".join(f"${n}" for n in range(1, len(values) + 1))
         try:
             rows = await self._db.write(
-                """
-                INSERT INTO stories (guild_id, channel_id, thread_id, owner_id, title, genre,
-                    mood, premise, mode, turn_timeout_s, timeout_action, reroll_policy,
-                    style_matching, model_id, status, current_seat, created_at, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'active', 0,
-                    $15, $15)
-                RETURNING *
-                """,
-                guild_id,
-                channel_id,
-                thread_id,
-                owner_id,
-                title,
-                genre,
-                mood,
-                premise,
-                mode,
-                turn_timeout_s,
-                timeout_action,
-                reroll_policy,
-                bool(style_matching),
-                model_id,
-                now,
+                f"INSERT INTO stories ({', '.join(values)}, status, current_seat) "
+                f"VALUES ({places}, 'active', 0) RETURNING *",
+                *values.values(),
             )
         except Conflict as exc:
             raise Conflict(_ONE_OPEN_STORY) from exc
@@ -170,22 +132,10 @@ class PostgresStoryRepository:
         )
         return [_story(row) for row in rows]
 
-    async def update_settings(self, story_id: int, **changes: Any) -> Story:
-        unknown = sorted(set(changes) - set(_SETTINGS))
-        if unknown:
-            raise ValueError(f"not a story setting: {', '.join(unknown)}")
-        for name, literal in _SETTINGS.items():
-            if literal is not None and name in changes:
-                require_choice(name, changes[name], literal)
-        if "turn_timeout_s" in changes:
-            _check_timeout(changes["turn_timeout_s"])
-        if "style_matching" in changes:
-            changes["style_matching"] = bool(changes["style_matching"])
-        try:
-            rows = await self._db.update_columns("stories", story_id, changes)
-        except Conflict as exc:
-            raise Conflict(_ONE_OPEN_STORY) from exc
-        return _story(_found(rows, story_id))
+    async def update_settings(self, story: Story, settings: StorySettings) -> Story:
+        changes = settings.changes_from(story.settings)
+        rows = await self._db.update_columns("stories", story.id, changes)
+        return _story(_found(rows, story.id))
 
     async def set_status(self, story_id: int, status: StoryStatus) -> Story:
         require_choice("status", status, StoryStatus)

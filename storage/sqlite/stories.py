@@ -8,13 +8,10 @@ from typing import Any
 
 from storage.errors import Conflict, NotFound
 from storage.models import (
-    ModelVoice,
     Participant,
-    RerollPolicy,
     Story,
-    StoryMode,
+    StorySettings,
     StoryStatus,
-    TimeoutAction,
     require_choice,
 )
 from storage.sqlite.database import Database
@@ -24,23 +21,6 @@ _ONE_OPEN_STORY = (
     "This channel or thread already has a story that has not ended; "
     "end it before starting another one here."
 )
-
-# Settings a story may change after it starts, with the Literal each must belong to (or None).
-_SETTINGS: dict[str, Any] = {
-    "title": None,
-    "genre": None,
-    "mood": None,
-    "premise": None,
-    "thread_id": None,
-    "mode": StoryMode,
-    "turn_timeout_s": None,
-    "timeout_action": TimeoutAction,
-    "reroll_policy": RerollPolicy,
-    "style_matching": None,
-    "model_id": None,
-    "model_voice": ModelVoice,
-}
-
 
 _OPEN_IN_CHANNEL = (
     "SELECT * FROM stories WHERE coalesce(thread_id, channel_id) = ? AND status <> 'ended'"
@@ -70,52 +50,19 @@ class SqliteStoryRepository:
         guild_id: int,
         channel_id: int,
         owner_id: int,
-        title: str,
-        genre: str,
-        premise: str = "",
-        mood: str | None = None,
+        settings: StorySettings,
         thread_id: int | None = None,
-        mode: StoryMode = "free",
-        turn_timeout_s: int | None = None,
-        timeout_action: TimeoutAction = "skip",
-        reroll_policy: RerollPolicy = "owner",
-        style_matching: bool = False,
-        model_id: str | None = None,
     ) -> Story:
-        require_choice("mode", mode, StoryMode)
-        require_choice("timeout_action", timeout_action, TimeoutAction)
-        require_choice("reroll_policy", reroll_policy, RerollPolicy)
-        _check_timeout(turn_timeout_s)
-        now = self._db.now()
+        values = new_story_columns(
+            guild_id, channel_id, thread_id, owner_id, settings, self._db.now()
+        )
         try:
             async with self._db.transaction() as conn:
                 row = await fetch_one(
                     conn,
-                    """
-                    INSERT INTO stories (guild_id, channel_id, thread_id, owner_id, title, genre,
-                        mood, premise, mode, turn_timeout_s, timeout_action, reroll_policy,
-                        style_matching, model_id, status, current_seat, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 0, ?, ?)
-                    RETURNING *
-                    """,
-                    (
-                        guild_id,
-                        channel_id,
-                        thread_id,
-                        owner_id,
-                        title,
-                        genre,
-                        mood,
-                        premise,
-                        mode,
-                        turn_timeout_s,
-                        timeout_action,
-                        reroll_policy,
-                        int(style_matching),
-                        model_id,
-                        now,
-                        now,
-                    ),
+                    f"INSERT INTO stories ({', '.join(values)}, status, current_seat) "
+                    f"VALUES ({', '.join('?' * len(values))}, 'active', 0) RETURNING *",
+                    tuple(values.values()),
                 )
         except Conflict as exc:
             raise Conflict(_ONE_OPEN_STORY) from exc
@@ -191,28 +138,16 @@ class SqliteStoryRepository:
             )
         return [_story(row) for row in rows]
 
-    async def update_settings(self, story_id: int, **changes: Any) -> Story:
-        unknown = sorted(set(changes) - set(_SETTINGS))
-        if unknown:
-            raise ValueError(f"not a story setting: {', '.join(unknown)}")
-        for name, literal in _SETTINGS.items():
-            if literal is not None and name in changes:
-                require_choice(name, changes[name], literal)
-        if "turn_timeout_s" in changes:
-            _check_timeout(changes["turn_timeout_s"])
-        if "style_matching" in changes:
-            changes["style_matching"] = int(bool(changes["style_matching"]))
+    async def update_settings(self, story: Story, settings: StorySettings) -> Story:
+        changes = settings.changes_from(story.settings)
         assignments = "".join(f"{name} = ?, " for name in changes)
-        try:
-            async with self._db.transaction() as conn:
-                row = await fetch_one(
-                    conn,
-                    f"UPDATE stories SET {assignments}updated_at = ? WHERE id = ? RETURNING *",
-                    (*changes.values(), self._db.now(), story_id),
-                )
-        except Conflict as exc:
-            raise Conflict(_ONE_OPEN_STORY) from exc
-        return _story(_found(row, story_id))
+        async with self._db.transaction() as conn:
+            row = await fetch_one(
+                conn,
+                f"UPDATE stories SET {assignments}updated_at = ? WHERE id = ? RETURNING *",
+                (*changes.values(), self._db.now(), story.id),
+            )
+        return _story(_found(row, story.id))
 
     async def set_status(self, story_id: int, status: StoryStatus) -> Story:
         require_choice("status", status, StoryStatus)
@@ -371,9 +306,24 @@ class SqliteStoryRepository:
         return _participant(row)
 
 
-def _check_timeout(turn_timeout_s: int | None) -> None:
-    if turn_timeout_s is not None and turn_timeout_s <= 0:
-        raise ValueError(f"turn_timeout_s must be positive or None, not {turn_timeout_s}")
+def new_story_columns(
+    guild_id: int,
+    channel_id: int,
+    thread_id: int | None,
+    owner_id: int,
+    settings: StorySettings,
+    now: float,
+) -> dict[str, Any]:
+    """Column name -> value of a new story (both backends insert these), its settings checked."""
+    return {
+        "guild_id": guild_id,
+        "channel_id": channel_id,
+        "thread_id": thread_id,
+        "owner_id": owner_id,
+        **settings.columns(),
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _found(row: sqlite3.Row | None, story_id: int) -> sqlite3.Row:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
-from storage.models import TurnDraft
+from storage.models import StorySettings, TurnDraft
 from storage.sqlite import open_storage
 
 
@@ -21,7 +21,10 @@ def _turn(text: str) -> TurnDraft:
 async def _reacted_story(db: Path) -> list[int]:
     async with await open_storage(db) as storage:
         story = await storage.stories.create(
-            guild_id=10, channel_id=20, owner_id=30, title="Tide", genre="mystery"
+            guild_id=10,
+            channel_id=20,
+            owner_id=30,
+            settings=StorySettings(title="Tide", genre="mystery"),
         )
         ids = [(await storage.turns.add(story.id, _turn(t))).id for t in ("A.", "B.", "C.")]
         await storage.feedback.add(ids[2], 1, "up")

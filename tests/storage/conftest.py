@@ -20,7 +20,7 @@ import pytest
 from pg_server import PgServer
 from storage_testing import BACKENDS, FakeClock, Opener
 
-from storage.models import Story
+from storage.models import Story, StorySettings
 from storage.postgres import open_postgres_storage
 from storage.repositories import Storage
 from storage.sqlite import open_storage
@@ -132,5 +132,8 @@ async def storage(open_again: Opener) -> AsyncIterator[Storage]:
 @pytest.fixture
 async def story(storage: Storage) -> Story:
     return await storage.stories.create(
-        guild_id=10, channel_id=20, owner_id=30, title="The Lighthouse", genre="mystery"
+        guild_id=10,
+        channel_id=20,
+        owner_id=30,
+        settings=StorySettings(title="The Lighthouse", genre="mystery"),
     )

@@ -10,6 +10,7 @@ from pg_server import PgServer
 from bot.settings import Settings, SettingsError, load_settings
 from storage.backends import open_storage_url, shown_url, sqlite_path, sqlite_url
 from storage.errors import StorageError
+from storage.models import StorySettings
 from storage.postgres import PostgresStorage
 from storage.sqlite import SqliteStorage
 
@@ -18,7 +19,9 @@ async def test_a_sqlite_url_opens_that_file(tmp_path: Path) -> None:
     path = tmp_path / "stories.db"
     async with await open_storage_url(sqlite_url(path)) as storage:
         assert isinstance(storage, SqliteStorage)
-        await storage.stories.create(guild_id=1, channel_id=2, owner_id=3, title="T", genre="g")
+        await storage.stories.create(
+            guild_id=1, channel_id=2, owner_id=3, settings=StorySettings(title="T", genre="g")
+        )
     assert path.is_file()
 
 

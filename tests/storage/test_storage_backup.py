@@ -11,6 +11,7 @@ import pytest
 
 from bot.cli.main import main
 from storage.errors import StorageError
+from storage.models import StorySettings
 from storage.sqlite import open_storage
 from storage.sqlite.backup import backup, pre_migration_path
 from storage.sqlite.database import Database
@@ -107,7 +108,10 @@ async def test_a_new_database_and_its_wal_files_are_private(tmp_path: Path) -> N
     db = tmp_path / "talewright.db"
     async with await open_storage(db) as storage:
         await storage.stories.create(
-            guild_id=1, channel_id=2, owner_id=3, title="Secrets", genre="mystery"
+            guild_id=1,
+            channel_id=2,
+            owner_id=3,
+            settings=StorySettings(title="Secrets", genre="mystery"),
         )
         wal, shm = Path(f"{db}-wal"), Path(f"{db}-shm")
         assert (mode(db), mode(wal), mode(shm)) == (0o600, 0o600, 0o600)

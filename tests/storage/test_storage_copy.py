@@ -18,7 +18,7 @@ from storage.backends import open_storage_url, sqlite_url
 from storage.copy import CopyRefused, TableHash, copy_database
 from storage.copy_tables import PostgresTables, TableInfo
 from storage.errors import SchemaTooNew, StorageError
-from storage.models import GuildSettings, LoreDraft, ReactionEmoji
+from storage.models import GuildSettings, LoreDraft, ReactionEmoji, StorySettings
 from storage.repositories import Storage
 
 GUILD, ANN, BEN = 10, 30, 40
@@ -30,7 +30,10 @@ async def fill_every_kind(storage: Storage, clock: FakeClock) -> None:
         GuildSettings(GUILD, "teen", {"violence": ["axe"]}, {}, True, 2.5, link_policy="block")
     )
     story = await storage.stories.create(
-        guild_id=GUILD, channel_id=20, owner_id=ANN, title='Gulls \'n "quotes"', genre="mystery"
+        guild_id=GUILD,
+        channel_id=20,
+        owner_id=ANN,
+        settings=StorySettings(title='Gulls \'n "quotes"', genre="mystery"),
     )
     mira = await storage.characters.create(
         GUILD, ANN, "Mira", description="Tall.", tags=["sailor", "ü"], card_json='{"a": 1}'
@@ -73,7 +76,10 @@ async def fill_every_kind(storage: Storage, clock: FakeClock) -> None:
         story.id, asked.slot, channel_id=21, thread_id=None, owner_id=BEN, owner_name="Ben"
     )
     ended = await storage.stories.create(
-        guild_id=GUILD, channel_id=22, owner_id=BEN, title="Done", genre="horror"
+        guild_id=GUILD,
+        channel_id=22,
+        owner_id=BEN,
+        settings=StorySettings(title="Done", genre="horror"),
     )
     await storage.stories.set_status(ended.id, "ended")
 
@@ -154,7 +160,10 @@ async def test_postgres_counters_continue_after_the_copied_ids(filled: str, pg_u
     async with await open_storage_url(pg_url) as storage:
         (largest,) = (await query(storage, "SELECT max(id) FROM stories"))[0]
         story = await storage.stories.create(
-            guild_id=GUILD, channel_id=99, owner_id=ANN, title="After", genre="mystery"
+            guild_id=GUILD,
+            channel_id=99,
+            owner_id=ANN,
+            settings=StorySettings(title="After", genre="mystery"),
         )
         turn = await storage.turns.add(story.id, user_turn("New.", ANN))
         (largest_turn,) = (await query(storage, "SELECT max(id) FROM turns WHERE id < ?", turn.id))[
@@ -175,7 +184,10 @@ async def test_a_destination_with_other_data_is_refused_unless_replaced(
 ) -> None:
     async with await open_storage_url(pg_url) as storage:
         await storage.stories.create(
-            guild_id=1, channel_id=2, owner_id=3, title="Theirs", genre="mystery"
+            guild_id=1,
+            channel_id=2,
+            owner_id=3,
+            settings=StorySettings(title="Theirs", genre="mystery"),
         )
     with pytest.raises(CopyRefused, match=r"already holds other stories: .*stories.*--replace"):
         await copy_database(filled, pg_url)
@@ -266,7 +278,10 @@ def test_the_command_copies_and_reports(
 async def _add_a_story(url: str) -> None:
     async with await open_storage_url(url) as storage:
         await storage.stories.create(
-            guild_id=1, channel_id=2, owner_id=3, title="Theirs", genre="mystery"
+            guild_id=1,
+            channel_id=2,
+            owner_id=3,
+            settings=StorySettings(title="Theirs", genre="mystery"),
         )
 
 

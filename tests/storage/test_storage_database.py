@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from storage.errors import SchemaTooNew, StorageError
+from storage.models import StorySettings
 from storage.sqlite import SqliteStorage, open_storage
 from storage.sqlite.database import Database
 from storage.sqlite.migrate import Migration, bundled_migrations, migrate, statements
@@ -68,7 +69,10 @@ async def test_migrations_apply_from_zero(db_path: Path) -> None:
 async def test_reopening_keeps_data_and_migrates_nothing(db_path: Path) -> None:
     async with await open_storage(db_path) as storage:
         created = await storage.stories.create(
-            guild_id=1, channel_id=2, owner_id=3, title="Kept", genre="mystery"
+            guild_id=1,
+            channel_id=2,
+            owner_id=3,
+            settings=StorySettings(title="Kept", genre="mystery"),
         )
     async with await open_storage(db_path) as storage:
         assert await storage.stories.get(created.id) == created
@@ -100,7 +104,10 @@ async def test_execute_counts_changed_rows_and_the_schema_has_no_triggers(db_pat
 async def test_memory_database_works_for_quick_checks() -> None:
     async with await open_storage(":memory:") as storage:
         created = await storage.stories.create(
-            guild_id=1, channel_id=2, owner_id=3, title="Ephemeral", genre="poetry"
+            guild_id=1,
+            channel_id=2,
+            owner_id=3,
+            settings=StorySettings(title="Ephemeral", genre="poetry"),
         )
         assert await storage.stories.get(created.id) == created
 
@@ -198,7 +205,10 @@ async def test_writes_are_committed_before_the_method_returns(
     storage: SqliteStorage, db_path: Path
 ) -> None:
     created = await storage.stories.create(
-        guild_id=1, channel_id=2, owner_id=3, title="Seen elsewhere", genre="mystery"
+        guild_id=1,
+        channel_id=2,
+        owner_id=3,
+        settings=StorySettings(title="Seen elsewhere", genre="mystery"),
     )
     other = sqlite3.connect(db_path)
     try:

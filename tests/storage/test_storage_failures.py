@@ -15,6 +15,7 @@ import pytest
 from storage_testing import model_turn
 
 from storage.errors import DatabaseCorrupt, DatabaseLocked, DatabaseReadOnly, StorageError
+from storage.models import StorySettings
 from storage.sqlite import open_storage
 from storage.sqlite.migrate import bundled_migrations
 
@@ -83,7 +84,10 @@ def permission_bound_dir(tmp_path: Path) -> Iterator[Path]:
 async def test_locked_database_raises_and_writes_nothing(db_path: Path) -> None:
     async with await open_storage(db_path, busy_timeout_s=0.1) as storage:
         story = await storage.stories.create(
-            guild_id=1, channel_id=2, owner_id=3, title="Locked", genre="mystery"
+            guild_id=1,
+            channel_id=2,
+            owner_id=3,
+            settings=StorySettings(title="Locked", genre="mystery"),
         )
         first = await storage.turns.add(story.id, model_turn("A"))
         second = await storage.turns.add_alternative(story.id, first.slot, model_turn("B"))
@@ -95,7 +99,10 @@ async def test_locked_database_raises_and_writes_nothing(db_path: Path) -> None:
                 await storage.turns.accept(second.id, by=3)
             with pytest.raises(DatabaseLocked):
                 await storage.stories.create(
-                    guild_id=1, channel_id=9, owner_id=3, title="Blocked", genre="mystery"
+                    guild_id=1,
+                    channel_id=9,
+                    owner_id=3,
+                    settings=StorySettings(title="Blocked", genre="mystery"),
                 )
             # WAL readers are not blocked by the writer.
             pending = await storage.turns.pending_for_story(story.id)
@@ -118,7 +125,10 @@ async def test_read_only_file_refuses_writes(permission_bound_dir: Path) -> None
     path = permission_bound_dir / "talewright.db"
     async with await open_storage(path) as storage:
         story = await storage.stories.create(
-            guild_id=1, channel_id=2, owner_id=3, title="Read me", genre="mystery"
+            guild_id=1,
+            channel_id=2,
+            owner_id=3,
+            settings=StorySettings(title="Read me", genre="mystery"),
         )
     chmod(0o444, path)
     try:
@@ -142,7 +152,10 @@ async def test_read_only_file_and_folder_refuse_writes(permission_bound_dir: Pat
     path = permission_bound_dir / "talewright.db"
     async with await open_storage(path) as storage:
         await storage.stories.create(
-            guild_id=1, channel_id=2, owner_id=3, title="Frozen", genre="mystery"
+            guild_id=1,
+            channel_id=2,
+            owner_id=3,
+            settings=StorySettings(title="Frozen", genre="mystery"),
         )
     assert sorted(os.listdir(permission_bound_dir)) == ["talewright.db"]
     chmod(0o444, path)
@@ -151,7 +164,10 @@ async def test_read_only_file_and_folder_refuse_writes(permission_bound_dir: Pat
         with pytest.raises(DatabaseReadOnly) as raised:
             async with await open_storage(path) as storage:
                 await storage.stories.create(
-                    guild_id=1, channel_id=5, owner_id=3, title="Never", genre="mystery"
+                    guild_id=1,
+                    channel_id=5,
+                    owner_id=3,
+                    settings=StorySettings(title="Never", genre="mystery"),
                 )
     finally:
         chmod(0o755, permission_bound_dir)
@@ -185,7 +201,10 @@ async def test_random_bytes_are_not_a_database(tmp_path: Path) -> None:
 async def test_damaged_pages_are_reported_as_corrupt(db_path: Path) -> None:
     async with await open_storage(db_path) as storage:
         story = await storage.stories.create(
-            guild_id=1, channel_id=2, owner_id=3, title="Soon damaged", genre="mystery"
+            guild_id=1,
+            channel_id=2,
+            owner_id=3,
+            settings=StorySettings(title="Soon damaged", genre="mystery"),
         )
     damage_after_first_page(db_path)
 
@@ -244,7 +263,10 @@ async def test_a_one_statement_write_waits_for_another_writer_and_sees_its_commi
     committed turn, never from a stale snapshot."""
     async with await open_storage(db_path, busy_timeout_s=5.0) as storage:
         story = await storage.stories.create(
-            guild_id=1, channel_id=2, owner_id=3, title="Shared", genre="mystery"
+            guild_id=1,
+            channel_id=2,
+            owner_id=3,
+            settings=StorySettings(title="Shared", genre="mystery"),
         )
         await storage.turns.add(story.id, model_turn("A"))
         other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)

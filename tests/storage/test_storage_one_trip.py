@@ -12,7 +12,7 @@ import pytest
 from storage_testing import model_turn, user_turn
 
 from storage.errors import Conflict, DatabaseLocked, NotFound
-from storage.models import Story
+from storage.models import Story, StorySettings
 from storage.sqlite import SqliteStorage, open_storage
 
 # SQLite itself (its files, locks and query plans): PostgreSQL has none of these.
@@ -84,7 +84,10 @@ async def test_keep_and_add_is_all_or_nothing(
 async def test_keep_and_add_on_a_locked_database_writes_nothing(db_path: Path) -> None:
     async with await open_storage(db_path, busy_timeout_s=0.1) as storage:
         story = await storage.stories.create(
-            guild_id=1, channel_id=2, owner_id=3, title="Locked", genre="mystery"
+            guild_id=1,
+            channel_id=2,
+            owner_id=3,
+            settings=StorySettings(title="Locked", genre="mystery"),
         )
         pending = await storage.turns.add(story.id, model_turn("Waiting."))
         other = sqlite3.connect(db_path, isolation_level=None)
@@ -105,7 +108,10 @@ async def test_keep_and_add_on_a_locked_database_writes_nothing(db_path: Path) -
 async def test_a_cancelled_caller_leaves_the_transaction_whole(db_path: Path) -> None:
     async with await open_storage(db_path) as storage:
         story = await storage.stories.create(
-            guild_id=1, channel_id=2, owner_id=3, title="Cancelled", genre="mystery"
+            guild_id=1,
+            channel_id=2,
+            owner_id=3,
+            settings=StorySettings(title="Cancelled", genre="mystery"),
         )
         pending = await storage.turns.add(story.id, model_turn("Waiting."))
         task = asyncio.create_task(

@@ -13,6 +13,7 @@ from storage_testing import Opener, query, user_turn
 
 from storage.backends import open_storage_url, sqlite_url
 from storage.errors import SchemaTooNew, StorageError
+from storage.models import StorySettings
 from storage.postgres import PostgresStorage, open_postgres_storage
 from storage.postgres.database import Database
 from storage.postgres.migrate import Migration, bundled_migrations, migrate, schema_version
@@ -86,7 +87,10 @@ async def test_two_storages_writing_one_story_number_every_turn_once(open_again:
     second: PostgresStorage = await open_again()
     try:
         story = await first.stories.create(
-            guild_id=1, channel_id=2, owner_id=3, title="Race", genre="mystery"
+            guild_id=1,
+            channel_id=2,
+            owner_id=3,
+            settings=StorySettings(title="Race", genre="mystery"),
         )
         adds = [
             (first if n % 2 else second).turns.add(story.id, user_turn(f"turn {n}"))

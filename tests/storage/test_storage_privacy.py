@@ -9,7 +9,7 @@ import pytest
 from storage_testing import id_columns, model_turn, query, user_turn
 
 from storage.errors import StorageError
-from storage.models import FORMER_USER_ID, FORMER_USER_NAME, Story
+from storage.models import FORMER_USER_ID, FORMER_USER_NAME, Story, StorySettings
 from storage.repositories import Storage
 from storage.sqlite import privacy
 
@@ -135,7 +135,10 @@ async def test_no_column_of_any_table_names_a_deleted_user(storage: Storage) -> 
     must be added to the deletion)."""
     someone = 987_654_321
     story = await storage.stories.create(
-        guild_id=10, channel_id=20, owner_id=someone, title="Gulls", genre="mystery"
+        guild_id=10,
+        channel_id=20,
+        owner_id=someone,
+        settings=StorySettings(title="Gulls", genre="mystery"),
     )
     await storage.stories.add_participant(story.id, someone, "Zed")
     turn = await storage.turns.add(story.id, user_turn("The gulls cried.", someone))

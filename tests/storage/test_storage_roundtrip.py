@@ -6,7 +6,7 @@ import pytest
 from storage_testing import Opener, user_turn
 
 from storage.errors import StorageError
-from storage.models import GuildSettings
+from storage.models import GuildSettings, StorySettings
 
 NASTY = [
     "Robert'); DROP TABLE stories;--",
@@ -31,7 +31,10 @@ async def test_text_round_trips_verbatim(open_again: Opener, backend: str, text:
         return
     async with await open_again() as storage:
         story = await storage.stories.create(
-            guild_id=1, channel_id=2, owner_id=3, title=text, genre="mystery", premise=text
+            guild_id=1,
+            channel_id=2,
+            owner_id=3,
+            settings=StorySettings(title=text, genre="mystery", premise=text),
         )
         turn = await storage.turns.add(
             story.id, user_turn(text, character_name=text, params={text: [text]})
@@ -68,6 +71,9 @@ async def nul_is_refused_and_nothing_saved(open_again: Opener, text: str) -> Non
     async with await open_again() as storage:
         with pytest.raises(StorageError, match="NUL character"):
             await storage.stories.create(
-                guild_id=1, channel_id=2, owner_id=3, title=text, genre="mystery"
+                guild_id=1,
+                channel_id=2,
+                owner_id=3,
+                settings=StorySettings(title=text, genre="mystery"),
             )
         assert await storage.stories.list_for_guild(1) == []

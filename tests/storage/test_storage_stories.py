@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 from storage_testing import FakeClock, Opener
 
 from storage.errors import Conflict, NotFound
-from storage.models import Story
+from storage.models import Story, StorySettings
 from storage.repositories import Storage
 
 
-async def new_story(storage: Storage, channel_id: int = 20, **fields: object) -> Story:
-    values: dict[str, object] = {
-        "guild_id": 10,
-        "channel_id": channel_id,
-        "owner_id": 30,
-        "title": f"Story in {channel_id}",
-        "genre": "fantasy_adventure",
-    }
-    values.update(fields)
-    return await storage.stories.create(**values)  # type: ignore[arg-type]
+async def new_story(
+    storage: Storage,
+    channel_id: int = 20,
+    *,
+    guild_id: int = 10,
+    thread_id: int | None = None,
+    **settings: Any,
+) -> Story:
+    values = {"title": f"Story in {channel_id}", "genre": "fantasy_adventure", **settings}
+    return await storage.stories.create(
+        guild_id=guild_id,
+        channel_id=channel_id,
+        owner_id=30,
+        thread_id=thread_id,
+        settings=StorySettings(**values),
+    )
 
 
 async def test_create_stores_every_field(storage: Storage, clock: FakeClock) -> None:
@@ -34,6 +43,7 @@ async def test_create_stores_every_field(storage: Storage, clock: FakeClock) -> 
         reroll_policy="vote",
         style_matching=True,
         model_id="lstm-v1",
+        model_voice="mixed",
     )
     assert created.id > 0
     assert (created.thread_id, created.mood, created.mode) == (21, "eerie", "round_robin")
@@ -43,9 +53,48 @@ async def test_create_stores_every_field(storage: Storage, clock: FakeClock) -> 
         "vote",
     )
     assert created.style_matching is True and created.model_id == "lstm-v1"
+    assert created.model_voice == "mixed"
     assert created.status == "active" and created.current_seat == 0
     assert created.created_at == created.updated_at == clock.now and created.ended_at is None
     assert await storage.stories.get(created.id) == created
+
+
+async def test_a_story_gives_back_the_settings_it_was_created_with(storage: Storage) -> None:
+    settings = StorySettings(
+        title="Tide",
+        genre="mystery",
+        premise="Gulls.",
+        mood="eerie",
+        mode="round_robin",
+        turn_timeout_s=90,
+        timeout_action="ai",
+        reroll_policy="vote",
+        style_matching=True,
+        model_id="lstm-v1",
+        model_voice="characters",
+    )
+    created = await storage.stories.create(
+        guild_id=10, channel_id=20, owner_id=30, settings=settings
+    )
+    assert created.settings == settings
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"mode": "chaos"}, "mode must be one of"),
+        ({"timeout_action": "wait"}, "timeout_action must be one of"),
+        ({"reroll_policy": "anyone"}, "reroll_policy must be one of"),
+        ({"model_voice": "poetry"}, "model_voice must be one of"),
+        ({"turn_timeout_s": 0}, "turn_timeout_s must be positive"),
+    ],
+)
+async def test_create_refuses_settings_the_database_would_not_hold(
+    storage: Storage, settings: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        await new_story(storage, **settings)
+    assert await storage.stories.list_for_guild(10) == []
 
 
 async def test_get_missing_story_is_none(storage: Storage) -> None:
@@ -122,47 +171,59 @@ async def test_listing_filters_by_status_and_paginates_newest_first(
 
 
 async def test_update_settings(storage: Storage, clock: FakeClock) -> None:
-    created = await new_story(storage)
+    created = await new_story(storage, mood="eerie")
     clock.advance(60)
     updated = await storage.stories.update_settings(
-        created.id, mode="round_robin", turn_timeout_s=120, style_matching=True, mood=None
+        created,
+        replace(
+            created.settings,
+            mode="round_robin",
+            turn_timeout_s=120,
+            style_matching=True,
+            mood=None,
+        ),
     )
-    assert (updated.mode, updated.turn_timeout_s, updated.style_matching) == (
+    assert (updated.mode, updated.turn_timeout_s, updated.style_matching, updated.mood) == (
         "round_robin",
         120,
         True,
+        None,
     )
     assert updated.updated_at == clock.now and updated.created_at == created.created_at
     assert await storage.stories.get(created.id) == updated
 
 
+async def test_update_settings_keeps_a_change_made_meanwhile(storage: Storage) -> None:
+    """Two people change different settings of the story they both read: both changes stay."""
+    read = await new_story(storage)
+    await storage.stories.update_settings(read, replace(read.settings, title="Renamed"))
+    updated = await storage.stories.update_settings(
+        read, replace(read.settings, mode="round_robin")
+    )
+    assert (updated.title, updated.mode) == ("Renamed", "round_robin")
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"status": "ended"}, "not a story setting"),
         ({"mode": "chaos"}, "mode must be one of"),
         ({"turn_timeout_s": 0}, "turn_timeout_s"),
     ],
 )
 async def test_update_settings_rejects_bad_changes(
-    storage: Storage, changes: dict[str, object], message: str
+    storage: Storage, changes: dict[str, Any], message: str
 ) -> None:
     created = await new_story(storage)
     with pytest.raises(ValueError, match=message):
-        await storage.stories.update_settings(created.id, **changes)
+        await storage.stories.update_settings(created, replace(created.settings, **changes))
     assert await storage.stories.get(created.id) == created
 
 
 async def test_update_settings_of_missing_story_is_not_found(storage: Storage) -> None:
+    created = await new_story(storage)
+    gone = replace(created, id=404)
     with pytest.raises(NotFound, match="Story 404"):
-        await storage.stories.update_settings(404, title="Nope")
-
-
-async def test_moving_into_an_occupied_thread_is_a_conflict(storage: Storage) -> None:
-    await new_story(storage, channel_id=20, thread_id=501)
-    other = await new_story(storage, channel_id=20)
-    with pytest.raises(Conflict):
-        await storage.stories.update_settings(other.id, thread_id=501)
+        await storage.stories.update_settings(gone, replace(gone.settings, title="Nope"))
 
 
 async def test_status_changes(storage: Storage, clock: FakeClock) -> None:

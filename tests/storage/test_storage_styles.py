@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from storage_testing import FakeClock, model_turn, query
 
-from storage.models import Story
+from storage.models import Story, StorySettings
 from storage.repositories import Storage
 
 USER = 77
@@ -112,7 +112,10 @@ async def test_forget_user_removes_style_and_feedback_everywhere(
     storage: Storage, story: Story
 ) -> None:
     elsewhere = await storage.stories.create(
-        guild_id=99, channel_id=5, owner_id=USER, title="Elsewhere", genre="poetry"
+        guild_id=99,
+        channel_id=5,
+        owner_id=USER,
+        settings=StorySettings(title="Elsewhere", genre="poetry"),
     )
     here = await storage.turns.add(story.id, model_turn("here"))
     there = await storage.turns.add(elsewhere.id, model_turn("there"))

@@ -15,7 +15,7 @@ import pytest
 from storage_testing import model_turn, user_turn
 
 import storage.sqlite
-from storage.models import ContextTurn, Story
+from storage.models import ContextTurn, Story, StorySettings
 from storage.sqlite import SqliteStorage
 from storage.sqlite.turns import PENDING, RECENT_ACCEPTED, ContextCache
 
@@ -85,10 +85,13 @@ async def one_turn_of_each_kind(storage: SqliteStorage, story: Story) -> dict[st
 
 async def test_a_turn_costs_the_same_in_a_long_story(storage: SqliteStorage) -> None:
     short = await storage.stories.create(
-        guild_id=1, channel_id=10, owner_id=30, title="Short", genre="poetry"
+        guild_id=1,
+        channel_id=10,
+        owner_id=30,
+        settings=StorySettings(title="Short", genre="poetry"),
     )
     long = await storage.stories.create(
-        guild_id=1, channel_id=11, owner_id=30, title="Long", genre="poetry"
+        guild_id=1, channel_id=11, owner_id=30, settings=StorySettings(title="Long", genre="poetry")
     )
     await fill(storage, short, SHORT)
     await fill(storage, long, LONG)

@@ -6,7 +6,7 @@ import pytest
 from storage_testing import FakeClock, model_turn, user_turn
 
 from storage.errors import NotFound
-from storage.models import ContextTurn, Story, TurnDraft
+from storage.models import ContextTurn, Story, StorySettings, TurnDraft
 from storage.repositories import Storage
 
 
@@ -112,7 +112,10 @@ async def test_recent_accepted_is_newest_n_in_story_order_without_hidden(
     recent = await storage.turns.recent_accepted(story.id, limit=3)
     assert [t.text for t in recent] == ["line 4", "line 5", "line 7"]
     other = await storage.stories.create(
-        guild_id=10, channel_id=21, owner_id=30, title="Other", genre="mystery"
+        guild_id=10,
+        channel_id=21,
+        owner_id=30,
+        settings=StorySettings(title="Other", genre="mystery"),
     )
     assert await storage.turns.recent_accepted(other.id) == []
     context = await storage.turns.recent_context(story.id, limit=3)
