@@ -38,6 +38,7 @@ from bot.story import EngineOptions, StoryEngine  # noqa: E402
 from bot.story.generation import Ask  # noqa: E402
 from generators.moderation import Moderator  # noqa: E402
 from generators.schemas import Candidate, GenerateRequest, GenerateResponse, ModelInfo  # noqa: E402
+from storage.models import StorySettings  # noqa: E402
 from storage.sqlite import open_storage  # noqa: E402
 
 TURNS_GOAL = 1_000.0
@@ -112,7 +113,13 @@ async def turns_per_second(
     """Human turns, model turns kept with Keep, and model turns asked one after another (each
     `/story continue` keeps the pending turn before it, as a table of writers uses it); every
     counted turn ends accepted."""
-    await engine.start(1, 1, 1, "Ann", "Throughput", "fantasy_adventure", premise="A door")
+    await engine.start(
+        1,
+        1,
+        1,
+        "Ann",
+        StorySettings(title="Throughput", genre="fantasy_adventure", premise="A door"),
+    )
 
     async def write(number: int) -> None:
         await engine.write(1, 1, "Ann", f"Turn {number}: {LINE}")
@@ -136,7 +143,13 @@ async def concurrent_turns(engine: StoryEngine, stories: int, turns: int) -> tup
     as a bot serves a server: one story's database work overlaps another's Python."""
     channels = range(1_000, 1_000 + stories)
     for channel in channels:
-        await engine.start(1, channel, 1, "Ann", "Busy", "fantasy_adventure", premise="A door")
+        await engine.start(
+            1,
+            channel,
+            1,
+            "Ann",
+            StorySettings(title="Busy", genre="fantasy_adventure", premise="A door"),
+        )
     per_story = max(1, turns // stories // ROUNDS)
 
     async def everywhere(step: Callable[[int, int], Awaitable[object]]) -> Rate:

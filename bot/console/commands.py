@@ -22,7 +22,7 @@ from bot.story import StoryEngine
 from bot.story.books import FORMATS
 from bot.story.lore_results import LoreScope, LoreView
 from bot.story.results import TurnView
-from storage.models import ANY_CATEGORY, TERMINAL_GUILD_ID
+from storage.models import ANY_CATEGORY, TERMINAL_GUILD_ID, StorySettings
 
 TERMINAL_CHANNEL_ID = 1
 """The one channel of the terminal guild."""
@@ -170,21 +170,26 @@ async def story_start(session: Session, cmd: Command) -> Any:
     if "genre" not in opts:
         raise InvalidInput("Pick a genre with genre:..., e.g. genre:fantasy_adventure.")
     mood = opts.get("mood")
+    timeout = seconds(opts["timeout"]) if "timeout" in opts else None
+    opening = flag(opts.get("opening"), "opening")
+    settings = StorySettings(
+        title=title,
+        genre=opts["genre"],
+        premise=opts.get("premise", ""),
+        mood=None if mood in (None, "", "none") else mood,
+        mode=opts.get("mode", "free").replace("-", "_"),
+        turn_timeout_s=timeout,
+        timeout_action=opts.get("on_timeout", "skip"),
+        reroll_policy=opts.get("reroll", "owner"),
+        style_matching=flag(opts.get("style"), "style"),
+    )
     return await session.engine.start(
         session.guild_id,
         session.channel_id,
         session.user_id,
         session.user_name,
-        title,
-        opts["genre"],
-        None if mood in (None, "", "none") else mood,
-        opts.get("premise", ""),
-        opts.get("mode", "free").replace("-", "_"),
-        seconds(opts["timeout"]) if "timeout" in opts else None,
-        opts.get("on_timeout", "skip"),
-        flag(opts.get("opening"), "opening"),
-        reroll_policy=opts.get("reroll", "owner"),
-        style_matching=flag(opts.get("style"), "style"),
+        settings,
+        ai_opening=opening,
     )
 
 

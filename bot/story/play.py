@@ -9,7 +9,7 @@ round-robin only the member holding the turn may write, and the turn then passes
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from bot.errors import (
@@ -103,34 +103,16 @@ class Play(Generation):
         channel_id: int,
         user_id: int,
         user_name: str,
-        title: str,
-        genre: str,
-        mood: str | None = None,
-        premise: str = "",
-        mode: str = "free",
-        turn_timeout_s: int | None = None,
-        timeout_action: str = "skip",
+        settings: StorySettings,
+        *,
         ai_opening: bool = False,
         thread_id: int | None = None,
-        *,
-        reroll_policy: str = "owner",
-        style_matching: bool = False,
     ) -> StartResult:
         """Start a story here; its owner takes the first seat. With `ai_opening` the model
         writes a pending opening (a model that is down leaves the story started without one)."""
-        settings = check_settings(
-            title=title,
-            genre=genre,
-            mood=mood,
-            mode=mode,
-            turn_timeout_s=turn_timeout_s,
-            timeout_action=timeout_action,
-            reroll_policy=reroll_policy,
-            style_matching=style_matching,
-        )
+        settings = replace(settings, **check_settings(**asdict(settings)))
         rules = await self.guard.rules(guild_id)
-        vetted = await self._vet_start(guild_id, user_id, settings["title"], premise, rules)
-        settings.update(title=vetted.title)
+        vetted = await self._vet_start(guild_id, user_id, settings.title, settings.premise, rules)
         name = display_name(user_id, user_name)
         try:
             story = await self.storage.stories.create(
@@ -138,7 +120,7 @@ class Play(Generation):
                 channel_id=channel_id,
                 thread_id=thread_id,
                 owner_id=user_id,
-                settings=StorySettings(premise=vetted.premise, **settings),
+                settings=replace(settings, title=vetted.title, premise=vetted.premise),
             )
         except Conflict as exc:
             raise StoryAlreadyRunning() from exc

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from generators.errors import GeneratorError
 from generators.schemas import Candidate, GenerateRequest, GenerateResponse, ModelInfo
+from storage.models import StorySettings
 
 GUILD = 77
 CHANNEL = 500
@@ -76,9 +77,12 @@ class FakeGenerator:
         return None
 
 
-async def start_story(engine, owner: int = ANN, name: str = "Ann", **settings):
-    """Start the test story in CHANNEL of GUILD; `settings` override start's arguments."""
+async def start_story(
+    engine, owner: int = ANN, name: str = "Ann", *, ai_opening: bool = False, **settings
+):
+    """Start the test story in CHANNEL of GUILD; `settings` override its StorySettings."""
     values = {"title": "The Lantern", "genre": "fantasy_adventure", "premise": "A door in the sea"}
     values.update(settings)
-    title, genre = values.pop("title"), values.pop("genre")
-    return await engine.start(GUILD, CHANNEL, owner, name, title, genre, **values)
+    return await engine.start(
+        GUILD, CHANNEL, owner, name, StorySettings(**values), ai_opening=ai_opening
+    )

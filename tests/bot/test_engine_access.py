@@ -10,6 +10,7 @@ from engine_testing import ANN, BEN, CHANNEL, GUILD, start_story
 from bot.errors import UnknownStory, UnknownTurn
 from bot.story import StoryEngine
 from bot.story.access import sees_everything
+from storage.models import StorySettings
 
 PRIVATE = 600
 """A channel only some members can read."""
@@ -22,7 +23,9 @@ def outside_private(channel_id: int, thread_id: int | None) -> bool:
 
 
 async def test_a_story_in_a_channel_one_cannot_see_is_unknown_by_id(engine: StoryEngine) -> None:
-    hidden = await engine.start(GUILD, PRIVATE, ANN, "Ann", "Secret Garden", "mystery")
+    hidden = await engine.start(
+        GUILD, PRIVATE, ANN, "Ann", StorySettings(title="Secret Garden", genre="mystery")
+    )
     await engine.write(PRIVATE, ANN, "Ann", "Only the club reads this.")
     story = hidden.story.id
     for read in (
@@ -41,7 +44,9 @@ async def test_a_story_in_a_channel_one_cannot_see_is_unknown_by_id(engine: Stor
 async def test_a_story_in_a_thread_is_judged_by_its_channel_and_thread(
     engine: StoryEngine,
 ) -> None:
-    started = await engine.start(GUILD, PRIVATE, ANN, "Ann", "Threaded", "mystery", thread_id=700)
+    started = await engine.start(
+        GUILD, PRIVATE, ANN, "Ann", StorySettings(title="Threaded", genre="mystery"), thread_id=700
+    )
     asked: list[tuple[int, int | None]] = []
 
     def can_view(channel_id: int, thread_id: int | None) -> bool:
@@ -55,7 +60,9 @@ async def test_a_story_in_a_thread_is_judged_by_its_channel_and_thread(
 
 async def test_lists_leave_out_stories_one_cannot_see(engine: StoryEngine) -> None:
     await start_story(engine, title="Open Road")
-    await engine.start(GUILD, PRIVATE, BEN, "Ben", "Secret Garden", "mystery")
+    await engine.start(
+        GUILD, PRIVATE, BEN, "Ben", StorySettings(title="Secret Garden", genre="mystery")
+    )
     seen = await engine.list_stories(GUILD, can_view=outside_private)
     assert [s.title for s in seen.stories] == ["Open Road"]
     everything = await engine.list_stories(GUILD, can_view=sees_everything)
@@ -64,7 +71,9 @@ async def test_lists_leave_out_stories_one_cannot_see(engine: StoryEngine) -> No
 
 async def test_turn_buttons_act_only_in_their_own_guild_and_place(engine: StoryEngine) -> None:
     await start_story(engine)
-    other = await engine.start(GUILD, PRIVATE, BEN, "Ben", "Elsewhere", "mystery")
+    other = await engine.start(
+        GUILD, PRIVATE, BEN, "Ben", StorySettings(title="Elsewhere", genre="mystery")
+    )
     asked = await engine.ai_turn(CHANNEL, ANN)
     turn = asked.turn.id
     refusals = [
@@ -85,7 +94,9 @@ async def test_turn_buttons_act_only_in_their_own_guild_and_place(engine: StoryE
 
 
 async def test_a_thread_story_takes_its_buttons_in_the_thread(engine: StoryEngine) -> None:
-    await engine.start(GUILD, CHANNEL, ANN, "Ann", "Threaded", "mystery", thread_id=700)
+    await engine.start(
+        GUILD, CHANNEL, ANN, "Ann", StorySettings(title="Threaded", genre="mystery"), thread_id=700
+    )
     asked = await engine.ai_turn(700, ANN)
     with pytest.raises(UnknownTurn):
         await engine.swipe(asked.turn.id, ANN, 0, guild_id=GUILD, place_id=CHANNEL)

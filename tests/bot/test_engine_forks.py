@@ -9,7 +9,7 @@ from engine_testing import ANN, BEN, CHANNEL, GUILD, start_story
 from bot.errors import InvalidInput, UnknownStory
 from bot.story import StoryEngine
 from bot.story.links import link_notes
-from storage.models import LoreDraft
+from storage.models import LoreDraft, StorySettings
 
 FORK_THREAD = 900
 PRIVATE = 600
@@ -50,7 +50,9 @@ async def test_a_fork_starts_from_the_story_so_far_and_both_know(engine: StoryEn
 
 
 async def test_a_fork_of_a_story_one_cannot_see_is_refused(engine: StoryEngine) -> None:
-    hidden = await engine.start(GUILD, PRIVATE, ANN, "Ann", "Secret Garden", "mystery")
+    hidden = await engine.start(
+        GUILD, PRIVATE, ANN, "Ann", StorySettings(title="Secret Garden", genre="mystery")
+    )
     await engine.write(PRIVATE, ANN, "Ann", "Only the club reads this.")
     with pytest.raises(UnknownStory, match=f"There is no story with id {hidden.story.id} here"):
         await engine.plan_fork(

@@ -21,6 +21,7 @@ from bot.errors import (
 )
 from bot.story import StoryEngine
 from bot.story.text import clean_text, first_sentence
+from storage.models import StorySettings
 
 
 async def stored_texts(engine: StoryEngine) -> list[str]:
@@ -87,7 +88,7 @@ async def test_mentions_are_stored_verbatim(engine: StoryEngine) -> None:
 
 async def test_sql_metacharacters_are_just_text(engine: StoryEngine, db_path: Path) -> None:
     title = "Robert'); DROP TABLE turns;--"
-    await engine.start(GUILD, CHANNEL, ANN, "Ann", title, "mystery")
+    await engine.start(GUILD, CHANNEL, ANN, "Ann", StorySettings(title=title, genre="mystery"))
     text = "'; DELETE FROM stories WHERE 1=1; -- \" % _ \\"
     await engine.write(CHANNEL, ANN, "Ann' OR '1'='1", text)
     await engine.character_create(GUILD, ANN, "Bobby'; --", description="x' OR 1=1")
@@ -143,6 +144,7 @@ async def test_duplicate_character_names(engine: StoryEngine) -> None:
         ({"turn_timeout_s": 5}, "from 10 to"),
         ({"timeout_action": "explode"}, "Unknown timeout action"),
         ({"reroll_policy": "anyone"}, "Unknown reroll policy"),
+        ({"model_voice": "poetry"}, "Unknown model voice"),
         ({"title": "   "}, "The title is empty"),
         ({"title": "Two\nlines"}, "one line"),
     ],

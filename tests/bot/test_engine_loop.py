@@ -8,6 +8,7 @@ from engine_testing import ANN, BEN, CHANNEL, GUILD, FakeClock, FakeGenerator, s
 
 from bot.errors import NoActiveStory, StoryAlreadyRunning, StoryEnded, StoryPaused
 from bot.story import EngineOptions, StoryEngine
+from storage.models import StorySettings
 
 
 async def test_whole_loop(engine: StoryEngine, generator: FakeGenerator, clock: FakeClock) -> None:
@@ -206,7 +207,14 @@ async def test_settings_show_and_change(engine: StoryEngine) -> None:
 
 
 async def test_thread_stories_are_found_by_thread(engine: StoryEngine) -> None:
-    await engine.start(GUILD, CHANNEL, ANN, "Ann", "In a thread", "mystery", thread_id=9001)
+    await engine.start(
+        GUILD,
+        CHANNEL,
+        ANN,
+        "Ann",
+        StorySettings(title="In a thread", genre="mystery"),
+        thread_id=9001,
+    )
     wrote = await engine.write(9001, ANN, "Ann", "In the thread.")
     assert wrote.story.thread_id == 9001 and wrote.story.place_id == 9001
     with pytest.raises(NoActiveStory):
@@ -227,7 +235,11 @@ async def test_real_generator_end_to_end(storage, moderator, clock, tiny_checkpo
         storage, generator, moderator, EngineOptions(max_tokens=24, candidates=2), clock=clock
     )
     await engine.start(
-        GUILD, CHANNEL, ANN, "Ann", "The Cat", "children", premise="A cat and a ball"
+        GUILD,
+        CHANNEL,
+        ANN,
+        "Ann",
+        StorySettings(title="The Cat", genre="children", premise="A cat and a ball"),
     )
     await engine.write(CHANNEL, ANN, "Ann", "Once upon a time, there was a little cat named Tom.")
     result = await engine.ai_turn(CHANNEL, ANN)

@@ -14,6 +14,7 @@ from bot.story import EngineOptions, StoryEngine
 from generators.client import HttpGenerator
 from generators.context_size import MAX_CONTEXT_CHARS
 from generators.moderation import Moderator
+from storage.models import StorySettings
 from storage.sqlite import open_storage
 
 GUILD, FREE, ROUND = 7, 100, 200
@@ -58,7 +59,13 @@ async def write_long_story(engine: StoryEngine, channel: int, *writers: tuple[in
 
 async def test_a_long_story_keeps_getting_model_turns_over_http(engine) -> None:
     engine, _ = engine
-    await engine.start(GUILD, FREE, ANN, "Ann", "The Harbour", "children", premise="A lost key")
+    await engine.start(
+        GUILD,
+        FREE,
+        ANN,
+        "Ann",
+        StorySettings(title="The Harbour", genre="children", premise="A lost key"),
+    )
     await engine.character_create(GUILD, ANN, "Mira", personality="brave and kind")
     await write_long_story(engine, FREE, (ANN, "Ann"))
     assert TURNS * len(LONG_TURN) > MAX_CONTEXT_CHARS
@@ -82,11 +89,13 @@ async def test_a_long_round_robin_story_gets_its_stand_in_over_http(engine) -> N
         ROUND,
         ANN,
         "Ann",
-        "The Harbour",
-        "children",
-        mode="round_robin",
-        turn_timeout_s=60,
-        timeout_action="ai",
+        StorySettings(
+            title="The Harbour",
+            genre="children",
+            mode="round_robin",
+            turn_timeout_s=60,
+            timeout_action="ai",
+        ),
     )
     await engine.join(ROUND, BEN, "Ben")
     await write_long_story(engine, ROUND, (ANN, "Ann"), (BEN, "Ben"))

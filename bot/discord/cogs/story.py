@@ -40,6 +40,7 @@ from bot.errors import UserFacingError
 from bot.story.export import label
 from bot.story.results import Recap, StoryInfo
 from generators.schemas import GENRES, MOODS
+from storage.models import StorySettings
 
 if TYPE_CHECKING:
     from bot.discord.client import StoryBot
@@ -144,17 +145,19 @@ class StoryCog(
                         channel_id,
                         actor.user_id,
                         actor.name,
-                        title,
-                        genre,
-                        mood,
-                        premise or "",
-                        mode,
-                        turn_timeout,
-                        timeout_action,
-                        opening,
-                        thread_id,
-                        reroll_policy=reroll,
-                        style_matching=style_matching,
+                        StorySettings(
+                            title=title,
+                            genre=genre,
+                            premise=premise or "",
+                            mood=mood,
+                            mode=mode,
+                            turn_timeout_s=turn_timeout,
+                            timeout_action=timeout_action,
+                            reroll_policy=reroll,
+                            style_matching=style_matching,
+                        ),
+                        ai_opening=opening,
+                        thread_id=thread_id,
                     )
                 except UserFacingError:
                     if thread is not None:
