@@ -32,9 +32,9 @@ async def new_story(
 
 
 async def test_create_stores_every_field(storage: Storage, clock: FakeClock) -> None:
-    created = await new_story(
-        storage,
-        thread_id=21,
+    settings = StorySettings(
+        title="Tide",
+        genre="mystery",
         premise="A door opens.",
         mood="eerie",
         mode="round_robin",
@@ -45,38 +45,14 @@ async def test_create_stores_every_field(storage: Storage, clock: FakeClock) -> 
         model_id="lstm-v1",
         model_voice="mixed",
     )
-    assert created.id > 0
-    assert (created.thread_id, created.mood, created.mode) == (21, "eerie", "round_robin")
-    assert (created.turn_timeout_s, created.timeout_action, created.reroll_policy) == (
-        300,
-        "ai",
-        "vote",
+    created = await storage.stories.create(
+        guild_id=10, channel_id=20, owner_id=30, settings=settings, thread_id=21
     )
-    assert created.style_matching is True and created.model_id == "lstm-v1"
-    assert created.model_voice == "mixed"
+    assert created.id > 0 and created.thread_id == 21
+    assert created.settings == settings
     assert created.status == "active" and created.current_seat == 0
     assert created.created_at == created.updated_at == clock.now and created.ended_at is None
     assert await storage.stories.get(created.id) == created
-
-
-async def test_a_story_gives_back_the_settings_it_was_created_with(storage: Storage) -> None:
-    settings = StorySettings(
-        title="Tide",
-        genre="mystery",
-        premise="Gulls.",
-        mood="eerie",
-        mode="round_robin",
-        turn_timeout_s=90,
-        timeout_action="ai",
-        reroll_policy="vote",
-        style_matching=True,
-        model_id="lstm-v1",
-        model_voice="characters",
-    )
-    created = await storage.stories.create(
-        guild_id=10, channel_id=20, owner_id=30, settings=settings
-    )
-    assert created.settings == settings
 
 
 @pytest.mark.parametrize(
