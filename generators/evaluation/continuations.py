@@ -424,6 +424,7 @@ def run_benchmark(
                 "genre": g.item.genre,
                 "story_end": g.item.story[-SAMPLE_STORY_CHARS:],
                 "model": g.text,
+                "origin": g.origin,
                 "true": g.item.truth,
             }
             for g in generated

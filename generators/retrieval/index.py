@@ -86,8 +86,11 @@ class PassageIndex:
         return len(self.entry_doc)
 
     def value(self, entry: int) -> str:
+        return " ".join(self.value_sentences(entry))
+
+    def value_sentences(self, entry: int) -> list[str]:
         start = int(self.entry_start[entry])
-        return " ".join(self.sentences[start : start + int(self.entry_length[entry])])
+        return self.sentences[start : start + int(self.entry_length[entry])]
 
     def context(self, entry: int, sentences: int = 3) -> str:
         """The sentences of the entry's document just before its value."""
@@ -97,6 +100,12 @@ class PassageIndex:
 
     def source_of(self, entry: int) -> str:
         return self.sources[int(self.doc_source[self.entry_doc[entry]])]
+
+    def genre_of(self, entry: int) -> str:
+        """The genre folder of the entry's book (`gutenberg/<genre>/<book>`), `children` for
+        TinyStories."""
+        parts = self.source_of(entry).split("/")
+        return parts[1] if parts[0] == "gutenberg" and len(parts) > 2 else "children"
 
     def query_vector(self, weighted_words: Iterable[tuple[str, float]]) -> dict[int, float]:
         """Column -> weight for words the index knows, each weighted by its idf."""

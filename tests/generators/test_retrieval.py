@@ -23,7 +23,9 @@ from generators.retrieval.source import (
     RetrievalSource,
     in_story_quotes,
     load_retrieval,
+    new_roles,
     pronouns_fit,
+    renames_a_newcomer,
     story_people,
     whole_passage,
 )
@@ -302,3 +304,21 @@ def test_common_words_the_story_capitalises_are_not_people(index):
     assert "Marta" in people, "a name the story calls she, though the corpus never saw it"
     assert "Pip" in people, "a character in play"
     assert "Nice" not in people
+
+
+def test_people_the_story_has_not_met_are_left_out():
+    story = "Marta found a shell on the beach. She showed it to her friend."
+    settled = RetrievalSource._settled
+    assert settled(["Her friend smiled.", "They ran home."], story) == (
+        "Her friend smiled. They ran home."
+    )
+    assert settled(["Marta smiled.", "Her mom hugged her."], story) == "Marta smiled."
+    assert settled(["Her dad laughed.", "Marta smiled."], story) is None
+    assert new_roles("The kings and their friends ate.", story) == {"king"}
+
+
+def test_a_newcomer_who_introduces_themselves_is_not_renamed():
+    assert renames_a_newcomer('The bird said, "Hi, I\'m Sam!"', 'The bird said, "Hi, I\'m Tom!"')
+    assert renames_a_newcomer("A dog named Rex ran.", "A dog named Tom ran.")
+    assert not renames_a_newcomer("Sam waved.", "Tom waved.")
+    assert not renames_a_newcomer("Hi, I'm Sam.", "Hi, I'm Sam.")

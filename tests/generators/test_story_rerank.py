@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -27,7 +28,7 @@ from generators.schemas import GenerateRequest
 from generators.story_rerank import StoryWeights, story_scores
 from generators.text.corpus import Document
 
-BARE = StoryWeights(0.0, 0.0, 0.0, overlap=0.0, mood=0.0)
+BARE = StoryWeights(0.0, 0.0, 0.0, self_pair_penalty=0.0, overlap=0.0, mood=0.0)
 """The conditional mean log-probability alone."""
 
 
@@ -69,6 +70,19 @@ def test_names_from_nowhere_lose_and_the_cast_wins(served):
     named = story_scores(served, request, texts, StoryWeights(0.0, 0.3, 0.5))
     assert named[0] - plain[0] == pytest.approx(0.3, abs=1e-4)
     assert named[1] - plain[1] == pytest.approx(-0.5, abs=1e-4)
+
+
+def test_a_name_paired_with_itself_loses_and_human_passages_get_their_prior(served):
+    request = request_for(["Tim had a red ball. He liked to play with it."])
+    texts = ["Tim and Tim played with the ball.", "Tim and Sue played with the ball."]
+    plain = story_scores(served, request, texts, BARE)
+    paired = story_scores(served, request, texts, dataclasses.replace(BARE, self_pair_penalty=1.0))
+    assert paired[0] - plain[0] == pytest.approx(-1.0, abs=1e-4)
+    assert paired[1] == pytest.approx(plain[1], abs=1e-4)
+    prior = dataclasses.replace(BARE, human_children=0.6, human_books=1.25)
+    human = story_scores(served, request, texts, prior, human=[False, True])
+    assert human[1] - plain[1] == pytest.approx(0.6, abs=1e-4)
+    assert human[0] == pytest.approx(plain[0], abs=1e-4)
 
 
 def test_unconditional_weight_subtracts_the_storyless_likelihood(served):
