@@ -153,13 +153,13 @@ def mood_only(args: argparse.Namespace) -> dict:
     item's continuation asked for a random mood, judged by the lexicon judge, with the text
     measures of the same continuations so that a gain in mood is seen beside what it costs."""
     from generators.client import InProcessGenerator
-    from generators.eval import distinct_n
     from generators.evaluation.continuations import (
         generate_continuations,
         mood_control,
         random_moods,
         text_measures,
     )
+    from generators.evaluation.language_model import distinct_n
     from generators.moderation import Moderator
     from generators.text.mood import mood_of
 

@@ -21,7 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generators.seqgan_eval import (
+from generators.evaluation.seqgan import (
     compare_story,
     comparison_markdown,
     format_oracle_report,

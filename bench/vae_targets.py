@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from generators.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+from generators.evaluation.vae import evaluate_vae  # noqa: E402
 from generators.pipeline import prepare, rerank, to_candidates  # noqa: E402
 from generators.registry import ModelRegistry  # noqa: E402
 from generators.sampling import sample  # noqa: E402
@@ -53,7 +54,6 @@ from generators.text.names import mentioned_names  # noqa: E402
 from generators.text.sentences import split_sentences  # noqa: E402
 from generators.train.vae import figures_section  # noqa: E402
 from generators.twist import SURPRISE_WEIGHT, TwistPlanner, mentions_in_play, story_names  # noqa: E402
-from generators.vae_eval import evaluate_vae  # noqa: E402
 
 PROSE = (
     "children",

@@ -3,7 +3,7 @@
 The discriminator was trained on single sentences, so a candidate is cut into sentences (each
 read as the discriminator saw them: tokens, the end token, padding; longer ones cut to fit) and
 scored by the mean of their probabilities of being real. Nothing else enters the score: the
-measurement in `generators.seqgan_eval` judges the discriminator alone.
+measurement in `generators.evaluation.seqgan` judges the discriminator alone.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ def _print(result: dict[str, Any], fmt: str) -> None:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from generators.eval import evaluate_checkpoint_on_text, evaluate_samples
+    from generators.evaluation.language_model import evaluate_checkpoint_on_text, evaluate_samples
 
     if args.text is None and not args.samples and not args.continuations:
         print("error: give --text FILE, --samples N and/or --continuations", file=sys.stderr)

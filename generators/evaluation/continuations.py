@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from generators.continuation_scoring import continuation_logprobs
-from generators.eval import distinct_n, seq_rep_n
+from generators.evaluation.bits_per_char import LN2
+from generators.evaluation.language_model import distinct_n, seq_rep_n
 from generators.evaluation.story_fit import (
     content_overlap,
     content_words,
@@ -45,7 +46,6 @@ from generators.evaluation.story_fit import (
 )
 from generators.prompts import build_prompt
 from generators.schemas import MOODS, GenerateRequest, GenerationParams, StoryContext
-from generators.scoring import LN2
 from generators.text.corpus import (
     MIN_DOCUMENT_CHARS,
     Document,
@@ -379,7 +379,7 @@ def run_benchmark(
     that book's other (training) passages, whose people and places the held-out books the
     benchmark stands for would not share."""
     from generators.client import InProcessGenerator
-    from generators.eval import train_genre_classifier
+    from generators.evaluation.language_model import train_genre_classifier
     from generators.moderation import Moderator
 
     items = load_items(data_dir, per_group, seed)

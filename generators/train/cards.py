@@ -97,3 +97,70 @@ def _language_model_card(
     if evaluation:
         sections.append("## Evaluation\n\n" + _table(evaluation) + "\n")
     return "\n".join(sections)
+
+
+PAPER_NLL_ORACLE = {"mle": 9.038, "seqgan": 8.736}
+"""Yu et al. 2017, Table 1 (vocabulary 5,000, length 20, 10,000 training sequences)."""
+
+
+def seqgan_summary(metrics: list[dict[str, Any]], mode: str) -> dict[str, Any]:
+    """Validation figures before (round 0: MLE-pretrained) and after adversarial training, from
+    a SeqGAN run's metrics rows."""
+    rows = [r for r in metrics if r.get("kind") == "validation"]
+    first, last = rows[0], rows[-1]
+    keys = [k for k in first if k not in ("kind", "round", "samples", "time")]
+    summary: dict[str, Any] = {
+        "mode": mode,
+        "rounds": last["round"],
+        "pretrained": {k: first[k] for k in keys},
+        "adversarial": {k: last[k] for k in keys},
+    }
+    if mode == "oracle":
+        summary["paper"] = PAPER_NLL_ORACLE
+    return summary
+
+
+def seqgan_card(
+    model_id: str,
+    config: dict[str, Any],
+    summary: dict[str, Any],
+    report: CorpusReport | None,
+    comparison: str = "",
+) -> str:
+    gen = config.get("generator", {})
+    disc = config.get("discriminator", {})
+    adv = config.get("adversarial", {})
+    sections = [
+        f"# {model_id}: SeqGAN-tuned sentence LSTM with its discriminator\n",
+        f"Generator: a {gen.get('num_layers', 2)}x{gen.get('hidden_dim')} LSTM (embedding "
+        f"{gen.get('embed_dim')}, tied output) over the main model's byte-level BPE vocabulary, "
+        "trained on single sentences of at most "
+        f"{config.get('data', {}).get('seq_len', 32)} tokens (read after `<|endoftext|>`, ended "
+        "by it). It was pretrained by maximum likelihood and then tuned by SeqGAN (Yu et al. "
+        "2017): REINFORCE with a per-position batch-mean baseline, rewards from "
+        f"{adv.get('num_rollouts', 16)} Monte Carlo rollouts of a lagging copy (rate "
+        f"{adv.get('rollout_rate', 0.8)}), {adv.get('rounds')} adversarial rounds. The same "
+        "MLE-pretrained generator is the MLE baseline of the comparison below, so the two "
+        "differ only by the adversarial phase.\n",
+        "Discriminator (`discriminator.safetensors`, `LoadedCheckpoint.extras['discriminator']`"
+        f"): CNN over {disc.get('embed_dim', 64)}-dimensional embeddings, filter widths "
+        f"{disc.get('filter_sizes')} with {disc.get('num_filters')} filters (the paper's "
+        "widths; counts as configured), max-over-time pooling, a highway layer, dropout "
+        f"{disc.get('dropout', 0.25)}; it outputs P(real). It serves as the `discriminator` "
+        "reranker.\n",
+        "Serving note: the generator knows sentences, not stories: it ignores the prompt's "
+        "context beyond its last tokens and ends after one sentence.\n",
+        "## Adversarial training\n\n```json\n" + json.dumps(summary, indent=2) + "\n```\n",
+    ]
+    if report is not None:
+        sections.append(
+            f"## Data\n\nSentences cut from the training split of the story corpus "
+            f"({report.documents} documents: {json.dumps(report.by_genre)}), deduplicated; "
+            "validation sentences from the validation split.\n"
+        )
+    if comparison:
+        sections.append(comparison)
+    sections.append(
+        "## Training configuration\n\n```json\n" + json.dumps(config, indent=2) + "\n```\n"
+    )
+    return "\n".join(sections)

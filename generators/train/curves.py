@@ -47,3 +47,63 @@ def plot_metrics(
     fig.savefig(out_path, dpi=110)
     plt.close(fig)
     return out_path
+
+
+def plot_seqgan(out_dir: Path) -> Path:
+    """Four panels: MLE pretraining, discriminator, generator rewards, the monitored NLLs."""
+    rows = read_metrics(out_dir / "metrics.jsonl")
+    mle = read_metrics(out_dir / "mle" / "metrics.jsonl")
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7))
+    ax = axes[0][0]
+    train = [r for r in mle if r.get("kind") == "train"]
+    valid = [r for r in mle if r.get("kind") == "validation"]
+    if train:
+        ax.plot([r["step"] for r in train], [r["loss"] for r in train], lw=0.8, label="train NLL")
+    for key in ("val_nll", "nll_oracle"):
+        points = [(r["step"], r[key]) for r in valid if key in r]
+        if points:
+            ax.plot(*zip(*points, strict=True), marker="o", ms=3, label=key)
+    ax.set_title("1. MLE pretraining (nats/token)")
+    ax.set_xlabel("step")
+    ax = axes[0][1]
+    d_rows = [r for r in rows if r.get("kind") in ("d_pretrain", "d_step")]
+    ax.plot(range(len(d_rows)), [r["d_loss"] for r in d_rows], lw=0.8, label="d_loss")
+    ax.plot(range(len(d_rows)), [r["d_acc"] for r in d_rows], lw=0.8, label="d_acc")
+    pre = sum(r.get("kind") == "d_pretrain" for r in d_rows)
+    if d_rows:
+        ax.axvline(pre - 0.5, color="grey", ls="--", lw=0.8)
+    ax.set_title("2-3. discriminator (pretraining | adversarial d-steps)")
+    ax.set_xlabel("d-step")
+    ax = axes[1][0]
+    g_rows = [r for r in rows if r.get("kind") == "g_step"]
+    ax.plot(
+        [r["round"] for r in g_rows],
+        [r["mean_reward"] for r in g_rows],
+        lw=0.8,
+        label="mean reward",
+    )
+    ax.plot(
+        [r["round"] for r in g_rows],
+        [r["final_reward"] for r in g_rows],
+        lw=0.8,
+        label="P(real) of samples",
+    )
+    ax.set_title("3. generator rewards")
+    ax.set_xlabel("round")
+    ax = axes[1][1]
+    v_rows = [r for r in rows if r.get("kind") == "validation"]
+    for key in ("nll_oracle", "val_nll"):
+        points = [(r["round"], r[key]) for r in v_rows if key in r]
+        if points:
+            ax.plot(*zip(*points, strict=True), marker="o", ms=3, label=key)
+    ax.set_title("3. adversarial rounds (nats/token)")
+    ax.set_xlabel("round")
+    for ax in axes.flat:
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = out_dir / "loss_curve.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

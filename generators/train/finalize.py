@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from generators.checkpoint import load_checkpoint, save_checkpoint
-from generators.eval import evaluate_samples
-from generators.scoring import score_texts
+from generators.evaluation.bits_per_char import score_texts
+from generators.evaluation.language_model import evaluate_samples
 from generators.text.corpus import CorpusReport, load_documents
 from generators.train.cards import lstm_card
 

@@ -17,8 +17,8 @@ from safetensors.torch import load_file
 from torch import nn
 
 from generators.checkpoint import load_checkpoint, save_checkpoint
+from generators.evaluation.bits_per_char import score_texts
 from generators.models.lstm import LSTMConfig, LSTMLanguageModel
-from generators.scoring import score_texts
 from generators.text.corpus import Document
 from generators.text.data import StreamBatcher
 from generators.text.markup import DocumentEncoder

@@ -44,7 +44,8 @@ from generators.models.seqgan import (
 from generators.text.corpus import CorpusReport
 from generators.text.tokenizer import TextTokenizer
 from generators.train import state_folder
-from generators.train.curves import read_metrics
+from generators.train.cards import seqgan_card, seqgan_summary
+from generators.train.curves import plot_seqgan, read_metrics
 from generators.train.prepare import data_config, prepare_corpus
 from generators.train.seqgan_data import make_oracle, mean_nll, nll_oracle, sentence_ids
 from generators.train.seqgan_data import sentence_spec as story_spec
@@ -57,9 +58,6 @@ from generators.train.trainer import (
 )
 
 log = logging.getLogger(__name__)
-
-PAPER_NLL_ORACLE = {"mle": 9.038, "seqgan": 8.736}
-"""Yu et al. 2017, Table 1 (vocabulary 5,000, length 20, 10,000 training sequences)."""
 
 
 @dataclass
@@ -653,25 +651,9 @@ def train_seqgan(
     run.pretrain_discriminator()
     run.adversarial()
     plot_seqgan(out_dir)
-    summary = summarize(out_dir, mode)
+    summary = seqgan_summary(read_metrics(out_dir / "metrics.jsonl"), mode)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return export(run, config, summary, out_dir / "seqgan")
-
-
-def summarize(out_dir: Path, mode: str) -> dict[str, Any]:
-    """Validation figures before (round 0: MLE-pretrained) and after adversarial training."""
-    rows = [r for r in read_metrics(out_dir / "metrics.jsonl") if r.get("kind") == "validation"]
-    first, last = rows[0], rows[-1]
-    keys = [k for k in first if k not in ("kind", "round", "samples", "time")]
-    summary: dict[str, Any] = {
-        "mode": mode,
-        "rounds": last["round"],
-        "pretrained": {k: first[k] for k in keys},
-        "adversarial": {k: last[k] for k in keys},
-    }
-    if mode == "oracle":
-        summary["paper"] = PAPER_NLL_ORACLE
-    return summary
 
 
 def export(run: AdversarialRun, config: dict[str, Any], summary: dict, folder: Path) -> Path:
@@ -695,115 +677,3 @@ def export(run: AdversarialRun, config: dict[str, Any], summary: dict, folder: P
         extra_weights={"discriminator": ("discriminator", disc_config, run.discriminator)},
     )
     return folder
-
-
-def seqgan_card(
-    model_id: str,
-    config: dict[str, Any],
-    summary: dict[str, Any],
-    report: CorpusReport | None,
-    comparison: str = "",
-) -> str:
-    gen = config.get("generator", {})
-    disc = config.get("discriminator", {})
-    adv = config.get("adversarial", {})
-    sections = [
-        f"# {model_id}: SeqGAN-tuned sentence LSTM with its discriminator\n",
-        f"Generator: a {gen.get('num_layers', 2)}x{gen.get('hidden_dim')} LSTM (embedding "
-        f"{gen.get('embed_dim')}, tied output) over the main model's byte-level BPE vocabulary, "
-        "trained on single sentences of at most "
-        f"{config.get('data', {}).get('seq_len', 32)} tokens (read after `<|endoftext|>`, ended "
-        "by it). It was pretrained by maximum likelihood and then tuned by SeqGAN (Yu et al. "
-        "2017): REINFORCE with a per-position batch-mean baseline, rewards from "
-        f"{adv.get('num_rollouts', 16)} Monte Carlo rollouts of a lagging copy (rate "
-        f"{adv.get('rollout_rate', 0.8)}), {adv.get('rounds')} adversarial rounds. The same "
-        "MLE-pretrained generator is the MLE baseline of the comparison below, so the two "
-        "differ only by the adversarial phase.\n",
-        "Discriminator (`discriminator.safetensors`, `LoadedCheckpoint.extras['discriminator']`"
-        f"): CNN over {disc.get('embed_dim', 64)}-dimensional embeddings, filter widths "
-        f"{disc.get('filter_sizes')} with {disc.get('num_filters')} filters (the paper's "
-        "widths; counts as configured), max-over-time pooling, a highway layer, dropout "
-        f"{disc.get('dropout', 0.25)}; it outputs P(real). It serves as the `discriminator` "
-        "reranker.\n",
-        "Serving note: the generator knows sentences, not stories: it ignores the prompt's "
-        "context beyond its last tokens and ends after one sentence.\n",
-        "## Adversarial training\n\n```json\n" + json.dumps(summary, indent=2) + "\n```\n",
-    ]
-    if report is not None:
-        sections.append(
-            f"## Data\n\nSentences cut from the training split of the story corpus "
-            f"({report.documents} documents: {json.dumps(report.by_genre)}), deduplicated; "
-            "validation sentences from the validation split.\n"
-        )
-    if comparison:
-        sections.append(comparison)
-    sections.append(
-        "## Training configuration\n\n```json\n" + json.dumps(config, indent=2) + "\n```\n"
-    )
-    return "\n".join(sections)
-
-
-# ---------------------------------------------------------------------------------------------
-# Curves
-
-
-def plot_seqgan(out_dir: Path) -> Path:
-    """Four panels: MLE pretraining, discriminator, generator rewards, the monitored NLLs."""
-    import matplotlib.pyplot as plt
-
-    rows = read_metrics(out_dir / "metrics.jsonl")
-    mle = read_metrics(out_dir / "mle" / "metrics.jsonl")
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7))
-    ax = axes[0][0]
-    train = [r for r in mle if r.get("kind") == "train"]
-    valid = [r for r in mle if r.get("kind") == "validation"]
-    if train:
-        ax.plot([r["step"] for r in train], [r["loss"] for r in train], lw=0.8, label="train NLL")
-    for key in ("val_nll", "nll_oracle"):
-        points = [(r["step"], r[key]) for r in valid if key in r]
-        if points:
-            ax.plot(*zip(*points, strict=True), marker="o", ms=3, label=key)
-    ax.set_title("1. MLE pretraining (nats/token)")
-    ax.set_xlabel("step")
-    ax = axes[0][1]
-    d_rows = [r for r in rows if r.get("kind") in ("d_pretrain", "d_step")]
-    ax.plot(range(len(d_rows)), [r["d_loss"] for r in d_rows], lw=0.8, label="d_loss")
-    ax.plot(range(len(d_rows)), [r["d_acc"] for r in d_rows], lw=0.8, label="d_acc")
-    pre = sum(r.get("kind") == "d_pretrain" for r in d_rows)
-    if d_rows:
-        ax.axvline(pre - 0.5, color="grey", ls="--", lw=0.8)
-    ax.set_title("2-3. discriminator (pretraining | adversarial d-steps)")
-    ax.set_xlabel("d-step")
-    ax = axes[1][0]
-    g_rows = [r for r in rows if r.get("kind") == "g_step"]
-    ax.plot(
-        [r["round"] for r in g_rows],
-        [r["mean_reward"] for r in g_rows],
-        lw=0.8,
-        label="mean reward",
-    )
-    ax.plot(
-        [r["round"] for r in g_rows],
-        [r["final_reward"] for r in g_rows],
-        lw=0.8,
-        label="P(real) of samples",
-    )
-    ax.set_title("3. generator rewards")
-    ax.set_xlabel("round")
-    ax = axes[1][1]
-    v_rows = [r for r in rows if r.get("kind") == "validation"]
-    for key in ("nll_oracle", "val_nll"):
-        points = [(r["round"], r[key]) for r in v_rows if key in r]
-        if points:
-            ax.plot(*zip(*points, strict=True), marker="o", ms=3, label=key)
-    ax.set_title("3. adversarial rounds (nats/token)")
-    ax.set_xlabel("round")
-    for ax in axes.flat:
-        ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out_dir / "loss_curve.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from generators.checkpoint import save_checkpoint
+from generators.evaluation.vae import posterior_stats
 from generators.models.vae import SentenceVAE, VAEConfig, make_batch
 from generators.text.names import name_lexicon
 from generators.text.sentences import SentenceSet, document_sentences
@@ -30,7 +31,6 @@ from generators.text.tokenizer import TextTokenizer
 from generators.train.cards import data_section
 from generators.train.prepare import data_config, prepare_corpus
 from generators.train.trainer import Callback, TrainConfig, Trainer, configure_threads
-from generators.vae_eval import posterior_stats
 
 
 @dataclass

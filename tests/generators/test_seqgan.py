@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from generators.evaluation.seqgan import QDPoint, frontier_gap, sign_test
 from generators.models.lstm import LSTMConfig, LSTMLanguageModel
 from generators.models.seqgan import (
     Discriminator,
@@ -22,7 +23,6 @@ from generators.models.seqgan import (
     sequence_mask,
     update_rollout,
 )
-from generators.seqgan_eval import QDPoint, frontier_gap, sign_test
 from generators.text.bleu import ReferenceIndex, mean_bleu, self_bleu, sentence_bleu, words
 
 torch.set_num_threads(1)

@@ -12,17 +12,17 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from generators.checkpoint import load_checkpoint
-from generators.models.lstm import LSTMLanguageModel
-from generators.models.seqgan import Discriminator
-from generators.registry import ModelRegistry
-from generators.schemas import Candidate, GenerateRequest, GenerationParams
-from generators.seqgan_eval import (
+from generators.evaluation.seqgan import (
     compare_story,
     comparison_markdown,
     format_oracle_report,
     oracle_report,
     publish,
 )
+from generators.models.lstm import LSTMLanguageModel
+from generators.models.seqgan import Discriminator
+from generators.registry import ModelRegistry
+from generators.schemas import Candidate, GenerateRequest, GenerationParams
 from generators.seqgan_rerank import discriminator_reranker
 from generators.train.seqgan import (
     AdversarialConfig,

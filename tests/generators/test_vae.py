@@ -11,18 +11,18 @@ import torch
 from vae_testing import NO_DEFENCES, tiny_vae_run
 
 from generators.checkpoint import load_checkpoint, save_checkpoint
-from generators.models.vae import SentenceVAE, VAEConfig, kl_per_dim, make_batch
-from generators.text.corpus import Document
-from generators.text.sentences import document_sentences, encode_sentences, split_sentences
-from generators.text.tokenizer import TextTokenizer
-from generators.train.vae import Objective, VAETask
-from generators.vae_eval import (
+from generators.evaluation.vae import (
     active_units,
     encode_texts,
     evaluate_vae,
     interpolate,
     mutual_information,
 )
+from generators.models.vae import SentenceVAE, VAEConfig, kl_per_dim, make_batch
+from generators.text.corpus import Document
+from generators.text.sentences import document_sentences, encode_sentences, split_sentences
+from generators.text.tokenizer import TextTokenizer
+from generators.train.vae import Objective, VAETask
 
 
 @pytest.fixture(scope="session")

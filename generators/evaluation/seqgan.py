@@ -34,12 +34,12 @@ from generators.schemas import Candidate, GenerateRequest
 from generators.seqgan_rerank import discriminator_reranker
 from generators.text.bleu import ReferenceIndex, words
 from generators.text.tokenizer import TextTokenizer
+from generators.train.cards import seqgan_card
 from generators.train.seqgan import (
     AdversarialConfig,
     load_generator,
     oracle_data,
     pretrain_generator,
-    seqgan_card,
     story_data,
 )
 from generators.train.seqgan_data import decode_sentences, mean_nll, row_nll

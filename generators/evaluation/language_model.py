@@ -19,8 +19,8 @@ from typing import Any
 
 from generators.checkpoint import load_checkpoint
 from generators.errors import CheckpointError
+from generators.evaluation.bits_per_char import score_texts
 from generators.schemas import GENRES, MOODS, GenerateRequest
-from generators.scoring import score_texts
 from generators.text.bleu import self_bleu
 from generators.text.bleu import words as bleu_words
 from generators.text.genre_classifier import GenreClassifier

@@ -23,8 +23,8 @@ from typing import Any
 import torch
 
 from generators.checkpoint import LoadedCheckpoint, load_checkpoint
+from generators.evaluation.bits_per_char import score_texts
 from generators.models.vae import SentenceVAE, gaussian_log_density, make_batch
-from generators.scoring import score_texts
 from generators.text.corpus import iter_raw_documents, split_of
 from generators.text.normalize import normalize_text, split_documents
 from generators.text.sentences import SentenceSet, encode_sentences, split_sentences
