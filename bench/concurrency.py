@@ -1,7 +1,7 @@
 """Stories asking the in-process generator at once: 10 and 32 channels each send one
 continuation together, and the time until the last answer arrives is measured with the batching
-engine (generators.orchestration, as `make play` and a default bot run it) against the serial
-path (the same engine with `batching=False`: one request's candidates at a time, as the
+engine (generators.inference.orchestration, as `make play` and a default bot run it) against the
+serial path (the same engine with `batching=False`: one request's candidates at a time, as the
 in-process generator answered before it batched). Prints the times and the ratio; asserts
 nothing.
 
@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from generators.client import InProcessGenerator
+from generators.inference.registry import ModelRegistry
 from generators.moderation import Moderator
 from generators.paths import DEFAULT_CHECKPOINT
-from generators.registry import ModelRegistry
 from generators.schemas import GenerateRequest
 
 PEOPLE = ["Lily", "Tom", "Mia", "Sam", "Ava", "Ben", "Zoe", "Max"]

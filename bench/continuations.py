@@ -112,7 +112,7 @@ def cost(args: argparse.Namespace) -> dict:
     """Seconds per `/story continue` served today's way (3 candidates by log-probability, no
     name bias) and the story way (a pool ranked by the story reranker), interleaved on the
     same stories so that the machine's drift hits both alike."""
-    import generators.name_bias
+    import generators.inference.name_bias
     from generators.client import InProcessGenerator
     from generators.moderation import Moderator
 
@@ -122,11 +122,11 @@ def cost(args: argparse.Namespace) -> dict:
         moderator=Moderator(use_classifier=False),
         retrieval_index=args.retrieval_index,
     )
-    boost = generators.name_bias.NAME_BOOST
+    boost = generators.inference.name_bias.NAME_BOOST
     times: dict[str, list[float]] = {"logprob": [], "story": []}
 
     async def one(item, seed: int, rerank: str) -> float:
-        generators.name_bias.NAME_BOOST = boost if rerank == "story" else 0.0
+        generators.inference.name_bias.NAME_BOOST = boost if rerank == "story" else 0.0
         request = continue_request(item, seed, params={"rerank": rerank})
         started = time.perf_counter()
         await generator.generate(request)
@@ -188,9 +188,9 @@ def mood_only(args: argparse.Namespace) -> dict:
 
 
 def generators_mood_boost() -> float:
-    import generators.mood_bias
+    import generators.inference.mood_bias
 
-    return generators.mood_bias.MOOD_BOOST
+    return generators.inference.mood_bias.MOOD_BOOST
 
 
 def main() -> int:
@@ -226,18 +226,18 @@ def main() -> int:
         print(f"no corpus at {args.data}", file=sys.stderr)
         return 2
     if args.name_boost is not None:
-        import generators.name_bias
+        import generators.inference.name_bias
 
-        generators.name_bias.NAME_BOOST = args.name_boost
+        generators.inference.name_bias.NAME_BOOST = args.name_boost
     if args.retrieved is not None or args.samples_beside is not None:
         import generators.retrieval.source as retrieval
 
         retrieval.RETRIEVED = args.retrieved or retrieval.RETRIEVED
         retrieval.SAMPLES_BESIDE = args.samples_beside or retrieval.SAMPLES_BESIDE
     if args.mood_boost is not None:
-        import generators.mood_bias
+        import generators.inference.mood_bias
 
-        generators.mood_bias.MOOD_BOOST = args.mood_boost
+        generators.inference.mood_bias.MOOD_BOOST = args.mood_boost
     overrides = {
         "overlap": args.overlap_weight,
         "mood": args.mood_weight,
@@ -279,10 +279,10 @@ def main() -> int:
             params=params,
             progress=progress,
         )
-    import generators.name_bias
+    import generators.inference.name_bias
     import generators.story_rerank
 
-    result["name_boost"] = generators.name_bias.NAME_BOOST
+    result["name_boost"] = generators.inference.name_bias.NAME_BOOST
     result["story_weights"] = generators.story_rerank.STORY_WEIGHTS.__dict__
     result["seconds"] = round(time.perf_counter() - started, 1)
     text = json.dumps(result, indent=1)

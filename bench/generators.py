@@ -16,8 +16,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from generators.checkpoint import load_checkpoint
+from generators.inference.sampling import SamplingSettings, StopRule, TokenTables, sample
 from generators.paths import DEFAULT_CHECKPOINT
-from generators.sampling import SamplingSettings, StopRule, TokenTables, sample
 from generators.train.trainer import cpu_supports_bf16
 
 

@@ -5,10 +5,10 @@
 2. Style matching: two writers (children's-story sentences and horror_gothic sentences; each
    writer's vector = mean latent of 50 of their sentences). Every prompt (the opening of a
    validation document of any prose genre) is continued as the service does it for that
-   writer: n LSTM candidates plus n style-led ones (generators/style_lead.py), style-reranked;
-   a trial succeeds when the chosen candidate's latent is closer to that writer's vector than
-   to the other's. The unranked choice (the first LSTM candidate) is the same for both writers,
-   so it succeeds in exactly one of each pair: 50% by construction.
+   writer: n LSTM candidates plus n style-led ones (generators/inference/style_lead.py),
+   style-reranked; a trial succeeds when the chosen candidate's latent is closer to that writer's
+   vector than to the other's. The unranked choice (the first LSTM candidate) is the same for both
+   writers, so it succeeds in exactly one of each pair: 50% by construction.
 3. Twists: distance in latent space between the story's recent sentences (their centroid) and
    the best twist candidate, next to the best ordinary continuation of the same story; and how
    often each mentions a character in play.
@@ -35,9 +35,12 @@ sys.path.insert(0, str(ROOT))
 
 from generators.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from generators.evaluation.vae import evaluate_vae  # noqa: E402
-from generators.pipeline import prepare, rerank, to_candidates  # noqa: E402
-from generators.registry import ModelRegistry  # noqa: E402
-from generators.sampling import sample  # noqa: E402
+from generators.inference.pipeline import prepare, rerank, to_candidates  # noqa: E402
+from generators.inference.registry import ModelRegistry  # noqa: E402
+from generators.inference.sampling import sample  # noqa: E402
+from generators.inference.style import STYLE_WEIGHT, latent_distance, style_reranker  # noqa: E402
+from generators.inference.style_lead import STYLE_SPREAD, StyleLead  # noqa: E402
+from generators.inference.twist import SURPRISE_WEIGHT, TwistPlanner, mentions_in_play, story_names  # noqa: E402
 from generators.schemas import (  # noqa: E402
     Candidate,
     CharacterSheet,
@@ -46,14 +49,11 @@ from generators.schemas import (  # noqa: E402
     StoryContext,
     TurnContext,
 )
-from generators.style import STYLE_WEIGHT, latent_distance, style_reranker  # noqa: E402
-from generators.style_lead import STYLE_SPREAD, StyleLead  # noqa: E402
 from generators.text.corpus import Document, load_documents  # noqa: E402
 from generators.text.markup import split_paragraphs  # noqa: E402
 from generators.text.names import mentioned_names  # noqa: E402
 from generators.text.sentences import split_sentences  # noqa: E402
 from generators.train.vae import figures_section  # noqa: E402
-from generators.twist import SURPRISE_WEIGHT, TwistPlanner, mentions_in_play, story_names  # noqa: E402
 
 PROSE = (
     "children",

@@ -31,7 +31,7 @@ from pydantic_settings import (
 )
 
 from generators.context_size import MAX_CONTEXT_CHARS
-from generators.model_specs import ModelSpec
+from generators.inference.model_specs import ModelSpec
 from generators.paths import VAE_CHECKPOINT, bundled_checkpoints, retrieval_index
 from generators.schemas import ModerationLevel
 from storage.backends import check_url, sqlite_url
@@ -153,7 +153,8 @@ class GeneratorSection(Section):
     checkpoints: list[Path] = Field(default_factory=bundled_checkpoints)
     models: list[ModelSpec] = Field(default_factory=list)
     """More models to serve beside `checkpoints` (`[[...models]]` tables: id, path, format =
-    "huggingface" for a causal-LM folder brought from elsewhere); see generators.served_models."""
+    "huggingface" for a causal-LM folder brought from elsewhere); see
+    generators.inference.served_models."""
     vae_checkpoint: Path | None = VAE_CHECKPOINT
     """The sentence VAE for twists and style vectors; none there: twists from the LM alone."""
     retrieval_index: Path | None = Field(default_factory=retrieval_index)
@@ -188,7 +189,8 @@ class ServiceSection(Section):
     checkpoints: list[Path] = Field(default_factory=bundled_checkpoints)
     models: list[ModelSpec] = Field(default_factory=list)
     """More models to serve beside `checkpoints` (`[[...models]]` tables: id, path, format =
-    "huggingface" for a causal-LM folder brought from elsewhere); see generators.served_models."""
+    "huggingface" for a causal-LM folder brought from elsewhere); see
+    generators.inference.served_models."""
     vae_checkpoint: Path | None = VAE_CHECKPOINT
     """The sentence VAE for twists and style vectors; none there: twists from the LM alone."""
     retrieval_index: Path | None = Field(default_factory=retrieval_index)

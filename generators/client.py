@@ -29,8 +29,8 @@ from generators.schemas import (
 )
 
 if TYPE_CHECKING:
-    from generators.latent import LatentTools
-    from generators.model_specs import ModelSpec
+    from generators.inference.latent import LatentTools
+    from generators.inference.model_specs import ModelSpec
     from generators.retrieval.source import RetrievalSource
 
 T = TypeVar("T")
@@ -80,8 +80,8 @@ class SentenceEmbedder(Protocol):
 
 class InProcessGenerator:
     """Runs checkpoints in this process through the same engine as the HTTP service
-    (generators.orchestration): a continuous-batching scheduler on its own thread, so stories
-    asking at once share model steps, and twists, style leads and embeddings on side-work
+    (generators.inference.orchestration): a continuous-batching scheduler on its own thread, so
+    stories asking at once share model steps, and twists, style leads and embeddings on side-work
     threads. Nothing starts until the first request.
 
     At most `max_pending` requests wait for a place in the batch (of `max_batch` rows); more
@@ -113,7 +113,7 @@ class InProcessGenerator:
         batching: bool = True,
         retrieval: RetrievalSource | None = None,
     ):
-        from generators.orchestration import GenerationEngine
+        from generators.inference.orchestration import GenerationEngine
         from generators.service.metrics import ServiceMetrics
         from generators.service.scheduler import Scheduler
         from generators.service.sidework import SideWork
@@ -174,15 +174,15 @@ class InProcessGenerator:
         **kwargs,
     ) -> InProcessGenerator:
         """`paths` are Talewright checkpoints; `models` name more (a Hugging Face causal-LM
-        folder among them: generators.served_models). `retrieval_index`: the passage index
+        folder among them: generators.inference.served_models). `retrieval_index`: the passage index
         (`default`: generators.paths.retrieval_index(), used when it has been built)."""
         import torch
 
-        from generators.latent import load_latent
+        from generators.inference.latent import load_latent
+        from generators.inference.registry import ModelRegistry
+        from generators.inference.served_models import add_model
         from generators.paths import retrieval_index as default_retrieval_index
-        from generators.registry import ModelRegistry
         from generators.retrieval.source import load_retrieval
-        from generators.served_models import add_model
 
         if threads:
             torch.set_num_threads(threads)

@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 
-from generators import pipeline
 from generators.errors import (
     GeneratorOverloaded,
     GeneratorTimeout,
@@ -31,6 +30,7 @@ from generators.errors import (
     InvalidGenerationRequest,
     UnknownModel,
 )
+from generators.inference import pipeline
 from generators.openai_prompt import story_messages
 from generators.schemas import Candidate, GenerateRequest, GenerateResponse, ModelInfo, Timings
 

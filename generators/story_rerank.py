@@ -24,10 +24,10 @@ content overlap where it was (0.18, 0.07); the overlap term at 1.0 raised it to 
 70% (children) and 27% to 43% (books), with distinct-2 level. At 2.5 overlap rose further but
 the books' distinct-2 fell by 0.03.
 
-The mood term, with the mood steering of `generators.mood_bias` (boost 1.0), took mood control
-from 15% to 70% (lexicon judge, 20 validation items; 40 items: see the default card). Applied to
-every story with a mood it cost the books' overlap 0.14 -> 0.10 and name reuse 30% -> 17%;
-applied only where the turns do not already read in the asked mood, overlap held at 0.12-0.13
+The mood term, with the mood steering of `generators.inference.mood_bias` (boost 1.0), took mood
+control from 15% to 70% (lexicon judge, 20 validation items; 40 items: see the default card).
+Applied to every story with a mood it cost the books' overlap 0.14 -> 0.10 and name reuse 30% ->
+17%; applied only where the turns do not already read in the asked mood, overlap held at 0.12-0.13
 with name reuse 27-30% (children 0.217 -> 0.238), so that is how it runs.
 """
 
@@ -36,12 +36,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from generators.continuation_scoring import logprobs_after
 from generators.evaluation.story_fit import content_overlap, mentioned, new_names, story_names
-from generators.mood_bias import mood_to_steer
-from generators.pipeline import Reranker
-from generators.prompts import DEFAULT_BUDGET, build_prompt
-from generators.registry import ServedModel
+from generators.inference.continuation_scoring import logprobs_after
+from generators.inference.mood_bias import mood_to_steer
+from generators.inference.pipeline import Reranker
+from generators.inference.prompts import DEFAULT_BUDGET, build_prompt
+from generators.inference.registry import ServedModel
 from generators.schemas import Candidate, GenerateRequest
 from generators.text.mood import mood_of
 
@@ -70,7 +70,7 @@ class StoryWeights:
     mood: float = 1.0
     """Added when the mood judge (`generators.text.mood`) files the candidate under the
     story's mood, for stories that set one and do not already read that way
-    (`generators.mood_bias.mood_to_steer`)."""
+    (`generators.inference.mood_bias.mood_to_steer`)."""
 
 
 STORY_WEIGHTS = StoryWeights()

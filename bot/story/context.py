@@ -30,7 +30,8 @@ SHEETS_SHARE = 4
 LORE_SHARE = 4
 """... and at most 1/LORE_SHARE for the memory and lore, the most important entries first."""
 SHEET_FIELDS = ("description", "personality", "speech_style", "backstory")
-"""A sheet's fields in the order the model reads them (generators.prompts.premise_keywords)."""
+"""A sheet's fields in the order the model reads them
+(generators.inference.prompts.premise_keywords)."""
 
 
 def character_sheet(character: Character) -> CharacterSheet:

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generators.continuation_scoring import continuation_logprobs
 from generators.evaluation.bits_per_char import LN2
 from generators.evaluation.language_model import distinct_n, seq_rep_n
 from generators.evaluation.story_fit import (
@@ -44,7 +43,8 @@ from generators.evaluation.story_fit import (
     parroting,
     story_names,
 )
-from generators.prompts import build_prompt
+from generators.inference.continuation_scoring import continuation_logprobs
+from generators.inference.prompts import build_prompt
 from generators.schemas import MOODS, GenerateRequest, GenerationParams, StoryContext
 from generators.text.corpus import (
     MIN_DOCUMENT_CHARS,

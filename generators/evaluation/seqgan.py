@@ -29,9 +29,9 @@ from safetensors.torch import load_file
 from torch import nn
 
 from generators.checkpoint import load_checkpoint, save_checkpoint
+from generators.inference.seqgan_rerank import discriminator_reranker
 from generators.models.seqgan import Discriminator, SequenceSpec, sample_sequences
 from generators.schemas import Candidate, GenerateRequest
-from generators.seqgan_rerank import discriminator_reranker
 from generators.text.bleu import ReferenceIndex, words
 from generators.text.tokenizer import TextTokenizer
 from generators.train.cards import seqgan_card

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generators.continuation_scoring import logprobs_after
 from generators.evaluation.story_fit import content_overlap, parroting, story_names
-from generators.mood_bias import mood_to_steer
-from generators.registry import ServedModel
+from generators.inference.continuation_scoring import logprobs_after
+from generators.inference.mood_bias import mood_to_steer
+from generators.inference.registry import ServedModel
 from generators.retrieval.index import (
     KEY_WEIGHTS,
     PassageIndex,

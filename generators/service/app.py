@@ -31,11 +31,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from generators.api_keys import read_api_key
 from generators.errors import GeneratorError, GeneratorUnavailable
-from generators.latent import LatentTools, load_latent
-from generators.model_specs import ModelSpec
+from generators.inference.latent import LatentTools, load_latent
+from generators.inference.model_specs import ModelSpec
+from generators.inference.orchestration import GenerationEngine
+from generators.inference.registry import ModelRegistry
 from generators.moderation import Moderator
-from generators.orchestration import GenerationEngine
-from generators.registry import ModelRegistry
 from generators.retrieval.source import load_retrieval
 from generators.schemas import (
     EmbedRequest,

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 import torch
 
-from generators.registry import ServedModel
-from generators.sampling import Sequence, State, decode_step, fit_to_context
+from generators.inference.registry import ServedModel
+from generators.inference.sampling import Sequence, State, decode_step, fit_to_context
 from generators.service.jobs import Job
 
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from generators.pipeline import PreparedRequest
-from generators.registry import ServedModel
-from generators.sampling import Sequence
+from generators.inference.pipeline import PreparedRequest
+from generators.inference.registry import ServedModel
+from generators.inference.sampling import Sequence
 
 
 @dataclass(eq=False)

@@ -9,9 +9,9 @@ from pathlib import Path
 import torch
 
 from generators.checkpoint import read_config
-from generators.model_specs import ModelSpec
-from generators.registry import ModelRegistry
-from generators.served_models import add_model
+from generators.inference.model_specs import ModelSpec
+from generators.inference.registry import ModelRegistry
+from generators.inference.served_models import add_model
 from generators.train.trainer import cpu_supports_bf16
 
 log = logging.getLogger(__name__)
@@ -89,9 +89,9 @@ def load_registry(
     checkpoints: list[Path], device: torch.device, models: Sequence[ModelSpec] = ()
 ) -> ModelRegistry:
     """Load every checkpoint, then the `models` the settings name (a Hugging Face folder among
-    them: generators.served_models); the first is the default unless a model says `default`.
-    Two folders with the same id (two runs' `best`) are told apart by their parent folder's
-    name."""
+    them: generators.inference.served_models); the first is the default unless a model says
+    `default`. Two folders with the same id (two runs' `best`) are told apart by their parent
+    folder's name."""
     if not checkpoints and not models:
         raise ValueError("no checkpoints to serve")
     registry = ModelRegistry(device)

@@ -26,9 +26,9 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from generators.errors import GeneratorError, GeneratorOverloaded, GeneratorUnavailable
-from generators.orchestration import GenerationEngine
-from generators.prompts import build_prompt
-from generators.registry import ServedModel
+from generators.inference.orchestration import GenerationEngine
+from generators.inference.prompts import build_prompt
+from generators.inference.registry import ServedModel
 from generators.schemas import GenerateRequest, GenerateResponse, ModerationLevel
 from generators.service.openai_schemas import (
     BadHint,

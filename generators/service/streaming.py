@@ -15,11 +15,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from generators import pipeline
 from generators.errors import GeneratorTimeout
+from generators.inference import pipeline
+from generators.inference.prompts import render_output
+from generators.inference.registry import ServedModel
 from generators.moderation import Moderator
-from generators.prompts import render_output
-from generators.registry import ServedModel
 from generators.schemas import GenerateRequest
 from generators.service.jobs import Job
 from generators.service.scheduler import Scheduler

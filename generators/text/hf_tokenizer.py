@@ -2,9 +2,9 @@
 
 `TextTokenizer` is the project's byte-level BPE with Talewright's control tokens; a model a user
 brings has its own vocabulary and none of those tokens, so its prompts are plain prose
-(`template = "plain"`, see generators.plain_prompt). Everything the sampler, the stop rules and
-the name bias read (encode, decode, eos_id, pad_id, special_ids, token_text, vocab_size) means
-the same here. User text is encoded without special-token parsing, as in TextTokenizer.
+(`template = "plain"`, see generators.inference.plain_prompt). Everything the sampler, the stop
+rules and the name bias read (encode, decode, eos_id, pad_id, special_ids, token_text, vocab_size)
+means the same here. User text is encoded without special-token parsing, as in TextTokenizer.
 
 The model's output layer may be wider than the tokenizer (vocabularies padded to a multiple of
 64): `vocab_size` is the model's width and the ids past the tokenizer's last one count as
@@ -23,7 +23,7 @@ from generators.errors import CheckpointError
 
 class HFTokenizer:
     template = "plain"
-    """Which prompt builder serves this vocabulary (generators.prompts.build_prompt)."""
+    """Which prompt builder serves this vocabulary (generators.inference.prompts.build_prompt)."""
 
     def __init__(self, tokenizer: PreTrainedTokenizerBase, vocab_size: int):
         known = len(tokenizer)

@@ -20,8 +20,8 @@ from fakediscord import FakeDiscord
 
 from bot.settings import GeneratorSection, ServiceSection
 from generators.context_size import MAX_CONTEXT_CHARS
+from generators.inference.registry import ModelRegistry
 from generators.moderation import Moderator
-from generators.registry import ModelRegistry
 from generators.service import create_app
 from generators.service.live import LiveServer
 

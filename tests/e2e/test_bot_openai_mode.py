@@ -27,8 +27,8 @@ from pydantic import SecretStr
 
 from bot.discord.render import WRITING
 from bot.settings import GeneratorSection, ServiceSection
+from generators.inference.registry import ModelRegistry
 from generators.moderation import Moderator
-from generators.registry import ModelRegistry
 from generators.service import create_app
 from generators.service.live import LiveServer
 

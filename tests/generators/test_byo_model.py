@@ -9,9 +9,9 @@ from byo_support import write_gpt2, write_llama
 from transformers import T5Config, T5ForConditionalGeneration
 
 from generators.errors import CheckpointError
+from generators.inference.prompts import build_prompt
 from generators.models.hf_causal import ContextOverflow, HFCausalLanguageModel
 from generators.models.transformer import KVState
-from generators.prompts import build_prompt
 from generators.schemas import StoryContext
 from generators.text.hf_tokenizer import HFTokenizer
 

@@ -15,7 +15,7 @@ from transformers import T5Config, T5ForConditionalGeneration
 from bot.settings import ServiceSection, load_settings
 from generators.client import InProcessGenerator
 from generators.errors import CheckpointError
-from generators.model_specs import ModelSpec
+from generators.inference.model_specs import ModelSpec
 from generators.moderation import Moderator
 from generators.schemas import GenerateRequest
 from generators.service import create_app

@@ -14,9 +14,9 @@ from test_service_support import body, running_service, tiny_registry
 from generators.checkpoint import load_checkpoint, save_checkpoint
 from generators.client import HttpGenerator, InProcessGenerator
 from generators.errors import NoDiscriminator
+from generators.inference.seqgan_rerank import score_texts
 from generators.models.seqgan import Discriminator, DiscriminatorConfig
 from generators.schemas import GenerateRequest
-from generators.seqgan_rerank import score_texts
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 """The generation contract, run against both front doors of the one engine
-(generators.orchestration): the in-process generator and the HTTP service behind HttpGenerator.
-Every test here runs once per mode with the same assertions: answers, refusals (unknown model,
-oversized context, no room for the prompt), limits (a full queue, a deadline), a failing model,
-the metrics, and stories asking at once sharing model steps.
+(generators.inference.orchestration): the in-process generator and the HTTP service behind
+HttpGenerator. Every test here runs once per mode with the same assertions: answers, refusals
+(unknown model, oversized context, no room for the prompt), limits (a full queue, a deadline), a
+failing model, the metrics, and stories asking at once sharing model steps.
 
 Both modes serve the same registry shape: the tiny LSTM as "tiny" (the default) and the tiny
 transformer as "tiny-1"."""

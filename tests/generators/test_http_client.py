@@ -23,8 +23,8 @@ from generators.errors import (
     InvalidGenerationRequest,
     UnknownModel,
 )
+from generators.inference.registry import ModelRegistry
 from generators.moderation import Moderator
-from generators.registry import ModelRegistry
 from generators.schemas import GenerateRequest, GenerateResponse, StoryContext, TurnContext
 from generators.service.live import LiveServer
 

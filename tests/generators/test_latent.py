@@ -12,11 +12,11 @@ from vae_testing import tiny_vae_run
 
 from generators.client import HttpGenerator, InProcessGenerator, SentenceEmbedder
 from generators.errors import NoSentenceModel
-from generators.latent import LatentTools, load_latent
+from generators.inference.latent import LatentTools, load_latent
+from generators.inference.registry import ModelRegistry
+from generators.inference.style import STYLE_WEIGHT, style_lean
 from generators.moderation import Moderator
-from generators.registry import ModelRegistry
 from generators.schemas import EmbedRequest, GenerateRequest
-from generators.style import STYLE_WEIGHT, style_lean
 from generators.text.sentences import split_sentences
 
 STORY = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from generators.mood_bias import mood_token_bias
+from generators.inference.mood_bias import mood_token_bias
+from generators.inference.pipeline import combine_biases, prepare
 from generators.paths import DEFAULT_CHECKPOINT
-from generators.pipeline import combine_biases, prepare
 from generators.schemas import GenerateRequest
 from generators.text.mood import lexicon, mood_of
 from generators.text.tokenizer import TextTokenizer
@@ -70,7 +70,7 @@ def test_a_story_that_already_reads_in_its_mood_is_left_alone(tokenizer):
 
 
 def test_the_reranker_rewards_the_mood_only_where_it_is_new():
-    from generators.mood_bias import mood_to_steer
+    from generators.inference.mood_bias import mood_to_steer
 
     assert mood_to_steer(request("eerie")) == "eerie"
     assert mood_to_steer(request("calm")) is None
@@ -124,14 +124,14 @@ def test_steered_samples_use_more_of_the_moods_words():
         share = sum(t.strip(".,!?;:\"'") in words for t in tokens) / max(len(tokens), 1)
         return share, sum(mood_of(t) == "sad" for t in texts)
 
-    import generators.mood_bias
+    import generators.inference.mood_bias
 
     steered = sad_share("sad")
-    saved = generators.mood_bias.MOOD_BOOST
-    generators.mood_bias.MOOD_BOOST = 0.0
+    saved = generators.inference.mood_bias.MOOD_BOOST
+    generators.inference.mood_bias.MOOD_BOOST = 0.0
     try:
         plain = sad_share("sad")
     finally:
-        generators.mood_bias.MOOD_BOOST = saved
+        generators.inference.mood_bias.MOOD_BOOST = saved
     assert steered[0] > plain[0]
     assert steered[1] >= plain[1]

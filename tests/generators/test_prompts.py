@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generators.prompts import build_prompt, render_output
+from generators.inference.prompts import build_prompt, render_output
 from generators.schemas import StoryContext
 from generators.text.tokenizer import (
     PREMISE_START,

@@ -10,7 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from generators.client import InProcessGenerator
-from generators.sampling import (
+from generators.inference.sampling import (
     SamplingSettings,
     Sequence,
     StopRule,
@@ -144,7 +144,7 @@ def test_every_kind_generates(generator, kind):
 
 def test_stop_rule_paragraph_cuts_at_separator(tiny_checkpoint):
     from generators.checkpoint import load_checkpoint
-    from generators.sampling import TokenTables, check_stop
+    from generators.inference.sampling import TokenTables, check_stop
 
     loaded = load_checkpoint(tiny_checkpoint)
     tok = loaded.tokenizer

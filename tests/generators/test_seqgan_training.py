@@ -19,11 +19,11 @@ from generators.evaluation.seqgan import (
     oracle_report,
     publish,
 )
+from generators.inference.registry import ModelRegistry
+from generators.inference.seqgan_rerank import discriminator_reranker
 from generators.models.lstm import LSTMLanguageModel
 from generators.models.seqgan import Discriminator
-from generators.registry import ModelRegistry
 from generators.schemas import Candidate, GenerateRequest, GenerationParams
-from generators.seqgan_rerank import discriminator_reranker
 from generators.train.seqgan import (
     AdversarialConfig,
     AdversarialRun,

@@ -11,9 +11,9 @@ import torch
 from test_service_support import SlowModel, body, metric, running_service, tiny_registry
 
 from bot.settings import ServiceSection
-from generators import pipeline
 from generators.checkpoint import load_checkpoint
-from generators.sampling import decode_step
+from generators.inference import pipeline
+from generators.inference.sampling import decode_step
 from generators.schemas import GenerateRequest, ModerationVerdict
 from generators.service import batch as batch_module
 from generators.service import create_app

@@ -12,8 +12,8 @@ from pathlib import Path
 import torch
 
 from bot.settings import ServiceSection
+from generators.inference.registry import ModelRegistry
 from generators.moderation import Moderator
-from generators.registry import ModelRegistry
 from generators.service import create_app
 from generators.service.live import LiveServer
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from generators.pipeline import PreparedRequest, to_candidates
+from generators.inference.pipeline import PreparedRequest, to_candidates
 from generators.schemas import GenerateRequest, StoryContext
 from generators.text.speech import attribute_speech
 

@@ -7,7 +7,6 @@ import dataclasses
 
 import pytest
 
-from generators.continuation_scoring import continuation_logprobs, logprobs_after
 from generators.evaluation.continuations import (
     Item,
     cut_document,
@@ -22,8 +21,9 @@ from generators.evaluation.story_fit import (
     parroting,
     story_names,
 )
-from generators.pipeline import STORY_POOL, pool_size
-from generators.registry import ModelRegistry
+from generators.inference.continuation_scoring import continuation_logprobs, logprobs_after
+from generators.inference.pipeline import STORY_POOL, pool_size
+from generators.inference.registry import ModelRegistry
 from generators.schemas import GenerateRequest
 from generators.story_rerank import StoryWeights, story_scores
 from generators.text.corpus import Document
@@ -198,7 +198,7 @@ class WordTokenizer:
 
 
 def test_story_names_get_a_logit_offset_and_poems_none():
-    from generators.name_bias import story_name_bias
+    from generators.inference.name_bias import story_name_bias
 
     tok = WordTokenizer()
     turns = ["Then Sue went home with Bartholomew."]
@@ -214,8 +214,8 @@ def test_story_names_get_a_logit_offset_and_poems_none():
 def test_token_bias_shifts_only_its_rows_and_tokens(served):
     import torch
 
-    from generators.sampling import SamplingSettings, StopRule, next_token_logits
-    from generators.sampling import Sequence as Row
+    from generators.inference.sampling import SamplingSettings, StopRule, next_token_logits
+    from generators.inference.sampling import Sequence as Row
 
     raw = torch.zeros(2, served.tokenizer.vocab_size)
     target = served.tokenizer.encode(" Sue")[0]

@@ -8,8 +8,14 @@ import pytest
 import torch
 from vae_testing import tiny_vae_run
 
+from generators.inference.style import (
+    STYLE_WEIGHT,
+    StyleEncoder,
+    style_lean,
+    style_reranker,
+    text_stats,
+)
 from generators.schemas import Candidate, GenerateRequest, GenerationParams, StoryContext
-from generators.style import STYLE_WEIGHT, StyleEncoder, style_lean, style_reranker, text_stats
 from generators.text.sentences import split_sentences
 
 TURN = (

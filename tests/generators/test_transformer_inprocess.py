@@ -24,13 +24,13 @@ from test_sampling import (  # noqa: F401
 from test_service_support import body, tiny_registry
 from tiny_transformer import TINY_TRANSFORMER_POSITIONS
 
-from generators import pipeline
 from generators.client import InProcessGenerator
 from generators.errors import InvalidGenerationRequest, NoDiscriminator
+from generators.inference import pipeline
+from generators.inference.prompts import build_prompt
+from generators.inference.twist import led_candidates
 from generators.moderation import Moderator
-from generators.prompts import build_prompt
 from generators.schemas import GenerateRequest
-from generators.twist import led_candidates
 
 LONG_STORY = {
     "genre": "children",
@@ -136,7 +136,7 @@ def test_the_discriminator_of_an_lstm_checkpoint_ranks_the_transformer(
 
 def test_models_are_chosen_by_family_name_beside_their_ids(tiny_checkpoint, tiny_transformer):
     from generators.errors import UnknownModel
-    from generators.registry import ModelRegistry
+    from generators.inference.registry import ModelRegistry
 
     registry = ModelRegistry("cpu")
     lstm = registry.load(tiny_checkpoint, model_id="default")

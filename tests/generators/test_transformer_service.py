@@ -28,7 +28,7 @@ from test_service_batching import (  # noqa: F401
 )
 from test_service_support import STORY, body, running_service, tiny_registry
 
-from generators import pipeline
+from generators.inference import pipeline
 from generators.schemas import GenerateRequest
 from generators.service.batch import LiveBatch
 from generators.service.jobs import Job

@@ -10,11 +10,11 @@ import pytest
 import torch
 from test_service_support import body, tiny_registry
 
-from generators import pipeline
 from generators.checkpoint import load_checkpoint
-from generators.continuation_scoring import continuation_logprobs, logprobs_after
+from generators.inference import pipeline
+from generators.inference.continuation_scoring import continuation_logprobs, logprobs_after
+from generators.inference.sampling import SamplingSettings, StopRule, fit_to_context, sample
 from generators.models.protocol import LanguageModel
-from generators.sampling import SamplingSettings, StopRule, fit_to_context, sample
 from generators.schemas import GenerateRequest
 from generators.service.batch import LiveBatch
 from generators.service.jobs import Job

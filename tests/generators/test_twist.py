@@ -8,17 +8,8 @@ import pytest
 import torch
 from vae_testing import tiny_vae_run
 
-from generators.registry import ModelRegistry
-from generators.schemas import (
-    Candidate,
-    CharacterSheet,
-    GenerateRequest,
-    GenerationParams,
-    ModerationVerdict,
-    StoryContext,
-    TurnContext,
-)
-from generators.twist import (
+from generators.inference.registry import ModelRegistry
+from generators.inference.twist import (
     COHERENCE_MARGIN,
     FOREIGN_PENALTY,
     NAME_BONUS,
@@ -29,6 +20,15 @@ from generators.twist import (
     name_score,
     recast_names,
     story_names,
+)
+from generators.schemas import (
+    Candidate,
+    CharacterSheet,
+    GenerateRequest,
+    GenerationParams,
+    ModerationVerdict,
+    StoryContext,
+    TurnContext,
 )
 
 LEXICON = {"children": ["Lily", "Tom", "Mia"], "horror_gothic": ["Dracula"]}

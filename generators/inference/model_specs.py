@@ -1,7 +1,7 @@
 """How the settings name a model to serve (`[[service.models]]`, `[[generator.models]]`).
 
-Kept free of torch so that reading the settings stays cheap; generators.served_models loads
-what these name.
+Kept free of torch so that reading the settings stays cheap; generators.inference.served_models
+loads what these name.
 """
 
 from __future__ import annotations

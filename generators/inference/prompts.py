@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from generators.sampling import StopRule
+from generators.inference.sampling import StopRule
 from generators.schemas import CharacterSheet, StoryContext
 from generators.text.normalize import normalize_text
 from generators.text.tokenizer import (
@@ -95,7 +95,7 @@ def build_prompt(
     """Token ids, stop rule and forced text prefix for one request. A tokenizer without the
     control tokens (a model brought from elsewhere) gets the plain-prose template instead."""
     if getattr(tokenizer, "template", None) == "plain":
-        from generators.plain_prompt import build_plain_prompt  # it imports this module
+        from generators.inference.plain_prompt import build_plain_prompt  # it imports this module
 
         return build_plain_prompt(tokenizer, kind, context, budget)
     genre = "poetry" if kind == "poem" else context.genre

@@ -23,9 +23,9 @@ speaker's name and an opening quote for dialogue (`Mira said, "`), `Suddenly,` f
 a title line for a poem (which reads neither turns nor lore). Turns are one paragraph each and a
 turn ends at the first line break, so what the model writes is cut and cleaned like the LSTM's.
 
-As in generators.prompts, the oldest turns go first when the story is longer than the budget,
-memory and lore take at most 1/LEAD_SHARE of it and never the newest turn's room, and a newest
-turn that alone is too long is cut from its start. The header takes at most 1/HEADER_SHARE of
+As in generators.inference.prompts, the oldest turns go first when the story is longer than the
+budget, memory and lore take at most 1/LEAD_SHARE of it and never the newest turn's room, and a
+newest turn that alone is too long is cut from its start. The header takes at most 1/HEADER_SHARE of
 the budget, its last lines (the cast, then the premise) left out first.
 """
 
@@ -33,8 +33,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generators.prompts import LEAD_SHARE, Prompt, find_character, lead_paragraphs
-from generators.sampling import StopRule
+from generators.inference.prompts import LEAD_SHARE, Prompt, find_character, lead_paragraphs
+from generators.inference.sampling import StopRule
 from generators.schemas import CharacterSheet, ModelControls, StoryContext
 from generators.text.normalize import normalize_text
 
@@ -176,7 +176,8 @@ def build_plain_prompt(tokenizer, kind: str, context: StoryContext, budget: int)
 
 def fit_paragraphs(paragraphs: list[str], count, sep: int, room: int) -> tuple[list[str], int]:
     """The paragraphs that fit in `room` tokens, in order, and how many were left out (one
-    that does not fit is skipped, a later shorter one may fit), as generators.prompts does."""
+    that does not fit is skipped, a later shorter one may fit), as generators.inference.prompts
+    does."""
     kept: list[str] = []
     used = dropped = 0
     for paragraph in paragraphs:

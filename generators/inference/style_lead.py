@@ -16,10 +16,10 @@ import random
 
 import torch
 
-from generators.pipeline import moderate_candidates
-from generators.prompts import build_prompt
+from generators.inference.pipeline import moderate_candidates
+from generators.inference.prompts import build_prompt
+from generators.inference.twist import TwistPlanner, led_candidates
 from generators.schemas import Candidate, GenerateRequest
-from generators.twist import TwistPlanner, led_candidates
 
 STYLE_SPREAD = 0.5
 """Noise around the style vector, in prior standard deviations: enough for the decoded openings

@@ -31,11 +31,11 @@ from pathlib import Path
 import torch
 
 from generators.checkpoint import LoadedCheckpoint, load_checkpoint
-from generators.pipeline import moderate_candidates, sampling_settings
-from generators.prompts import Prompt, build_prompt, render_output
-from generators.sampling import sample, sample_after
+from generators.inference.pipeline import moderate_candidates, sampling_settings
+from generators.inference.prompts import Prompt, build_prompt, render_output
+from generators.inference.sampling import sample, sample_after
+from generators.inference.style import StyleEncoder, latent_distance
 from generators.schemas import Candidate, GenerateRequest, StoryContext
-from generators.style import StyleEncoder, latent_distance
 from generators.text.names import mentioned_names
 from generators.text.sentences import split_sentences
 

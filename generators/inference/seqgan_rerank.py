@@ -13,9 +13,9 @@ import threading
 import torch
 
 from generators.errors import NoDiscriminator
+from generators.inference.pipeline import Reranker
+from generators.inference.registry import ModelRegistry, ServedModel
 from generators.models.seqgan import Discriminator
-from generators.pipeline import Reranker
-from generators.registry import ModelRegistry, ServedModel
 from generators.schemas import Candidate, GenerateRequest
 from generators.text.sentences import split_sentences
 from generators.text.tokenizer import TextTokenizer

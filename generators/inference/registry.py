@@ -9,10 +9,10 @@ import torch
 
 from generators.checkpoint import LoadedCheckpoint, load_checkpoint
 from generators.errors import InvalidGenerationRequest, UnknownModel
+from generators.inference.plain_prompt import model_controls
+from generators.inference.sampling import TokenTables
 from generators.models.protocol import max_positions
 from generators.paths import DEFAULT_CHECKPOINT
-from generators.plain_prompt import model_controls
-from generators.sampling import TokenTables
 from generators.schemas import ModelInfo
 
 __all__ = ["DEFAULT_CHECKPOINT", "LANGUAGE_FAMILIES", "ModelRegistry", "ServedModel"]
@@ -84,7 +84,8 @@ class ModelRegistry:
         return self.add(checkpoint, default)
 
     def add(self, checkpoint: LoadedCheckpoint, default: bool = False) -> ServedModel:
-        """Serve a loaded language model (a Hugging Face folder: generators.served_models)."""
+        """Serve a loaded language model (a Hugging Face folder:
+        generators.inference.served_models)."""
         served = ServedModel(checkpoint, TokenTables(checkpoint.tokenizer, self.device))
         self.models[served.id] = served
         if default or self.default_id is None:

@@ -14,8 +14,11 @@ from pathlib import Path
 
 from generators.checkpoint import load_checkpoint
 from generators.errors import CheckpointError, NoSentenceModel
-from generators.pipeline import Reranker
-from generators.registry import ServedModel
+from generators.inference.pipeline import Reranker
+from generators.inference.registry import ServedModel
+from generators.inference.style import StyleEncoder, style_reranker
+from generators.inference.style_lead import StyleLead
+from generators.inference.twist import TwistPlanner
 from generators.schemas import (
     Candidate,
     EmbedRequest,
@@ -23,10 +26,7 @@ from generators.schemas import (
     GenerateRequest,
     ModelInfo,
 )
-from generators.style import StyleEncoder, style_reranker
-from generators.style_lead import StyleLead
 from generators.text.sentences import split_sentences
-from generators.twist import TwistPlanner
 
 log = logging.getLogger("talewright.generators")
 
@@ -94,7 +94,7 @@ class LatentTools:
         self, request: GenerateRequest, served: ServedModel, attempt: int
     ) -> list[Candidate]:
         """Moderated candidates that open with a sentence from the writer's part of latent
-        space (see generators/style_lead.py); new latents for each attempt and reroll.
+        space (see generators/inference/style_lead.py); new latents for each attempt and reroll.
 
         They only add to the model's own candidates, so if writing them fails the request is
         still answered, from those alone (and the failure is logged)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from generators.checkpoint import LoadedCheckpoint, load_checkpoint
-from generators.pipeline import Reranker
+from generators.inference.pipeline import Reranker
 from generators.schemas import Candidate, GenerateRequest
 from generators.text.sentences import split_sentences
 

@@ -10,8 +10,8 @@ elsewhere: `[[service.models]]` (or `[[generator.models]]` for the in-process ge
 
 A `huggingface` folder is read from local files only (never a download): its model through
 generators.models.hf_causal, its own tokenizer through generators.text.hf_tokenizer, and its
-prompts are plain prose (generators.plain_prompt). Any reason it cannot serve (no folder, not
-a causal LM, a tokenizer that does not fit the model) is a CheckpointError at start-up.
+prompts are plain prose (generators.inference.plain_prompt). Any reason it cannot serve (no folder,
+not a causal LM, a tokenizer that does not fit the model) is a CheckpointError at start-up.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 import torch
 
 from generators.checkpoint import LoadedCheckpoint
-from generators.model_specs import ModelSpec
-from generators.registry import ModelRegistry, ServedModel
+from generators.inference.model_specs import ModelSpec
+from generators.inference.registry import ModelRegistry, ServedModel
 
 HF_CARD_FILE = "README.md"
 

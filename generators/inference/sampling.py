@@ -36,7 +36,7 @@ class SamplingSettings:
     min_tokens: int = 8
     token_bias: tuple[tuple[int, float], ...] = ()
     """(token id, logit offset) pairs added before any other rule: the story's own names are
-    made likelier (`generators.name_bias`)."""
+    made likelier (`generators.inference.name_bias`)."""
 
 
 @dataclass(frozen=True)

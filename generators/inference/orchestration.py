@@ -17,13 +17,14 @@ import asyncio
 import dataclasses
 import time
 
-from generators import pipeline
 from generators.context_size import MAX_CONTEXT_CHARS, context_chars
 from generators.errors import ContextTooLarge, GeneratorOverloaded
-from generators.latent import LatentTools, require_latent
-from generators.registry import ModelRegistry, ServedModel
+from generators.inference import pipeline
+from generators.inference.latent import LatentTools, require_latent
+from generators.inference.registry import ModelRegistry, ServedModel
+from generators.inference.sampling import Sequence
+from generators.inference.seqgan_rerank import DiscriminatorRerankers
 from generators.retrieval.source import RetrievalSource
-from generators.sampling import Sequence
 from generators.schemas import (
     Candidate,
     EmbedRequest,
@@ -34,7 +35,6 @@ from generators.schemas import (
     ModerationVerdict,
     Timings,
 )
-from generators.seqgan_rerank import DiscriminatorRerankers
 from generators.service.jobs import Job
 from generators.service.metrics import ServiceMetrics
 from generators.service.scheduler import Scheduler

@@ -12,11 +12,11 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from generators.mood_bias import mood_token_bias
-from generators.name_bias import story_name_bias
-from generators.prompts import Prompt, build_prompt, render_output
-from generators.sampling import SamplingSettings
-from generators.sampling import Sequence as SampledSequence
+from generators.inference.mood_bias import mood_token_bias
+from generators.inference.name_bias import story_name_bias
+from generators.inference.prompts import Prompt, build_prompt, render_output
+from generators.inference.sampling import SamplingSettings
+from generators.inference.sampling import Sequence as SampledSequence
 from generators.schemas import (
     Candidate,
     GenerateRequest,
