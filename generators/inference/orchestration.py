@@ -212,7 +212,9 @@ class GenerationEngine:
         request = prepared.request
 
         def work(ticket: Ticket) -> list[Candidate]:
-            found = retrieval.candidates(request, stoppable(served, ticket), prepared.prompt.ids)
+            found = retrieval.candidates(
+                request, stoppable(served, ticket), prepared.prompt.ids, prepared.prompt.prefix_text
+            )
             ticket.check()
             return pipeline.moderate_candidates(found, self.moderator, request.moderation_level)
 

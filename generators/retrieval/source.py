@@ -36,8 +36,13 @@ RETRIEVED = 3
 """Passages offered per request, beside the model's own samples."""
 SAMPLES_BESIDE = 5
 """The model's own samples for a request that also gets passages (at least its n)."""
-RETRIEVED_KINDS = frozenset({"continue"})
-"""Turns that continue a story; dialogue, twists, openings and poems stay the model's own."""
+RETRIEVED_KINDS = frozenset({"continue", "dialogue"})
+"""Turns that continue a story and characters' lines (a passage's first quotation, said by the
+speaker); twists, openings and poems stay the model's own."""
+MIN_QUOTE_WORDS = 3
+_QUOTED = re.compile(
+    r"[\"\u201c]([^\"\u201c\u201d]+)[\"\u201d]|(?:^|(?<=\s))\u2018(.+?)\u2019(?=[\s,.!?;:]|$)"
+)
 SEARCH_TOP = 64
 STORY_WEIGHT = 0.15
 """Weight of the recent story's words in the query, beside the last sentences' `KEY_WEIGHTS`."""
@@ -49,7 +54,9 @@ MAX_PARROTING = 0.25
 MIN_WORDS = 5
 FIT_MOOD = 0.3
 """Added to a passage's fit when the story asks for a mood its turns do not show yet and the
-mood judge files the passage under it (as the reranker's mood term does for every candidate)."""
+mood judge files the passage under it (as the reranker's mood term does for every candidate);
+such a story is also offered the best-fitting passage in that mood when none of the best
+`count` is."""
 FIT_GENRE = 0.2
 """Added to a book passage's fit when its book is of the story's genre (a gothic story's turn
 from a gothic novel rather than from a fairy tale)."""
@@ -71,6 +78,25 @@ _ENDS_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)]*$")
 _DOUBLE = re.compile(r"[\"\u201c\u201d]")
 _SINGLE_OPEN = re.compile(r"(?:^|(?<=[\s(\[\u2014-]))\u2018")
 _CURLY = str.maketrans({"\u201c": '"', "\u201d": '"'})
+
+
+def spoken_line(passage: str, speaker: str) -> str | None:
+    """The passage's first quotation as the speaker's line (`"...," Marta said.`), or None when
+    it quotes no one at length or the line names the speaker."""
+    own = set(speaker.split())
+    for match in _QUOTED.finditer(passage):
+        words = (match.group(1) or match.group(2) or "").strip()
+        if len(words.split()) < MIN_QUOTE_WORDS:
+            continue
+        if own & set(re.findall(r"[A-Z][a-z]+", words)):
+            return None  # recast made the speaker talk to, or about, themselves
+        verb = "asked" if words.endswith("?") else "said"
+        if words.endswith("."):
+            words = words[:-1] + ","
+        elif not words.endswith(("?", "!", ",")):
+            words += ","
+        return f'"{words}" {speaker.strip()} {verb}.'
+    return None
 
 
 def renames_a_newcomer(value: str, text: str) -> bool:
@@ -184,6 +210,7 @@ class RetrievalSource:
             and request.kind in RETRIEVED_KINDS
             and bool(request.context.turns)
             and group_of_genre(request.context.genre) is not None
+            and (request.kind != "dialogue" or bool((request.context.speaker or "").strip()))
         )
 
     def sample_pool(self, request: GenerateRequest) -> int:
@@ -221,6 +248,10 @@ class RetrievalSource:
             if text is None or text in seen or text in story or renames_a_newcomer(value, text):
                 continue
             text = in_story_quotes(text, story)
+            if request.kind == "dialogue":
+                text = spoken_line(text, request.context.speaker or "")
+                if text is None:
+                    continue
             if parroting(text, story) > MAX_PARROTING or not pronouns_fit(text, story, people):
                 continue
             seen.add(text)
@@ -231,7 +262,12 @@ class RetrievalSource:
                 fit += FIT_GENRE
             found.append(Retrieved(text, entry, closeness, fit))
         found.sort(key=lambda r: r.fit, reverse=True)
-        return found[: self.count]
+        offered = found[: self.count]
+        if mood and offered and not any(mood_of(r.text) == mood for r in offered):
+            in_mood = next((r for r in found[self.count :] if mood_of(r.text) == mood), None)
+            if in_mood is not None:
+                offered[-1] = in_mood
+        return offered
 
     @staticmethod
     def _settled(sentences: list[str], story: str) -> str | None:
@@ -244,20 +280,29 @@ class RetrievalSource:
         return " ".join(sentences)
 
     def candidates(
-        self, request: GenerateRequest, served: ServedModel, prompt_ids: list[int]
+        self,
+        request: GenerateRequest,
+        served: ServedModel,
+        prompt_ids: list[int],
+        prefix_text: str = "",
     ) -> list[Candidate]:
         """The retrieved passages as candidates scored by `served` after `prompt_ids` (mean
-        log-probability per token, the sampler's own measure)."""
+        log-probability per token, the sampler's own measure); `prefix_text`: what the prompt
+        already wrote of the answer (a dialogue line's opening quotation mark)."""
         found = self.find(request)
         if not found:
             return []
         tokenizer = served.tokenizer
-        ids = [tokenizer.encode(r.text) for r in found]
+        ids = [tokenizer.encode(_after(r.text, prefix_text)) for r in found]
         scores = logprobs_after(served.model, prompt_ids, ids)
         return [
             Candidate(text=r.text, score=round(s.mean, 4), tokens=s.tokens, origin="retrieved")
             for r, s in zip(found, scores, strict=True)
         ]
+
+
+def _after(text: str, prefix: str) -> str:
+    return text[len(prefix) :] if prefix and text.startswith(prefix) else text
 
 
 def story_people(request: GenerateRequest, story: str, index: PassageIndex) -> set[str]:

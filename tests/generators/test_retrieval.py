@@ -26,6 +26,7 @@ from generators.retrieval.source import (
     new_roles,
     pronouns_fit,
     renames_a_newcomer,
+    spoken_line,
     story_people,
     whole_passage,
 )
@@ -168,8 +169,8 @@ def test_kinds_and_genres_without_passages_get_none(index):
     source = RetrievalSource(index)
     story = ["Marta chased the kite and found it stuck in an oak tree."]
     assert source.find(request_for(story, genre="poetry")) == []
-    dialogue = request_for(story).model_copy(update={"kind": "dialogue"})
-    assert source.find(dialogue) == []
+    twist = request_for(story).model_copy(update={"kind": "twist"})
+    assert source.find(twist) == []
     assert source.find(request_for([])) == []
 
 
@@ -322,3 +323,79 @@ def test_a_newcomer_who_introduces_themselves_is_not_renamed():
     assert renames_a_newcomer("A dog named Rex ran.", "A dog named Tom ran.")
     assert not renames_a_newcomer("Sam waved.", "Tom waved.")
     assert not renames_a_newcomer("Hi, I'm Sam.", "Hi, I'm Sam.")
+
+
+def test_a_story_that_asks_for_a_new_mood_is_offered_a_passage_in_it():
+    sad_kite = KITE_STORY.replace(
+        "Lily climbed the oak tree and saved her kite. She was proud.",
+        "Lily cried because her kite was torn and broken. She felt sad and alone.",
+    )
+    index = build_index(documents(KITE_STORY, sad_kite, CAKE_STORY, NAMES_STORY))
+    story = [
+        "Marta flew her kite on the hill. The string snapped in the wind.",
+        "She chased the kite across the field and found it stuck in an old oak tree.",
+    ]
+    source = RetrievalSource(index, count=1)
+    plain = source.find(request_for(story))
+    sad = source.find(request_for(story, mood="sad"))
+    assert "sad" not in plain[0].text
+    assert "sad and alone" in sad[0].text
+
+
+def test_a_character_line_is_a_passage_quotation_said_by_the_speaker():
+    assert spoken_line('Tom said, "Let us go to the park now." They went.', "Marta") == (
+        '"Let us go to the park now," Marta said.'
+    )
+    assert spoken_line('"Can you help me find it?" asked Spot.', "Pip") == (
+        '"Can you help me find it?" Pip asked.'
+    )
+    assert spoken_line("\u2018I am in a hurry,\u2019 answered the girl.", "Marta") == (
+        '"I am in a hurry," Marta said.'
+    )
+    assert spoken_line('"Yes!" said Sam.', "Marta") is None
+    assert spoken_line("Nobody spoke at all.", "Marta") is None
+
+
+def test_dialogue_gets_lines_for_its_speaker_and_none_without_one():
+    chat = (
+        "Lily saw a kite in a tall oak tree. Lily wanted the kite. Tom came by. "
+        'Lily asked, "Tom, can you get my kite down from the tree?" Tom nodded and climbed.'
+    )
+    index = build_index(documents(chat, KITE_STORY, CAKE_STORY, NAMES_STORY))
+    story = ["Marta saw her kite stuck in a tall oak tree. Pip came by. Marta wanted the kite."]
+    request = request_for(story, speaker="Marta", characters=[{"name": "Pip"}])
+    request = request.model_copy(update={"kind": "dialogue"})
+    found = RetrievalSource(index).find(request)
+    assert found and found[0].text == '"Pip, can you get my kite down from the tree?" Marta asked.'
+    nobody = request.model_copy(
+        update={"context": request.context.model_copy(update={"speaker": None})}
+    )
+    assert RetrievalSource(index).find(nobody) == []
+
+
+def test_a_line_that_names_its_own_speaker_is_refused():
+    assert spoken_line('"Marta, come and look at this," said Tom.', "Marta") is None
+
+
+async def test_a_served_dialogue_line_can_be_a_retrieved_one(tiny_checkpoint):
+    chat = (
+        "Lily saw a kite in a tall oak tree. Lily wanted the kite. Tom came by. "
+        'Lily asked, "Tom, can you get my kite down from the oak tree?" Tom nodded and climbed.'
+    )
+    index = build_index(documents(chat, KITE_STORY, CAKE_STORY, NAMES_STORY))
+    generator = InProcessGenerator(
+        tiny_registry(tiny_checkpoint),
+        moderator=OnlyAbout("oak tree"),
+        retrieval=RetrievalSource(index),
+        max_regenerations=0,
+    )
+    story = ["Marta saw her kite stuck in a tall oak tree. Pip came by. Marta wanted the kite."]
+    request = request_for(story, speaker="Marta", characters=[{"name": "Pip"}])
+    request = request.model_copy(update={"kind": "dialogue"})
+    try:
+        response = await generator.generate(request)
+    finally:
+        await generator.aclose()
+    assert response.text == '"Pip, can you get my kite down from the oak tree?" Marta asked.'
+    assert response.candidates[0].origin == "retrieved"
+    assert response.candidates[0].tokens > 0
