@@ -28,7 +28,8 @@ ENV TALEWRIGHT_SERVICE__HOST=0.0.0.0 TALEWRIGHT_SERVICE__PORT=8765
 EXPOSE 8765
 # /healthz is open unless protect_probes; the check sends the key when there is one.
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import os, pathlib, urllib.request as u; f = os.environ.get('TALEWRIGHT_SERVICE__API_KEY_FILE'); k = (pathlib.Path(f).read_text() if f else os.environ.get('TALEWRIGHT_SERVICE__API_KEY', '')).strip(); u.urlopen(u.Request('http://127.0.0.1:8765/healthz', headers={'Authorization': 'Bearer ' + k} if k else {}), timeout=4)" || exit 1
-CMD ["talewright", "serve"]
+# The service alone (generators.service: its own settings, no import of the bot).
+CMD ["python", "-m", "generators.service"]
 
 FROM base AS bot
 ENV TALEWRIGHT_STORAGE__PATH=/home/talewright/data/talewright.db

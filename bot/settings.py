@@ -3,48 +3,26 @@
 Nested keys use a double underscore in the environment: `TALEWRIGHT_BOT__TOKEN`,
 `TALEWRIGHT_GENERATOR__MODE=http`, `TALEWRIGHT_STORAGE__PATH=/data/talewright.db`. A bad value
 fails at start with the key, the value and what was expected (`SettingsError`). The Discord
-token is a SecretStr: printing or logging the settings shows `**********`.
+token is a SecretStr: printing or logging the settings shows `**********`. The `[service]` and
+`[moderation]` tables are the generation service's own (generators.service.settings), read here
+too so that one file configures both and `talewright serve` checks the whole of it.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from platformdirs import user_data_dir
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic_settings import (
-    BaseSettings,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
-from generators.context_size import MAX_CONTEXT_CHARS
+from generators.config_file import FileSettings, load_from
+from generators.config_file import SettingsError as SettingsError
 from generators.inference.model_specs import ModelSpec
 from generators.paths import VAE_CHECKPOINT, bundled_checkpoints, retrieval_index
-from generators.schemas import ModerationLevel
+from generators.service.settings import ModerationSection, Section, ServiceSection
 from storage.backends import check_url, sqlite_url
-
-CONFIG_ENV = "TALEWRIGHT_CONFIG"
-
-
-class SettingsError(Exception):
-    """Configuration that cannot work; the message names every bad key."""
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def default_db_path() -> Path:
@@ -183,55 +161,7 @@ class GeneratorSection(Section):
     )
 
 
-class ServiceSection(Section):
-    host: str = "127.0.0.1"
-    port: int = Field(default=8765, ge=0, le=65535)
-    checkpoints: list[Path] = Field(default_factory=bundled_checkpoints)
-    models: list[ModelSpec] = Field(default_factory=list)
-    """More models to serve beside `checkpoints` (`[[...models]]` tables: id, path, format =
-    "huggingface" for a causal-LM folder brought from elsewhere); see
-    generators.inference.served_models."""
-    vae_checkpoint: Path | None = VAE_CHECKPOINT
-    """The sentence VAE for twists and style vectors; none there: twists from the LM alone."""
-    retrieval_index: Path | None = Field(default_factory=retrieval_index)
-    """The passage index (generators.retrieval; `make retrieval-index` builds it): recast
-    corpus passages compete with the model's own turns. None, or not built: the model alone."""
-    device: str = "auto"
-    precision: Literal["fp32", "bf16", "auto"] = "fp32"
-    """CPU model steps in bfloat16 (`auto`: where the CPU has AMX or AVX-512 BF16 and a probe
-    step runs; `bf16` on a CPU that cannot run it refuses to start); see
-    generators.service.loading.serving_autocast for why float32 is the default."""
-    threads: int | None = Field(default=None, ge=1)
-    batching: bool = True
-    max_batch: int = Field(default=64, ge=1, le=4096)
-    max_queue: int = Field(default=256, ge=1)
-    request_deadline_s: float = Field(default=30.0, gt=0)
-    max_context_chars: int = Field(default=MAX_CONTEXT_CHARS, ge=100)
-    prompt_budget: int = Field(default=384, ge=32, le=4096)
-    max_regenerations: int = Field(default=2, ge=0, le=10)
-    api_key: SecretStr | None = None
-    """Bearer key every request must send (TALEWRIGHT_SERVICE__API_KEY); none: the service is
-    open, which it refuses beyond loopback unless `allow_unauthenticated_remote`."""
-    api_key_file: Path | None = Field(default=None, description="read api_key from this file")
-    protect_probes: bool = Field(default=False, description="/healthz, /readyz, /metrics too")
-    allow_unauthenticated_remote: bool = False
-    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
-    side_workers: int = Field(default=2, ge=1, le=64)
-    """Threads for twists, style leads, embeddings and moderation beside the batch."""
-    side_queue: int = Field(default=32, ge=0)
-    """Side work waiting for a thread before more is refused (503)."""
-    moderation_level: ModerationLevel = "teen"
-    """The level of the OpenAI-compatible endpoints (a request may ask for a stricter one)."""
-
-
-class ModerationSection(Section):
-    default_level: ModerationLevel = "teen"
-    use_classifier: bool = True
-    classifier_threshold: float = Field(default=0.97, gt=0.5, le=1.0)
-    max_regenerations: int = Field(default=2, ge=0, le=10)
-
-
-class Settings(BaseSettings):
+class Settings(FileSettings):
     model_config = SettingsConfigDict(
         env_prefix="TALEWRIGHT_", env_nested_delimiter="__", extra="forbid"
     )
@@ -243,63 +173,8 @@ class Settings(BaseSettings):
     service: ServiceSection = Field(default_factory=ServiceSection)
     moderation: ModerationSection = Field(default_factory=ModerationSection)
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = settings_cls.model_config.get("toml_file")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
-        return (*sources, file_secret_settings)
-
-
-def config_path(explicit: Path | str | None = None) -> Path | None:
-    """The config file in use: --config, else $TALEWRIGHT_CONFIG, else ./config.toml if any."""
-    if explicit:
-        path = Path(explicit)
-        if not path.is_file():
-            raise SettingsError(f"config file not found: {path}")
-        return path
-    from_env = os.environ.get(CONFIG_ENV)
-    if from_env:
-        path = Path(from_env)
-        if not path.is_file():
-            raise SettingsError(f"{CONFIG_ENV} names a missing file: {path}")
-        return path
-    local = Path("config.toml")
-    return local if local.is_file() else None
-
 
 def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
-    """Settings from file, environment and `overrides` (highest first: overrides, env, file)."""
-    toml_file = config_path(path)
-
-    class FileSettings(Settings):
-        model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": toml_file})
-
-    try:
-        return FileSettings(**overrides)
-    except ValidationError as exc:
-        raise SettingsError(describe_errors(exc, toml_file)) from None
-    except ValueError as exc:  # a TOML syntax error surfaces as a ValueError subclass
-        raise SettingsError(f"cannot read {toml_file}: {exc}") from None
-
-
-def describe_errors(exc: ValidationError, toml_file: Path | None) -> str:
-    where = f" (from {toml_file} or TALEWRIGHT_* variables)" if toml_file else ""
-    lines = [f"invalid configuration{where}:"]
-    for error in exc.errors():
-        key = ".".join(str(p) for p in error["loc"])
-        value = error.get("input")
-        shown = "**********" if "token" in key or "api_key" in key else repr(value)
-        if error["type"] == "extra_forbidden":
-            lines.append(f"  {key}: unknown setting")
-        else:
-            lines.append(f"  {key} = {shown}: {error['msg']}")
-    return "\n".join(lines)
+    """Settings from file, environment and `overrides` (highest first: overrides, env, file);
+    the file is --config, else $TALEWRIGHT_CONFIG, else ./config.toml (generators.config_file)."""
+    return load_from(Settings, path, **overrides)

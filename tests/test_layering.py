@@ -8,6 +8,8 @@
   included.
 - Importing any module of `bot` or `storage` does not import torch (the in-process generator
   loads it lazily).
+- Importing any module of `generators.service` (its app, settings and command line) imports no
+  module of `bot`: the service runs and ships without the bot.
 """
 
 from __future__ import annotations
@@ -164,6 +166,21 @@ def test_importing_bot_and_storage_does_not_load_torch(package):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "0", "torch was imported by importing " + package
+
+
+def test_the_service_imports_no_bot_module():
+    modules = [m for m in module_names("generators/service") if not m.endswith("__main__")]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m == 'bot' or m.startswith('bot.')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", "generators.service imported " + result.stdout
 
 
 def test_moderation_needs_no_torch():

@@ -18,21 +18,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Protocol
 
 import torch
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import SecretStr
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from generators.api_keys import read_api_key
 from generators.errors import GeneratorError, GeneratorUnavailable
 from generators.inference.latent import LatentTools, load_latent
-from generators.inference.model_specs import ModelSpec
 from generators.inference.orchestration import GenerationEngine
 from generators.inference.registry import ModelRegistry
 from generators.moderation import Moderator
@@ -44,7 +40,6 @@ from generators.schemas import (
     GenerateResponse,
     ModelInfo,
     ModerateRequest,
-    ModerationLevel,
     ModerationVerdict,
 )
 from generators.service.auth import PROBES, ApiKeyMiddleware, check_exposure
@@ -60,6 +55,7 @@ from generators.service.responses import (
     validation_error,
 )
 from generators.service.scheduler import Scheduler
+from generators.service.settings import ServiceSection
 from generators.service.sidework import SideWork
 from generators.service.waiting import until_disconnect
 
@@ -78,37 +74,8 @@ ENDPOINTS = frozenset(
 )
 
 
-class ServiceConfig(Protocol):
-    """The fields of the `[service]` settings section the service reads (the caller passes the
-    section: `generators` never imports `bot`)."""
-
-    checkpoints: list[Path]
-    models: list[ModelSpec]
-    vae_checkpoint: Path | None
-    retrieval_index: Path | None
-    device: str
-    precision: str
-    threads: int | None
-    batching: bool
-    max_batch: int
-    max_queue: int
-    request_deadline_s: float
-    max_context_chars: int
-    prompt_budget: int
-    max_regenerations: int
-    host: str
-    api_key: SecretStr | None
-    api_key_file: Path | None
-    protect_probes: bool
-    allow_unauthenticated_remote: bool
-    side_workers: int
-    side_queue: int
-    max_body_bytes: int
-    moderation_level: ModerationLevel
-
-
 def create_app(
-    settings: ServiceConfig,
+    settings: ServiceSection,
     *,
     registry: ModelRegistry | None = None,
     moderator: Moderator | None = None,

@@ -12,7 +12,7 @@ import torch
 from byo_support import write_gpt2, write_llama
 from transformers import T5Config, T5ForConditionalGeneration
 
-from bot.settings import ServiceSection, load_settings
+from bot.settings import load_settings
 from generators.client import InProcessGenerator
 from generators.errors import CheckpointError
 from generators.inference.model_specs import ModelSpec
@@ -21,6 +21,7 @@ from generators.schemas import GenerateRequest
 from generators.service import create_app
 from generators.service.live import LiveServer
 from generators.service.loading import load_registry
+from generators.service.settings import ServiceSection
 
 STORY = {
     "genre": "fairy_tales",

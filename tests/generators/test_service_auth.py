@@ -8,13 +8,14 @@ import pytest
 from test_service_support import ACCEPTANCE_BODY, metric, running_service
 
 from bot.cli.main import main
-from bot.settings import ServiceSection, SettingsError, load_settings
+from bot.settings import SettingsError, load_settings
 from generators.api_keys import ServiceSecurityError, read_api_key
 from generators.errors import InvalidGenerationRequest
 from generators.http_client import HttpGenerator
 from generators.schemas import GenerateRequest
 from generators.service import create_app
 from generators.service.auth import is_loopback
+from generators.service.settings import ServiceSection, load_service_settings
 
 KEY = "s3cret-key-for-tests"
 GOOD = {"authorization": f"Bearer {KEY}"}
@@ -130,15 +131,16 @@ def test_serve_refuses_to_listen_openly_beyond_loopback(
     assert "refusing to listen on 0.0.0.0 without an API key" in capsys.readouterr().err
 
 
-def test_the_key_never_shows_in_settings_or_errors(tmp_path, monkeypatch):
+@pytest.mark.parametrize("load", [load_settings, load_service_settings])
+def test_the_key_never_shows_in_settings_or_errors(load, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TALEWRIGHT_SERVICE__API_KEY", KEY)
-    settings = load_settings()
+    settings = load()
     assert settings.service.api_key.get_secret_value() == KEY
     assert KEY not in repr(settings) and KEY not in str(settings.service.model_dump())
     monkeypatch.delenv("TALEWRIGHT_SERVICE__API_KEY")
     config = tmp_path / "config.toml"
     config.write_text(f'[service]\napi_key = ["{KEY}"]\n')
     with pytest.raises(SettingsError, match=r"service.api_key = \*+: Input should be") as error:
-        load_settings(config)
+        load(config)
     assert KEY not in str(error.value)

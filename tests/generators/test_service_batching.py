@@ -10,7 +10,6 @@ import pytest
 import torch
 from test_service_support import SlowModel, body, metric, running_service, tiny_registry
 
-from bot.settings import ServiceSection
 from generators.checkpoint import load_checkpoint
 from generators.inference import pipeline
 from generators.inference.sampling import decode_step
@@ -20,6 +19,7 @@ from generators.service import create_app
 from generators.service.batch import LiveBatch, rewind
 from generators.service.jobs import Job
 from generators.service.loading import PrecisionUnsupported, bf16_lstm_works, serving_autocast
+from generators.service.settings import ServiceSection
 
 POISON_TEMPERATURE = 1.234
 

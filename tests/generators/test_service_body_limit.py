@@ -10,10 +10,10 @@ import httpx
 import pytest
 from test_service_support import STORY, body, running_service
 
-from bot.settings import ServiceSection
 from generators.context_size import context_chars
 from generators.schemas import MAX_STYLE_HINTS, EmbedRequest, StoryContext
 from generators.service.body_limit import BodyLimitMiddleware, BodyTooLarge
+from generators.service.settings import ServiceSection
 
 LIMIT = 4096
 JSON = {"content-type": "application/json"}

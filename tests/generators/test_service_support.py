@@ -11,11 +11,11 @@ from pathlib import Path
 
 import torch
 
-from bot.settings import ServiceSection
 from generators.inference.registry import ModelRegistry
 from generators.moderation import Moderator
 from generators.service import create_app
 from generators.service.live import LiveServer
+from generators.service.settings import ServiceSection
 
 torch.set_num_threads(1)
 
