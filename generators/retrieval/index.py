@@ -176,7 +176,7 @@ def build_index(
     doc_source: list[int] = []
     sources: list[str] = []
     source_ids: dict[str, int] = {}
-    key_rows: list[Counter[str]] = []
+    key_rows: list[dict[str, float]] = []
     iterator: Iterable = documents if progress is None else progress(documents)
     for text, group, source in iterator:
         doc_sentences = [" ".join(s.split()) for s in split_sentences(text)]
@@ -196,11 +196,11 @@ def build_index(
                 length, value = 1, doc_sentences[i]
             if not MIN_VALUE_CHARS <= len(value) <= MAX_VALUE_CHARS or _OPENERS.match(value):
                 continue
-            key: Counter[str] = Counter()
+            key: dict[str, float] = {}
             for back, weight in enumerate(KEY_WEIGHTS, start=1):
                 if i - back >= 0:
                     for word in words[i - back]:
-                        key[word] = max(key[word], weight)
+                        key[word] = max(key.get(word, 0.0), weight)
             if not key:
                 continue
             entry_doc.append(doc)
@@ -233,7 +233,7 @@ def build_index(
     )
 
 
-def _tfidf(rows: list[Counter[str]]) -> tuple[dict[str, int], np.ndarray, sparse.csc_matrix]:
+def _tfidf(rows: list[dict[str, float]]) -> tuple[dict[str, int], np.ndarray, sparse.csc_matrix]:
     """Row-normalised TF-IDF (weights from `KEY_WEIGHTS` in place of counts), by column."""
     frequency: Counter[str] = Counter()
     for row in rows:
@@ -254,11 +254,11 @@ def _tfidf(rows: list[Counter[str]]) -> tuple[dict[str, int], np.ndarray, sparse
         indices += columns
         data += values.tolist()
         indptr.append(len(indices))
-    matrix = sparse.csr_matrix(
+    matrix = sparse.csr_matrix(  # the matrix (not array) API: `@` with a vector stays 1-D
         (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32), indptr),
         shape=(len(rows), len(vocabulary)),
     )
-    return vocabulary, idf, matrix.tocsc()
+    return vocabulary, idf, sparse.csc_matrix(matrix)
 
 
 def save_index(index: PassageIndex, folder: Path) -> None:
