@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import ValidationError
 from pydantic_settings import (
@@ -75,11 +75,11 @@ def load_from(settings_cls: type[S], path: Path | str | None = None, **overrides
     file). Raises SettingsError naming every bad key."""
     toml_file = config_path(path)
 
-    class FromFile(settings_cls):  # type: ignore[valid-type, misc]
+    class FromFile(settings_cls):
         model_config = SettingsConfigDict(**{**settings_cls.model_config, "toml_file": toml_file})
 
     try:
-        return FromFile(**overrides)
+        return cast(S, FromFile(**overrides))  # a subclass of settings_cls
     except ValidationError as exc:
         raise SettingsError(describe_errors(exc, toml_file)) from None
     except ValueError as exc:  # a TOML syntax error surfaces as a ValueError subclass
