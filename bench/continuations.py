@@ -41,8 +41,8 @@ def progress(stage: str, done: int, total: int) -> None:
 
 def tune(args: argparse.Namespace) -> dict:
     from generators.client import InProcessGenerator
+    from generators.inference.story_rerank import StoryWeights, story_scores
     from generators.moderation import Moderator
-    from generators.story_rerank import StoryWeights, story_scores
 
     items = load_items(args.data, args.per_group, args.seed)
     generator = InProcessGenerator.from_checkpoints(
@@ -246,10 +246,10 @@ def main() -> int:
     }
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if overrides:
-        import generators.story_rerank
+        import generators.inference.story_rerank
 
-        weights = generators.story_rerank.STORY_WEIGHTS
-        generators.story_rerank.STORY_WEIGHTS = dataclasses.replace(weights, **overrides)
+        weights = generators.inference.story_rerank.STORY_WEIGHTS
+        generators.inference.story_rerank.STORY_WEIGHTS = dataclasses.replace(weights, **overrides)
     if args.threads:
         import torch
 
@@ -280,10 +280,10 @@ def main() -> int:
             progress=progress,
         )
     import generators.inference.name_bias
-    import generators.story_rerank
+    import generators.inference.story_rerank
 
     result["name_boost"] = generators.inference.name_bias.NAME_BOOST
-    result["story_weights"] = generators.story_rerank.STORY_WEIGHTS.__dict__
+    result["story_weights"] = generators.inference.story_rerank.STORY_WEIGHTS.__dict__
     result["seconds"] = round(time.perf_counter() - started, 1)
     text = json.dumps(result, indent=1)
     if args.out:

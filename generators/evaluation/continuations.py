@@ -341,7 +341,7 @@ def random_moods(count: int, seed: int) -> list[str]:
 
 def served_scorer(served, rerank: str) -> Callable[[Item, list[str]], list[float]]:
     """What the served reranker thinks of texts as this item's next turn (higher first)."""
-    from generators.story_rerank import story_scores
+    from generators.inference.story_rerank import story_scores
 
     def score(item: Item, texts: list[str]) -> list[float]:
         request = continue_request(item, seed=0)

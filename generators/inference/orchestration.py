@@ -24,6 +24,7 @@ from generators.inference.latent import LatentTools, require_latent
 from generators.inference.registry import ModelRegistry, ServedModel
 from generators.inference.sampling import Sequence
 from generators.inference.seqgan_rerank import DiscriminatorRerankers
+from generators.inference.story_rerank import story_reranker
 from generators.retrieval.source import RetrievalSource
 from generators.schemas import (
     Candidate,
@@ -39,7 +40,6 @@ from generators.service.jobs import Job
 from generators.service.metrics import ServiceMetrics
 from generators.service.scheduler import Scheduler
 from generators.service.sidework import SideWork, Ticket
-from generators.story_rerank import story_reranker
 
 EMBED_CHUNK = 8
 """Texts per embedding call: a 64 x 8,000-character request took 7 s of CPU in one call."""

@@ -24,8 +24,8 @@ from generators.evaluation.story_fit import (
 from generators.inference.continuation_scoring import continuation_logprobs, logprobs_after
 from generators.inference.pipeline import STORY_POOL, pool_size
 from generators.inference.registry import ModelRegistry
+from generators.inference.story_rerank import StoryWeights, story_scores
 from generators.schemas import GenerateRequest
-from generators.story_rerank import StoryWeights, story_scores
 from generators.text.corpus import Document
 
 BARE = StoryWeights(0.0, 0.0, 0.0, self_pair_penalty=0.0, overlap=0.0, mood=0.0)
@@ -305,8 +305,8 @@ def test_overlap_and_mood_terms_add_their_weights(served):
 
 
 def test_the_reranker_reuses_the_samplers_conditional_score(served):
+    from generators.inference.story_rerank import story_reranker
     from generators.schemas import Candidate
-    from generators.story_rerank import story_reranker
 
     request = request_for(["Tom had a red ball. He liked to play with it."])
     texts = ["Tom threw the red ball.", "The sun was hot."]
