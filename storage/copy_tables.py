@@ -257,7 +257,7 @@ async def postgres_snapshot(database: PostgresDatabase) -> AsyncIterator[Postgre
     """Read the whole database as of one moment, while other programs go on writing to it."""
     try:
         async with (
-            database.pool.acquire() as conn,
+            database.connection() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
             yield PostgresTables(conn, database.where)
@@ -269,7 +269,7 @@ async def postgres_snapshot(database: PostgresDatabase) -> AsyncIterator[Postgre
 async def postgres_transaction(database: PostgresDatabase) -> AsyncIterator[PostgresTables]:
     """One write transaction holding every table against other writers (readers go on)."""
     try:
-        async with database.pool.acquire() as conn, conn.transaction():
+        async with database.connection() as conn, conn.transaction():
             tables = PostgresTables(conn, database.where)
             await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
             names = ", ".join(f'"{name}"' for name in await tables.tables())

@@ -581,23 +581,55 @@ class StoryLockProvider(Protocol):
 
 
 class Storage(Protocol):
-    """Everything the engine stores, behind one object that a backend provides."""
+    """Everything the engine stores, behind one object that a backend provides.
 
-    guilds: GuildRepository
-    stories: StoryRepository
-    turns: TurnRepository
-    characters: CharacterRepository
-    styles: StyleRepository
-    feedback: FeedbackRepository
-    moderation: ModerationRepository
-    privacy: PrivacyRepository
-    inflight: InflightRepository
-    edits: EditRepository
-    forks: ForkRepository
-    lore: LoreRepository
-    reactions: ReactionRepository
-    story_locks: StoryLockProvider
-    cooldowns: CooldownRepository
+    The repositories are read-only properties, so a backend may hold its own repository classes
+    in plain attributes (a mutable protocol attribute would need the protocol type exactly)."""
+
+    @property
+    def guilds(self) -> GuildRepository: ...
+
+    @property
+    def stories(self) -> StoryRepository: ...
+
+    @property
+    def turns(self) -> TurnRepository: ...
+
+    @property
+    def characters(self) -> CharacterRepository: ...
+
+    @property
+    def styles(self) -> StyleRepository: ...
+
+    @property
+    def feedback(self) -> FeedbackRepository: ...
+
+    @property
+    def moderation(self) -> ModerationRepository: ...
+
+    @property
+    def privacy(self) -> PrivacyRepository: ...
+
+    @property
+    def inflight(self) -> InflightRepository: ...
+
+    @property
+    def edits(self) -> EditRepository: ...
+
+    @property
+    def forks(self) -> ForkRepository: ...
+
+    @property
+    def lore(self) -> LoreRepository: ...
+
+    @property
+    def reactions(self) -> ReactionRepository: ...
+
+    @property
+    def story_locks(self) -> StoryLockProvider: ...
+
+    @property
+    def cooldowns(self) -> CooldownRepository: ...
 
     async def model_inputs(self, story_id: int, user_id: int, context_turns: int) -> ModelInputs:
         """What a model turn reads of the story, for `user_id`, in one consistent snapshot:

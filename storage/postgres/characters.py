@@ -9,7 +9,7 @@ import asyncpg
 
 from storage.errors import Conflict, LimitReached, NotFound
 from storage.models import Character, StoryCharacter
-from storage.postgres.database import Database
+from storage.postgres.database import Database, one_row, one_value
 from storage.sqlite.characters import (
     _FIELDS,
     _PREFIX_END,
@@ -51,7 +51,8 @@ class PostgresCharacterRepository:
 
         async def work(conn: asyncpg.Connection) -> Character:
             if max_per_owner is not None:
-                count = await conn.fetchval(
+                count = await one_value(
+                    conn,
                     "SELECT count(*) FROM characters WHERE guild_id = $1 AND owner_id = $2",
                     guild_id,
                     owner_id,
@@ -60,7 +61,8 @@ class PostgresCharacterRepository:
                     raise LimitReached(
                         f"The owner already has {count} characters here (at most {max_per_owner})."
                     )
-            row = await conn.fetchrow(
+            row = await one_row(
+                conn,
                 """
                 INSERT INTO characters (guild_id, owner_id, name, name_key, description,
                     personality, speech_style, backstory, first_message, tags, card_json,
@@ -162,7 +164,8 @@ class PostgresCharacterRepository:
                 added_by,
                 now,
             )
-            row = await conn.fetchrow(
+            row = await one_row(
+                conn,
                 "SELECT * FROM story_characters WHERE story_id = $1 AND character_id = $2",
                 story_id,
                 character_id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from storage.postgres.database import Database
+from storage.postgres.database import Database, one_value
 
 _CLAIM = """
     INSERT INTO cooldowns (scope, key, at) VALUES ($1, $2, $3)
@@ -31,7 +31,7 @@ class PostgresCooldownRepository:
         async def claim(conn: asyncpg.Connection) -> tuple[float | None, float]:
             if await conn.fetchrow(_CLAIM, scope, key, now, spacing_s) is not None:
                 return now, 0.0
-            last = await conn.fetchval(_LAST, scope, key)
+            last = await one_value(conn, _LAST, scope, key)
             return None, max(0.0, last + spacing_s - now)
 
         return await self._db.run(claim)

@@ -13,10 +13,11 @@ never fail to serialize; a single read statement runs on its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, TypeVar, cast
 
 import asyncpg
 
@@ -73,6 +74,13 @@ class Database:
             raise StorageError("The story database is closed.")
         return self._pool
 
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection of the pool for as long as the block runs."""
+        async with self.pool.acquire() as proxy:
+            # The pool hands out a proxy that forwards every Connection method to its connection.
+            yield cast(asyncpg.Connection, proxy)
+
     def now(self) -> float:
         return self.clock()
 
@@ -94,7 +102,7 @@ class Database:
         for attempt in range(self.attempts):
             try:
                 async with (
-                    self.pool.acquire() as conn,
+                    self.connection() as conn,
                     conn.transaction(isolation=isolation, readonly=not write),
                 ):
                     return await work(conn)
@@ -153,6 +161,21 @@ class Database:
             return changed(await conn.execute(sql, *args))
 
         return await self.run(work)
+
+
+async def one_row(conn: asyncpg.Connection, sql: str, *args: Any) -> asyncpg.Record:
+    """The row of a statement that always returns one (an INSERT or upsert with RETURNING, a
+    row this transaction has just checked or written): StorageError instead of a None that
+    would fail further on."""
+    row = await conn.fetchrow(sql, *args)
+    if row is None:
+        raise StorageError(f"The story database returned no row for: {sql.strip()[:60]}")
+    return row
+
+
+async def one_value(conn: asyncpg.Connection, sql: str, *args: Any) -> Any:
+    """The first column of `one_row` (a count, a maximum, a RETURNING id)."""
+    return (await one_row(conn, sql, *args))[0]
 
 
 def changed(status: str) -> int:

@@ -9,7 +9,7 @@ import asyncpg
 
 from storage.errors import NotFound
 from storage.models import Turn, TurnEdit
-from storage.postgres.database import Database
+from storage.postgres.database import Database, one_row
 from storage.sqlite.edits import _edit
 from storage.sqlite.turns import _turn
 
@@ -34,8 +34,8 @@ class PostgresEditRepository:
                 now,
             )
             return _turn(
-                await conn.fetchrow(
-                    "UPDATE turns SET text = $1 WHERE id = $2 RETURNING *", text, turn_id
+                await one_row(
+                    conn, "UPDATE turns SET text = $1 WHERE id = $2 RETURNING *", text, turn_id
                 )
             )
 

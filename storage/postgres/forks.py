@@ -7,7 +7,7 @@ import asyncpg
 
 from storage.errors import Conflict, NotFound
 from storage.models import ForkLink, Story
-from storage.postgres.database import Database
+from storage.postgres.database import Database, one_value
 from storage.postgres.stories import read_story
 from storage.sqlite.forks import _TURN_COLUMNS, COPIED_WITH_STORY, NOT_COPIED, _link
 
@@ -110,7 +110,8 @@ async def _copy_story(
     try:
         async with conn.transaction():
             return int(
-                await conn.fetchval(
+                await one_value(
+                    conn,
                     f"INSERT INTO stories (channel_id, thread_id, owner_id, status, current_seat, "
                     f"created_at, updated_at, {settings}) "
                     f"SELECT $1::bigint, $2::bigint, $3::bigint, 'active', 0, $4::double precision,"

@@ -48,7 +48,7 @@ class PostgresStoryLocks:
         self._local = InProcessStoryLocks()
         self._conn: asyncpg.Connection | None = None
         self._io = asyncio.Lock()
-        self._pending: set[asyncio.Task[object]] = set()
+        self._pending: set[asyncio.Future[Any]] = set()
 
     async def try_acquire(self, story_id: int) -> bool:
         if not self._local.claim(story_id):
@@ -99,8 +99,8 @@ class PostgresStoryLocks:
         else:
             self._keep(asyncio.ensure_future(self._unlock(story_id)))
 
-    def _keep(self, task: asyncio.Future[object]) -> None:
-        self._pending.add(task)  # type: ignore[arg-type]
+    def _keep(self, task: asyncio.Future[Any]) -> None:
+        self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
     async def _call(self, sql: str, story_id: int) -> object:
@@ -119,9 +119,11 @@ class PostgresStoryLocks:
             await self._drop_connection()
         if self._conn is None:
             try:
-                self._conn = await asyncpg.connect(**self._connect)
+                conn: asyncpg.Connection = await asyncpg.connect(**self._connect)
             except (*_LOST, TimeoutError, asyncpg.PostgresError) as exc:
                 raise translate(exc, self.where) from exc
+            self._conn = conn
+            return conn
         return self._conn
 
     async def _drop_connection(self) -> None:

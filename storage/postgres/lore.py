@@ -9,7 +9,7 @@ import asyncpg
 
 from storage.errors import Conflict, LimitReached, NotFound
 from storage.models import LoreDraft, LoreEntry
-from storage.postgres.database import Database
+from storage.postgres.database import Database, one_row, one_value
 from storage.sqlite.codec import name_key
 from storage.sqlite.lore import _FIELDS, _checked_key, _duplicate, _entry, _keys_json
 
@@ -133,7 +133,8 @@ class PostgresLoreRepository:
 async def _insert(
     conn: asyncpg.Connection, guild_id: int, story_id: int | None, draft: LoreDraft, now: float
 ) -> asyncpg.Record:
-    return await conn.fetchrow(
+    return await one_row(
+        conn,
         "INSERT INTO lore_entries (guild_id, story_id, name, name_key, keys, text, constant, "
         "priority, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) "
         "RETURNING *",
@@ -153,8 +154,8 @@ def _values(draft: LoreDraft) -> tuple[str, str, bool, int]:
 async def _require_room(
     conn: asyncpg.Connection, guild_id: int, story_id: int | None, adding: int, most: int
 ) -> None:
-    count = await conn.fetchval(
-        f"SELECT count(*) FROM lore_entries WHERE {_BOOK}", guild_id, story_id
+    count = await one_value(
+        conn, f"SELECT count(*) FROM lore_entries WHERE {_BOOK}", guild_id, story_id
     )
     if count + adding > most:
         raise LimitReached(f"The lorebook holds {count} entries (at most {most}).")

@@ -20,7 +20,7 @@ from importlib import resources
 import asyncpg
 
 from storage.errors import SchemaTooNew
-from storage.postgres.database import Database
+from storage.postgres.database import Database, one_value
 
 _FILE_NAME = re.compile(r"^(\d{4})_(\w+)\.sql$")
 _MATCHES = re.compile(r"^-- matches-sqlite-version: (\d+)$", re.MULTILINE)
@@ -73,7 +73,7 @@ async def schema_version(database: Database) -> int:
     async def read(conn: asyncpg.Connection) -> int:
         if await conn.fetchval("SELECT to_regclass('talewright_schema')") is None:
             return 0
-        return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM talewright_schema"))
+        return int(await one_value(conn, "SELECT coalesce(max(version), 0) FROM talewright_schema"))
 
     return await database.read(read)
 
@@ -91,7 +91,9 @@ async def migrate(database: Database, migrations: Sequence[Migration] | None = N
     async def apply(conn: asyncpg.Connection) -> int:
         await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
         await conn.execute(_VERSION_TABLE)
-        found = int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM talewright_schema"))
+        found = int(
+            await one_value(conn, "SELECT coalesce(max(version), 0) FROM talewright_schema")
+        )
         if found > latest:
             raise _too_new(database, found, latest)
         for migration in known:

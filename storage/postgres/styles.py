@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from storage.models import StyleProfile
-from storage.postgres.database import Database
+from storage.postgres.database import Database, one_row
 from storage.repositories import StatsUpdate
 from storage.sqlite.codec import pack_vector, to_json
 from storage.sqlite.styles import _checked_width, _empty, _profile
@@ -101,7 +101,14 @@ async def _upsert(
     preferences: Mapping[str, Any],
     now: float,
 ) -> StyleProfile:
-    row = await conn.fetchrow(
-        _UPSERT, user_id, pack_vector(vector), count, to_json(stats), to_json(preferences), now
+    row = await one_row(
+        conn,
+        _UPSERT,
+        user_id,
+        pack_vector(vector),
+        count,
+        to_json(stats),
+        to_json(preferences),
+        now,
     )
     return _profile(row)

@@ -13,7 +13,7 @@ import asyncpg
 
 from storage.errors import NotFound
 from storage.models import ContextTurn, Story, Turn, TurnDraft
-from storage.postgres.database import Database
+from storage.postgres.database import Database, one_row
 from storage.postgres.stories import pass_turn
 from storage.sqlite.codec import to_json
 from storage.sqlite.turns import _check, _turn
@@ -100,7 +100,7 @@ async def accept_turn(conn: asyncpg.Connection, turn_id: int, by: int) -> Turn:
 
 async def insert_slot(conn: asyncpg.Connection, values: Sequence[Any]) -> Turn:
     """A new slot after the story's last (`values` from `_slot_values`)."""
-    return _turn(await conn.fetchrow(_INSERT_SLOT, *values))
+    return _turn(await one_row(conn, _INSERT_SLOT, *values))
 
 
 class PostgresTurnRepository:

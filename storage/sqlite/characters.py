@@ -10,7 +10,7 @@ import aiosqlite
 
 from storage.errors import Conflict, LimitReached, NotFound
 from storage.models import Character, StoryCharacter
-from storage.sqlite.codec import checked_name_key, from_json, name_key, string_list_json
+from storage.sqlite.codec import Row, checked_name_key, from_json, name_key, string_list_json
 from storage.sqlite.database import Database
 from storage.sqlite.query import execute, fetch_all, fetch_one
 
@@ -225,7 +225,7 @@ def _duplicate(name: str) -> Conflict:
     )
 
 
-def _character(row: sqlite3.Row) -> Character:
+def _character(row: Row) -> Character:
     return Character(
         id=row["id"],
         guild_id=row["guild_id"],

@@ -6,7 +6,14 @@ import json
 import struct
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
+
+
+class Row(Protocol):
+    """A result row read by column name: sqlite3.Row and asyncpg.Record are both one, so the
+    PostgreSQL repositories build their records with the SQLite converters."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
 
 
 def to_json(value: Any) -> str:

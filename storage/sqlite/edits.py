@@ -12,6 +12,7 @@ from collections.abc import Collection
 
 from storage.errors import NotFound
 from storage.models import Turn, TurnEdit
+from storage.sqlite.codec import Row
 from storage.sqlite.database import Database
 from storage.sqlite.turns import SqliteTurnRepository, _turn
 
@@ -56,7 +57,7 @@ class SqliteEditRepository:
         return await self._db.run(read)
 
 
-def _edit(row: sqlite3.Row) -> TurnEdit:
+def _edit(row: Row) -> TurnEdit:
     return TurnEdit(
         id=row["id"],
         turn_id=row["turn_id"],

@@ -12,6 +12,7 @@ import sqlite3
 
 from storage.errors import Conflict, NotFound
 from storage.models import ForkLink, Story
+from storage.sqlite.codec import Row
 from storage.sqlite.database import Database
 from storage.sqlite.stories import read_story
 
@@ -144,7 +145,7 @@ def _copy_lore(conn: sqlite3.Connection, parent_id: int, story_id: int) -> None:
             )
 
 
-def _link(row: sqlite3.Row) -> ForkLink:
+def _link(row: Row) -> ForkLink:
     return ForkLink(
         story_id=row["story_id"],
         parent_id=row["parent_id"],

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 
 from storage.models import GuildSettings, LinkPolicy, ModerationLevel, TermLists, require_choice
-from storage.sqlite.codec import from_json, to_json
+from storage.sqlite.codec import Row, from_json, to_json
 from storage.sqlite.database import Database
 from storage.sqlite.query import fetch_one
 
@@ -72,7 +71,7 @@ def _term_lists(lists: TermLists) -> TermLists:
     return copy
 
 
-def _settings(row: sqlite3.Row) -> GuildSettings:
+def _settings(row: Row) -> GuildSettings:
     return GuildSettings(
         guild_id=row["guild_id"],
         moderation_level=row["moderation_level"],

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from storage.models import InflightRequest
+from storage.sqlite.codec import Row
 from storage.sqlite.database import Database
 from storage.sqlite.query import fetch_all
 
@@ -18,13 +17,11 @@ class SqliteInflightRepository:
     ) -> int:
         values = (channel_id, application_id, token, self._db.now(), guild_id)
         return await self._db.run(
-            lambda conn: (
-                conn.execute(
-                    "INSERT INTO inflight (channel_id, application_id, token, started_at, "
-                    "guild_id) VALUES (?, ?, ?, ?, ?)",
-                    values,
-                ).lastrowid
-            )
+            lambda conn: conn.execute(
+                "INSERT INTO inflight (channel_id, application_id, token, started_at, "
+                "guild_id) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                values,
+            ).fetchone()["id"]
         )
 
     async def remove(self, request_id: int) -> None:
@@ -38,7 +35,7 @@ class SqliteInflightRepository:
         return [_request(row) for row in rows]
 
 
-def _request(row: sqlite3.Row) -> InflightRequest:
+def _request(row: Row) -> InflightRequest:
     return InflightRequest(
         id=row["id"],
         channel_id=row["channel_id"],

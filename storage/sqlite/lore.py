@@ -14,7 +14,7 @@ import aiosqlite
 
 from storage.errors import Conflict, LimitReached, NotFound
 from storage.models import LoreDraft, LoreEntry
-from storage.sqlite.codec import checked_name_key, from_json, name_key, string_list_json
+from storage.sqlite.codec import Row, checked_name_key, from_json, name_key, string_list_json
 from storage.sqlite.database import Database
 from storage.sqlite.query import execute, fetch_all, fetch_one, fetch_value
 
@@ -181,7 +181,7 @@ def _duplicate(name: str) -> Conflict:
     )
 
 
-def _entry(row: sqlite3.Row) -> LoreEntry:
+def _entry(row: Row) -> LoreEntry:
     return LoreEntry(
         id=row["id"],
         guild_id=row["guild_id"],

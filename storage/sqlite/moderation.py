@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -16,7 +15,7 @@ from storage.models import (
     Resolution,
     require_choice,
 )
-from storage.sqlite.codec import from_json, to_json
+from storage.sqlite.codec import Row, from_json, to_json
 from storage.sqlite.database import Database
 from storage.sqlite.query import fetch_all, fetch_one
 
@@ -129,7 +128,7 @@ async def _why_not_open(conn: aiosqlite.Connection, event_id: int) -> StorageErr
     )
 
 
-def _event(row: sqlite3.Row) -> ModerationEvent:
+def _event(row: Row) -> ModerationEvent:
     return ModerationEvent(
         id=row["id"],
         guild_id=row["guild_id"],

@@ -14,6 +14,7 @@ from storage.models import (
     StoryStatus,
     require_choice,
 )
+from storage.sqlite.codec import Row
 from storage.sqlite.database import Database
 from storage.sqlite.query import execute, fetch_all, fetch_one, fetch_value
 
@@ -363,7 +364,7 @@ def read_participants(conn: sqlite3.Connection, story_id: int) -> list[Participa
     return [_participant(row) for row in conn.execute(_EVERY_PARTICIPANT, (story_id,)).fetchall()]
 
 
-def _story(row: sqlite3.Row) -> Story:
+def _story(row: Row) -> Story:
     return Story(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -391,7 +392,7 @@ def _story(row: sqlite3.Row) -> Story:
     )
 
 
-def _participant(row: sqlite3.Row) -> Participant:
+def _participant(row: Row) -> Participant:
     return Participant(
         story_id=row["story_id"],
         user_id=row["user_id"],

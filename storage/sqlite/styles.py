@@ -11,7 +11,7 @@ import aiosqlite
 
 from storage.models import StyleProfile
 from storage.repositories import StatsUpdate
-from storage.sqlite.codec import from_json, pack_vector, to_json, unpack_vector
+from storage.sqlite.codec import Row, from_json, pack_vector, to_json, unpack_vector
 from storage.sqlite.database import Database
 from storage.sqlite.query import execute, fetch_one
 
@@ -129,7 +129,7 @@ def _empty(user_id: int) -> StyleProfile:
     )
 
 
-def _profile(row: sqlite3.Row) -> StyleProfile:
+def _profile(row: Row) -> StyleProfile:
     return StyleProfile(
         user_id=row["user_id"],
         vector=unpack_vector(row["vector"]),

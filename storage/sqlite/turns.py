@@ -17,7 +17,7 @@ from storage.models import (
     TurnKind,
     require_choice,
 )
-from storage.sqlite.codec import from_json, to_json
+from storage.sqlite.codec import Row, from_json, to_json
 from storage.sqlite.database import Database
 from storage.sqlite.query import fetch_all, fetch_one, fetch_value
 from storage.sqlite.stories import pass_turn
@@ -368,7 +368,7 @@ def _found(row: sqlite3.Row | None, turn_id: int) -> sqlite3.Row:
     return row
 
 
-def _turn(row: sqlite3.Row) -> Turn:
+def _turn(row: Row) -> Turn:
     return Turn(
         id=row["id"],
         story_id=row["story_id"],

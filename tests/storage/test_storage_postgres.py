@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from pg_server import PgServer
 from storage_testing import Opener, query, user_turn
@@ -15,7 +16,7 @@ from storage.backends import open_storage_url, sqlite_url
 from storage.errors import SchemaTooNew, StorageError
 from storage.models import StorySettings
 from storage.postgres import PostgresStorage, open_postgres_storage
-from storage.postgres.database import Database
+from storage.postgres.database import Database, one_value
 from storage.postgres.migrate import Migration, bundled_migrations, migrate, schema_version
 from storage.postgres.url import PASSWORD_ENV, connect_options, display_url
 from storage.sqlite.migrate import bundled_migrations as sqlite_migrations
@@ -67,6 +68,17 @@ async def test_a_failing_migration_leaves_the_database_as_it_was(bare: Database)
         await migrate(bare, [good, broken])
     assert await bare.fetchval("SELECT to_regclass('kept')") is None
     assert await schema_version(bare) == 0
+
+
+async def test_a_statement_expected_to_return_a_row_says_so_when_it_returns_none(
+    bare: Database,
+) -> None:
+    async def read(conn: asyncpg.Connection) -> object:
+        return await one_value(conn, "SELECT 1 WHERE false")
+
+    with pytest.raises(StorageError, match="returned no row for: SELECT 1 WHERE false"):
+        await bare.read(read)
+    assert await bare.read(lambda conn: one_value(conn, "SELECT count(*) FROM pg_class")) > 0
 
 
 async def test_two_processes_opening_a_new_database_at_once_both_succeed(fresh_url: str) -> None:
