@@ -167,7 +167,9 @@ def mood_only(args: argparse.Namespace) -> dict:
     subset = items[:: max(1, len(items) // args.mood_items)][: args.mood_items]
     moods = random_moods(len(subset), args.seed)
     generator = InProcessGenerator.from_checkpoints(
-        [args.checkpoint], moderator=Moderator(use_classifier=False)
+        [args.checkpoint],
+        moderator=Moderator(use_classifier=False),
+        retrieval_index=args.retrieval_index,
     )
     mooded = generate_continuations(generator, subset, args.seed + 10_000, None, moods)
     measures = [text_measures(g.text, g.item) for g in mooded]
