@@ -79,6 +79,12 @@ _INTRODUCES = re.compile(
 )
 _PRONOUN = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b", re.IGNORECASE)
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)]*$")
+_STARTS_TURN = re.compile(r"[A-Za-z\"'\u201c\u2018(]")
+_TAG_FRAGMENT = re.compile(
+    r"^(?:\S+\s+){0,2}(?:said|asked|replied|cried|answered|whispered|shouted)(?:\s+\S+?)?[.!?]\s",
+    re.IGNORECASE,
+)
+"""A passage that opens with the tag of the quotation before it ("I asked. ...")."""
 _DOUBLE = re.compile(r"[\"\u201c\u201d]")
 _SINGLE_OPEN = re.compile(r"(?:^|(?<=[\s(\[\u2014-]))\u2018")
 _CURLY = str.maketrans({"\u201c": '"', "\u201d": '"'})
@@ -145,6 +151,8 @@ def pronouns_fit(text: str, story: str, people: StoryPeople) -> bool:
 def whole_passage(text: str) -> bool:
     """A passage a reader takes as a turn: whole sentences, every quotation closed."""
     if len(text.split()) < MIN_WORDS or not _ENDS_SENTENCE.search(text) or "* *" in text:
+        return False
+    if not _STARTS_TURN.match(text) or _TAG_FRAGMENT.match(text):
         return False
     quotes = [m.start() for m in _DOUBLE.finditer(text.translate(_CURLY))]
     if len(quotes) % 2 or (quotes and not _opens_at(text, quotes[0])):

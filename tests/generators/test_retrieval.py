@@ -114,6 +114,9 @@ def test_the_name_book_learns_pronouns_and_leaves_titles_out():
 def test_passages_that_are_not_whole_turns_are_refused():
     assert whole_passage('Lily said, "Let us go home." They went home together.')
     assert not whole_passage("In the Coils Silver")
+    assert not whole_passage('.......... "Well, make ready, I am about to say it," he said.')
+    assert not whole_passage('I asked. "I hope not, for all our sakes."')
+    assert whole_passage('Sam said nothing for a while. "I hope not," he said at last.')
     assert not whole_passage('Silver saw him!" "No, not any more than I did.')
     assert not whole_passage('She said, "Come with me. We will go to the lake.')
     assert whole_passage("\u2018Come in,\u2019 said the old woman, \u2018and sit down.\u2019")
