@@ -19,9 +19,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from generators.config_file import FileSettings, load_from
 from generators.config_file import SettingsError as SettingsError
-from generators.inference.model_specs import ModelSpec
-from generators.paths import VAE_CHECKPOINT, bundled_checkpoints, retrieval_index
-from generators.service.settings import ModerationSection, Section, ServiceSection
+from generators.service.settings import ModerationSection, Section, ServedFiles, ServiceSection
 from storage.backends import check_url, sqlite_url
 
 
@@ -125,19 +123,9 @@ class StorageSection(Section):
         return self.url or sqlite_url(self.path)
 
 
-class GeneratorSection(Section):
+class GeneratorSection(ServedFiles):
     mode: Literal["in_process", "http", "openai"] = "in_process"
     """`openai`: any OpenAI-compatible server at `base_url`, asked for `model`."""
-    checkpoints: list[Path] = Field(default_factory=bundled_checkpoints)
-    models: list[ModelSpec] = Field(default_factory=list)
-    """More models to serve beside `checkpoints` (`[[...models]]` tables: id, path, format =
-    "huggingface" for a causal-LM folder brought from elsewhere); see
-    generators.inference.served_models."""
-    vae_checkpoint: Path | None = VAE_CHECKPOINT
-    """The sentence VAE for twists and style vectors; none there: twists from the LM alone."""
-    retrieval_index: Path | None = Field(default_factory=retrieval_index)
-    """The passage index (generators.retrieval; `make retrieval-index` builds it): recast
-    corpus passages compete with the model's own turns. None, or not built: the model alone."""
     urls: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8765"])
     model: str | None = None
     device: str = "cpu"

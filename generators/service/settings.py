@@ -29,9 +29,10 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ServiceSection(Section):
-    host: str = "127.0.0.1"
-    port: int = Field(default=8765, ge=0, le=65535)
+class ServedFiles(Section):
+    """What a generation engine loads, in the service's `[service]` and the bot's in-process
+    `[generator]` alike."""
+
     checkpoints: list[Path] = Field(default_factory=bundled_checkpoints)
     models: list[ModelSpec] = Field(default_factory=list)
     """More models to serve beside `checkpoints` (`[[...models]]` tables: id, path, format =
@@ -42,6 +43,11 @@ class ServiceSection(Section):
     retrieval_index: Path | None = Field(default_factory=retrieval_index)
     """The passage index (generators.retrieval; `make retrieval-index` builds it): recast
     corpus passages compete with the model's own turns. None, or not built: the model alone."""
+
+
+class ServiceSection(ServedFiles):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)
     device: str = "auto"
     precision: Literal["fp32", "bf16", "auto"] = "fp32"
     """CPU model steps in bfloat16 (`auto`: where the CPU has AMX or AVX-512 BF16 and a probe
