@@ -78,7 +78,7 @@ def viewer(interaction: discord.Interaction) -> CanView:
         return (
             allowed.manage_threads
             or thread.owner_id == member.id
-            or thread.get_member(member.id) is not None
+            or any(joined.id == member.id for joined in thread.members)
         )
 
     return can_view
