@@ -63,7 +63,9 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="talewright", description=__doc__.splitlines()[0])
+    # `python -OO` strips docstrings: no description then, rather than a crash.
+    description = (__doc__ or "").partition("\n")[0]
+    parser = argparse.ArgumentParser(prog="talewright", description=description)
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     sub = parser.add_subparsers(dest="command", required=True)
 
