@@ -12,7 +12,8 @@ The engine depends on these and never on a backend, so SQLite can be swapped for
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 
 from storage.models import (
     Character,
@@ -665,3 +666,14 @@ class Storage(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """`close`, so that `async with await open_storage_url(...)` closes what it opened."""
+        ...

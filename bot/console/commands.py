@@ -12,7 +12,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypedDict, cast
 
 from bot.console.live import LiveLine
 from bot.console.parse import Command
@@ -22,7 +22,14 @@ from bot.story import StoryEngine
 from bot.story.books import FORMATS
 from bot.story.lore_results import LoreScope, LoreView
 from bot.story.results import TurnView
-from storage.models import ANY_CATEGORY, TERMINAL_GUILD_ID, StorySettings
+from storage.models import (
+    ANY_CATEGORY,
+    TERMINAL_GUILD_ID,
+    RerollPolicy,
+    StoryMode,
+    StorySettings,
+    TimeoutAction,
+)
 
 TERMINAL_CHANNEL_ID = 1
 """The one channel of the terminal guild."""
@@ -177,10 +184,12 @@ async def story_start(session: Session, cmd: Command) -> Any:
         genre=opts["genre"],
         premise=opts.get("premise", ""),
         mood=None if mood in (None, "", "none") else mood,
-        mode=opts.get("mode", "free").replace("-", "_"),
+        # The player's text: engine.start checks it (check_settings) and names a value that is
+        # none of the choices.
+        mode=cast(StoryMode, opts.get("mode", "free").replace("-", "_")),
         turn_timeout_s=timeout,
-        timeout_action=opts.get("on_timeout", "skip"),
-        reroll_policy=opts.get("reroll", "owner"),
+        timeout_action=cast(TimeoutAction, opts.get("on_timeout", "skip")),
+        reroll_policy=cast(RerollPolicy, opts.get("reroll", "owner")),
         style_matching=flag(opts.get("style"), "style"),
     )
     return await session.engine.start(
@@ -370,7 +379,14 @@ async def story_export(session: Session, cmd: Command) -> Any:
     return f'Exported "{result.story.title}" to {path}.'
 
 
-def _which(session: Session, cmd: Command) -> dict[str, int]:
+class _Which(TypedDict, total=False):
+    """Which story a command means: one named by id, else the one in the session's channel."""
+
+    story_id: int
+    channel_id: int
+
+
+def _which(session: Session, cmd: Command) -> _Which:
     if "story" in cmd.options:
         return {"story_id": number(cmd.options["story"], "The story id")}
     return {"channel_id": session.channel_id}
@@ -637,7 +653,7 @@ async def lore_add(session: Session, cmd: Command) -> Any:
     "rename keys always priority text",
 )
 async def lore_edit(session: Session, cmd: Command) -> Any:
-    changes: dict[str, object] = {
+    changes: dict[str, Any] = {
         key: cmd.options[key] for key in ("keys", "priority", "text") if key in cmd.options
     }
     if "rename" in cmd.options:

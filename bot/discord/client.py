@@ -74,7 +74,8 @@ class StoryBot(StoryClient):
             tree_cls=StoryTree,
             allowed_mentions=discord.AllowedMentions.none(),
             shard_count=settings.shard_count,
-            shard_ids=settings.shard_ids,
+            # discord.py's stub says List[int], its constructor takes None for "all shards".
+            shard_ids=settings.shard_ids,  # pyright: ignore[reportArgumentType]
         )
         self.engine = engine
         self.settings = settings

@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import discord
+from discord.http import Route
 
 from bot.discord.arguments import add_bot_arguments, shard_overrides
 from bot.discord.client import StoryBot
@@ -133,7 +134,7 @@ async def run_bot(settings: Settings) -> None:
     if not token:
         raise SettingsError("no Discord bot token: set TALEWRIGHT_BOT__TOKEN or [bot] token")
     if settings.bot.api_base_url:
-        discord.http.Route.BASE = settings.bot.api_base_url.rstrip("/")
+        Route.BASE = settings.bot.api_base_url.rstrip("/")
     async with open_engine(settings) as engine:
         bot = StoryBot(engine, settings.bot)
         async with bot:

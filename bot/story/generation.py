@@ -26,7 +26,7 @@ from bot.story.table import require_move_on
 from bot.story.text import optional_text
 from generators.client import StreamingGenerator
 from generators.errors import GeneratorTimeout
-from generators.schemas import GenerateRequest, GenerateResponse, GenerationParams
+from generators.schemas import GenerateRequest, GenerateResponse, GenerationParams, Kind
 from storage.models import (
     Character,
     ContextTurn,
@@ -38,16 +38,16 @@ from storage.models import (
     TurnKind,
 )
 
-AI_KINDS = ("continue", "dialogue", "twist", "poem")
+AI_KINDS: tuple[Kind, ...] = ("continue", "dialogue", "twist", "poem")
 """What people may ask for; `opening` is asked by `start`."""
-TURN_KIND: dict[str, TurnKind] = {
+TURN_KIND: dict[Kind, TurnKind] = {
     "continue": "narration",
     "dialogue": "dialogue",
     "twist": "twist",
     "poem": "poem",
     "opening": "opening",
 }
-REQUEST_KIND = {turn_kind: kind for kind, turn_kind in TURN_KIND.items()}
+REQUEST_KIND: dict[TurnKind, Kind] = {turn_kind: kind for kind, turn_kind in TURN_KIND.items()}
 LENGTH_SCALE = {"short": 0.6, "medium": 1.0, "long": 1.5}
 ATTEMPTS = 2
 """A request whose candidates all fail the guild's rules is asked once more, then replaced."""
@@ -67,7 +67,7 @@ class Generated:
 class Ask:
     """One request for a model turn: what, for whom, about whom."""
 
-    kind: str
+    kind: Kind
     requester_id: int
     requester_name: str
     speaker: Character | None = None

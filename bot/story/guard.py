@@ -154,7 +154,7 @@ class Guard:
     ) -> None:
         self.moderator = moderator
         self._guilds = guilds
-        self._default_level = default_level
+        self._default_level: ModerationLevel = default_level
         self._rules_ttl_s = rules_ttl_s
         self._clock = clock
         self._rules: dict[int, tuple[float, GuildRules]] = {}

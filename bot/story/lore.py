@@ -187,11 +187,12 @@ class Lore(Generation):
         turns = self._context_turns(inputs, current_pending(inputs.pending), None)
         memory, picked = await read_lore(self.storage, story, turns, inputs.characters, None)
         status: dict[tuple[str, str], LoreStatus] = {}
-        for items, label in (
+        labelled: tuple[tuple[Sequence[LoreItem], LoreStatus], ...] = (
             (picked.chosen, "in context"),
             (picked.left_out, "left out: over the budget"),
             (picked.waiting, "waiting for a key"),
-        ):
+        )
+        for items, label in labelled:
             for item in items:
                 status[_item_key(item)] = label
         entries = await self.storage.lore.list_for(guild_id, story.id)

@@ -77,7 +77,8 @@ class Reactions(EngineCore):
         shows (`turn_id` when the front end knows it); None when the emoji is not the guild's
         up or down or the message shows no turn."""
         choice = await self.storage.reactions.emoji(guild_id)
-        kind: FeedbackKind | None = {choice.up: "up", choice.down: "down"}.get(emoji)
+        kinds: dict[str, FeedbackKind] = {choice.up: "up", choice.down: "down"}
+        kind = kinds.get(emoji)
         if kind is None:
             return None
         if turn_id is None:

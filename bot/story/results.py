@@ -335,7 +335,7 @@ class DeadlineEvent:
 
     story: StoryInfo
     action: DeadlineAction
-    missed: ParticipantView | None
+    missed: ParticipantView
     turn: TurnView | None
     message: str
 

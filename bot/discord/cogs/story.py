@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import logging
 from contextlib import nullcontext
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import discord
 from discord import app_commands
@@ -40,7 +40,7 @@ from bot.errors import UserFacingError
 from bot.story.export import label
 from bot.story.results import Recap, StoryInfo
 from generators.schemas import GENRES, MOODS
-from storage.models import StorySettings
+from storage.models import RerollPolicy, StoryMode, StorySettings, TimeoutAction
 
 if TYPE_CHECKING:
     from bot.discord.client import StoryBot
@@ -150,10 +150,12 @@ class StoryCog(
                             genre=genre,
                             premise=premise or "",
                             mood=mood,
-                            mode=mode,
+                            # Discord offers only the choices above; engine.start checks
+                            # them again (check_settings).
+                            mode=cast(StoryMode, mode),
                             turn_timeout_s=turn_timeout,
-                            timeout_action=timeout_action,
-                            reroll_policy=reroll,
+                            timeout_action=cast(TimeoutAction, timeout_action),
+                            reroll_policy=cast(RerollPolicy, reroll),
                             style_matching=style_matching,
                         ),
                         ai_opening=opening,
