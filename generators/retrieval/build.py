@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -10,7 +11,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from generators.paths import RETRIEVAL_INDEX_ENV, retrieval_index
-from generators.retrieval.index import build_index, documents_for_index, save_index
+from generators.retrieval.index import (
+    FORMAT_VERSION,
+    build_index,
+    documents_for_index,
+    save_index,
+)
 
 
 def build_from_corpus(data: Path, out: Path | None = None, if_missing: bool = False) -> int:
@@ -21,7 +27,7 @@ def build_from_corpus(data: Path, out: Path | None = None, if_missing: bool = Fa
         if out is None:
             print(f"retrieval is switched off (${RETRIEVAL_INDEX_ENV} is empty)")
             return 0
-    if if_missing and (out / "manifest.json").exists():
+    if if_missing and _current(out):
         print(f"passage index already in {out}")
         return 0
     if not data.is_dir():
@@ -40,3 +46,14 @@ def build_from_corpus(data: Path, out: Path | None = None, if_missing: bool = Fa
         f"training documents in {time.perf_counter() - started:.0f} s -> {out}"
     )
     return 0
+
+
+def _current(folder: Path) -> bool:
+    """Whether `folder` holds an index this version reads (an older one is rebuilt)."""
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        return False
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8")).get("format") == FORMAT_VERSION
+    except (OSError, ValueError):
+        return False

@@ -8,7 +8,7 @@ same hash split as the language model's), so the continuation benchmark's valida
 never meet their own next sentences.
 
 On disk (one folder, no pickle): `sentences.txt` (one sentence per line), `entries.npz`
-(document, first sentence and length of each value; group and source of each document),
+(document, first sentence, length and mood of each value; group and source of each document),
 `keys.npz` (the sparse key matrix), `vocabulary.json`, `names.json` (name -> pronoun, learnt
 from the same text) and `manifest.json` (what was read, and the format version).
 """
@@ -30,11 +30,13 @@ from scipy import sparse
 
 from generators.evaluation.story_fit import STOPWORDS
 from generators.retrieval.recast import NameBook, learn_name_book
+from generators.schemas import MOODS
 from generators.text.corpus import MIN_DOCUMENT_CHARS, iter_raw_documents, split_of
+from generators.text.mood import mood_of
 from generators.text.normalize import normalize_text
 from generators.text.sentences import split_sentences
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 GROUPS = ("children", "books")
 KEY_WEIGHTS = (1.0, 0.6, 0.4)
 """Weight of the content words of the sentence just before the value, then the two before."""
@@ -72,6 +74,9 @@ class PassageIndex:
     entry_doc: np.ndarray
     entry_start: np.ndarray
     entry_length: np.ndarray
+    entry_mood: np.ndarray
+    """Each value's mood (an index into `generators.schemas.MOODS`) by the mood judge, so a
+    story that asks for a mood can be searched among passages in it."""
     doc_first: np.ndarray
     doc_group: np.ndarray
     doc_source: np.ndarray
@@ -122,9 +127,11 @@ class PassageIndex:
         group: str,
         top: int,
         exclude_source: str | None = None,
+        mood: str | None = None,
     ) -> list[tuple[int, float]]:
         """The `top` entries of `group` whose keys are closest to `query` (dot product of
-        normalised TF-IDF), best first; entries of `exclude_source` left out."""
+        normalised TF-IDF), best first; entries of `exclude_source` left out, and with a
+        `mood`, entries whose value is in another."""
         if not query:
             return []
         columns = np.fromiter(query.keys(), dtype=np.int64)
@@ -133,6 +140,8 @@ class PassageIndex:
         scores = np.asarray(self.keys[:, columns] @ (weights / norm)).ravel()
         doc_groups = self.doc_group[self.entry_doc]
         scores[doc_groups != GROUPS.index(group)] = 0.0
+        if mood is not None:
+            scores[self.entry_mood != MOODS.index(mood)] = 0.0
         if exclude_source is not None and exclude_source in self.sources:
             excluded = self.sources.index(exclude_source)
             scores[self.doc_source[self.entry_doc] == excluded] = 0.0
@@ -171,6 +180,7 @@ def build_index(
     entry_doc: list[int] = []
     entry_start: list[int] = []
     entry_length: list[int] = []
+    entry_mood: list[int] = []
     doc_first: list[int] = []
     doc_group: list[int] = []
     doc_source: list[int] = []
@@ -206,6 +216,7 @@ def build_index(
             entry_doc.append(doc)
             entry_start.append(base + i)
             entry_length.append(length)
+            entry_mood.append(MOODS.index(mood_of(value)))
             key_rows.append(key)
     vocabulary, idf, keys = _tfidf(key_rows)
     manifest = {
@@ -221,6 +232,7 @@ def build_index(
         entry_doc=np.asarray(entry_doc, dtype=np.int32),
         entry_start=np.asarray(entry_start, dtype=np.int32),
         entry_length=np.asarray(entry_length, dtype=np.int8),
+        entry_mood=np.asarray(entry_mood, dtype=np.int8),
         doc_first=np.asarray(doc_first, dtype=np.int32),
         doc_group=np.asarray(doc_group, dtype=np.int8),
         doc_source=np.asarray(doc_source, dtype=np.int32),
@@ -272,6 +284,7 @@ def save_index(index: PassageIndex, folder: Path) -> None:
         entry_doc=index.entry_doc,
         entry_start=index.entry_start,
         entry_length=index.entry_length,
+        entry_mood=index.entry_mood,
         doc_first=index.doc_first,
         doc_group=index.doc_group,
         doc_source=index.doc_source,
@@ -319,6 +332,7 @@ def load_index(folder: Path) -> PassageIndex:
         entry_doc=arrays["entry_doc"],
         entry_start=arrays["entry_start"],
         entry_length=arrays["entry_length"],
+        entry_mood=arrays["entry_mood"],
         doc_first=arrays["doc_first"],
         doc_group=arrays["doc_group"],
         doc_source=arrays["doc_source"],

@@ -32,6 +32,7 @@ from generators.retrieval.source import (
 )
 from generators.schemas import GenerateRequest
 from generators.text.corpus import split_of
+from generators.text.mood import mood_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,9 +152,10 @@ def test_a_missing_or_foreign_index_is_refused_clearly(tmp_path, index):
         load_index(tmp_path)
     save_index(index, tmp_path / "index")
     manifest = tmp_path / "index" / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"format": 1', '"format": 99'))
+    manifest.write_text(manifest.read_text().replace('"format": 2', '"format": 99'))
     with pytest.raises(IndexUnavailable, match="rebuild it"):
         load_index(tmp_path / "index")
+    assert load_retrieval(tmp_path / "index") is None, "an old index leaves the model alone"
 
 
 def test_only_training_documents_are_indexed(tiny_corpus_dir):
@@ -402,3 +404,22 @@ async def test_a_served_dialogue_line_can_be_a_retrieved_one(tiny_checkpoint):
     assert response.text == '"Pip, can you get my kite down from the oak tree?" Marta asked.'
     assert response.candidates[0].origin == "retrieved"
     assert response.candidates[0].tokens > 0
+
+
+def test_a_mood_search_only_finds_passages_in_that_mood(index):
+    query = index.query_vector([("kite", 1.0), ("oak", 1.0), ("tree", 1.0)])
+    anyhow = index.search(query, "children", 10)
+    cheerful = index.search(query, "children", 10, mood="cheerful")
+    assert {e for e, _ in cheerful} < {e for e, _ in anyhow}
+    assert all(mood_of(index.value(e)) == "cheerful" for e, _ in cheerful)
+
+
+def test_an_index_of_an_older_format_is_rebuilt_when_missing_ones_are(tiny_corpus_dir, tmp_path):
+    from generators.retrieval.build import build_from_corpus
+
+    out = tmp_path / "index"
+    assert build_from_corpus(tiny_corpus_dir, out) == 0
+    manifest = out / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"format": 2', '"format": 1'))
+    assert build_from_corpus(tiny_corpus_dir, out, if_missing=True) == 0
+    assert '"format": 2' in manifest.read_text()
