@@ -22,7 +22,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 # The passage index (generators.retrieval): built once from the corpus into the user's cache
-# folder (about 20 s, 70 MB); without the corpus the turns come from the model alone.
+# folder (about a minute, 70 MB); without the corpus the turns come from the model alone.
 retrieval-index: $(VENV)/.installed
 	@if [ -d "$(DATA)" ]; then $(BIN)/talewright data index "$(DATA)" --if-missing; \
 	else echo "no corpus at $(DATA): no passage index, turns come from the model alone"; fi
