@@ -127,10 +127,8 @@ def renames_a_newcomer(value: str, text: str) -> bool:
 
 def roles_in(text: str) -> set[str]:
     """The `ROLES` a text mentions, plurals folded (\"friends\" -> \"friend\")."""
-    words = {
-        w.removesuffix("s") if w.endswith("s") else w for w in _LOWER_WORD.findall(text.lower())
-    }
-    return words & ROLES
+    words = set(_LOWER_WORD.findall(text.lower()))
+    return (words | {w.removesuffix("s") for w in words}) & ROLES
 
 
 def new_roles(text: str, story: str) -> set[str]:

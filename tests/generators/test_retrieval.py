@@ -321,6 +321,7 @@ def test_people_the_story_has_not_met_are_left_out():
     assert settled(["Marta smiled.", "Her mom hugged her."], story) == "Marta smiled."
     assert settled(["Her dad laughed.", "Marta smiled."], story) is None
     assert new_roles("The kings and their friends ate.", story) == {"king"}
+    assert new_roles("The princess and the princes waved.", story) == {"princess", "prince"}
 
 
 def test_a_newcomer_who_introduces_themselves_is_not_renamed():
