@@ -212,6 +212,7 @@ class InProcessGenerator:
     async def aclose(self) -> None:
         self._closed = True
         self.engine.side.shutdown()
+        await asyncio.to_thread(self.engine.scoring.stop)
         if self._started:
             await asyncio.to_thread(self.scheduler.stop)
 

@@ -89,3 +89,84 @@ def logprobs_after(
     for row, i in enumerate(live):
         results[i] = PairScore(float(total[row]), len(continuations[i]))
     return results
+
+
+ScoreCall = tuple[Sequence[int], Sequence[Sequence[int]]]
+"""One prompt and the continuations to score after it (one `logprobs_after` call)."""
+
+
+@torch.no_grad()
+def logprobs_after_many(
+    model: torch.nn.Module, calls: Sequence[ScoreCall], max_rows: int = 64
+) -> list[list[PairScore]]:
+    """`logprobs_after` for many prompts at once, in a few padded model calls: what several
+    stories' rerankers ask together. Distinct prompts are read together, each once, up to its
+    own end (as the batch reads new prompts: every row of a call has read as many tokens); then
+    up to `max_rows` continuations, each from its prompt's state, are read per call."""
+    device = next(model.parameters()).device
+    prompts = list(dict.fromkeys(tuple(prompt) for prompt, _ in calls))
+    # Per prompt: its next-token log-probabilities, and where its state is (stage, row).
+    firsts: dict[int, torch.Tensor] = {}
+    places: dict[int, tuple[int, int]] = {}
+    stages: list[object] = []
+    reading = list(range(len(prompts)))
+    state = None
+    start = 0
+    for end in sorted({len(p) for p in prompts}):
+        ids = torch.tensor([prompts[i][start:end] for i in reading], device=device)
+        logits, state = model.run(ids, state, last_only=True)
+        for row, i in enumerate(reading):
+            if len(prompts[i]) == end:
+                firsts[i] = F.log_softmax(logits[row, -1].float(), dim=-1)
+                places[i] = (len(stages), row)
+        stages.append(state)
+        rows = [row for row, i in enumerate(reading) if len(prompts[i]) > end]
+        if rows:
+            state = model.select_state(state, torch.tensor(rows, device=device))
+        reading = [reading[row] for row in rows]
+        start = end
+    which = {prompt: i for i, prompt in enumerate(prompts)}
+    results = [[PairScore(0.0, 0)] * len(continuations) for _, continuations in calls]
+    live = sorted(
+        (
+            (places[which[tuple(prompt)]], which[tuple(prompt)], call, index)
+            for call, (prompt, continuations) in enumerate(calls)
+            for index, continuation in enumerate(continuations)
+            if continuation
+        ),
+        key=lambda row: row[0],
+    )
+    for begin in range(0, len(live), max_rows):
+        chunk = live[begin : begin + max_rows]
+        conts = [calls[call][1][index] for _, _, call, index in chunk]
+        totals = _read_after(model, stages, chunk, conts, firsts, device)
+        for row, (_, _, call, index) in enumerate(chunk):
+            results[call][index] = PairScore(float(totals[row]), len(conts[row]))
+    return results
+
+
+def _read_after(model, stages: list, chunk: list, conts: list, firsts: dict, device) -> list:
+    """Each continuation's summed log-probability after its prompt's state, the rows padded
+    to the longest (one call: reading rows as they end, without padding, took longer)."""
+    width = max(len(c) for c in conts)
+    ids = torch.zeros((len(chunk), width), dtype=torch.long)
+    mask = torch.zeros((len(chunk), width), dtype=torch.bool)
+    for row, cont in enumerate(conts):
+        ids[row, : len(cont)] = torch.tensor(cont)
+        mask[row, : len(cont)] = True
+    ids, mask = ids.to(device), mask.to(device)
+    totals = torch.stack([firsts[p][ids[row, 0]] for row, (_, p, _, _) in enumerate(chunk)])
+    if width > 1:
+        out, _ = model.run(ids[:, :-1], _states_of(model, stages, chunk, device))
+        later = F.log_softmax(out.float(), dim=-1).gather(2, ids[:, 1:, None]).squeeze(2)
+        totals = totals + (later * mask[:, 1:]).sum(dim=1)
+    return totals.tolist()
+
+
+def _states_of(model, stages: list, chunk: list, device) -> object:
+    """The prompt state of each row of `chunk` (sorted by stage), one selection per stage."""
+    parts = []
+    for stage in dict.fromkeys(place[0] for place, *_ in chunk):
+        rows = [place[1] for place, *_ in chunk if place[0] == stage]
+        parts.append(model.select_state(stages[stage], torch.tensor(rows, device=device)))
+    return parts[0] if len(parts) == 1 else model.cat_states(parts)

@@ -6,9 +6,13 @@ metrics and errors are the same whichever a deployment uses.
 
 Tokenizing the prompt and moderating the candidates run in the default thread pool, torch runs
 on the scheduler's worker, twists and style leads on side-work threads, so the event loop only
-awaits. When moderation blocks every candidate the request goes back to the front of the queue
-with the next attempt's seeds, up to `max_regenerations` times, and is then answered with the
-safe fallback line.
+awaits. What the `story` reranker and retrieval read after a prompt (candidates after the
+story-less prompt, passages after the story's) goes to one `ScoreBatcher`, which reads the calls
+of concurrent requests together.
+
+When moderation blocks every candidate the request goes back to the front of the queue with the
+next attempt's seeds, up to `max_regenerations` times, and is then answered with the safe
+fallback line.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from generators.inference import pipeline
 from generators.inference.latent import LatentTools, require_latent
 from generators.inference.registry import ModelRegistry, ServedModel
 from generators.inference.sampling import Sequence
+from generators.inference.score_batcher import ScoreBatcher
 from generators.inference.seqgan_rerank import DiscriminatorRerankers
 from generators.inference.story_rerank import story_reranker
 from generators.retrieval.source import RetrievalSource
@@ -73,6 +78,9 @@ class GenerationEngine:
         self.rerankers = {**(latent.rerankers() if latent else {}), **(rerankers or {})}
         self.discriminators = DiscriminatorRerankers(registry)
         self.retrieval = retrieval
+        self.scoring = ScoreBatcher(
+            batching=scheduler.batching, on_batch=metrics.scoring_batch_size.observe
+        )
 
     def check(self, request: GenerateRequest) -> ServedModel:
         """Everything that can be refused before queueing: unknown model, oversized context,
@@ -126,7 +134,13 @@ class GenerationEngine:
             generating_s += job.generating_s
             extra = await led if led is not None else []
             extra += await found if found is not None else []
-            ranked = await asyncio.to_thread(self._judge, prepared, served, sequences, extra)
+            ticket = Ticket()
+            try:
+                ranked = await asyncio.to_thread(
+                    self._judge, prepared, served, sequences, extra, ticket
+                )
+            finally:
+                ticket.stopped = True  # a caller gone: its scoring leaves the batcher's queue
             if ranked:
                 break
         else:
@@ -198,8 +212,9 @@ class GenerationEngine:
     def _retrieved(
         self, prepared: pipeline.PreparedRequest, served: ServedModel
     ) -> asyncio.Task[list[Candidate]]:
-        """Corpus passages recast to the story's people (generators.retrieval), found, moderated
-        and scored on a side-work thread while the batch samples."""
+        """Corpus passages recast to the story's people (generators.retrieval), found and
+        moderated on a side-work thread while the batch samples, and scored after the request's
+        prompt (the sampler's measure) by the batched reader."""
         retrieval = self.retrieval
         assert retrieval is not None
         task = asyncio.create_task(self._optional_retrieved(retrieval, prepared, served))
@@ -209,19 +224,25 @@ class GenerationEngine:
     async def _optional_retrieved(
         self, retrieval: RetrievalSource, prepared: pipeline.PreparedRequest, served: ServedModel
     ) -> list[Candidate]:
+        """Found on a side-work thread, read after the prompt with other requests' reads, then
+        moderated; the side thread is not held while the reading waits for its batch."""
         request = prepared.request
-
-        def work(ticket: Ticket) -> list[Candidate]:
-            found = retrieval.candidates(
-                request, stoppable(served, ticket), prepared.prompt.ids, prepared.prompt.prefix_text
-            )
-            ticket.check()
-            return pipeline.moderate_candidates(found, self.moderator, request.moderation_level)
-
         try:
-            return await self.side.run("retrieve", work)
+            found = await self.side.run("retrieve", lambda _: retrieval.find(request))
         except GeneratorOverloaded:
             return []
+        if not found:
+            return []
+        prefix = prepared.prompt.prefix_text
+        ids = [served.tokenizer.encode(_after(r.text, prefix)) for r in found]
+        scores = await self.scoring.score(served.model, prepared.prompt.ids, ids)
+        candidates = [
+            Candidate(text=r.text, score=round(s.mean, 4), tokens=s.tokens, origin="retrieved")
+            for r, s in zip(found, scores, strict=True)
+        ]
+        return await asyncio.to_thread(
+            pipeline.moderate_candidates, candidates, self.moderator, request.moderation_level
+        )
 
     async def embed(self, request: EmbedRequest) -> EmbedResponse:
         """Embedded EMBED_CHUNK texts at a time on a side-work thread, so that a request whose
@@ -261,9 +282,11 @@ class GenerationEngine:
         served: ServedModel,
         sequences: list[Sequence],
         extra: list[Candidate],
+        ticket: Ticket,
     ) -> list[Candidate]:
-        """Moderate the batch's candidates, add the already moderated `extra` (style-led) ones,
-        and keep the request's n best."""
+        """Moderate the batch's candidates, add the already moderated `extra` (style-led,
+        retrieved) ones, and keep the request's n best; the `story` reranker reads through the
+        batched reader until `ticket` stops."""
         request = prepared.request
         candidates = pipeline.to_candidates(prepared, sequences)
         kept = pipeline.moderate_candidates(candidates, self.moderator, request.moderation_level)
@@ -275,7 +298,10 @@ class GenerationEngine:
         rerankers = {
             **self.rerankers,
             **self.discriminators.rerankers(request, served),
-            "story": story_reranker(served),
+            "story": story_reranker(
+                served,
+                lambda model, prompt, conts: self.scoring.score_after(model, prompt, conts, ticket),
+            ),
         }
         return pipeline.rerank(request, kept, rerankers)[: request.params.n]
 
@@ -283,6 +309,12 @@ class GenerationEngine:
         verdict = await self.side.run("moderate", lambda _: self.moderator.check(text, level))
         self.metrics.verdicts.labels("moderate", verdict.verdict).inc()
         return verdict
+
+
+def _after(text: str, prefix: str) -> str:
+    """A retrieved text without what the prompt already wrote of it (a dialogue line's
+    opening quotation mark), as the sampler's candidates are scored."""
+    return text[len(prefix) :] if prefix and text.startswith(prefix) else text
 
 
 class StoppableModel:

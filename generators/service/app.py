@@ -132,6 +132,7 @@ def create_app(
             yield
         finally:
             side.shutdown()
+            await asyncio.to_thread(app.state.service.scoring.stop)
             await asyncio.to_thread(scheduler.stop)
 
     app = FastAPI(title="Talewright generation service", version="1", lifespan=lifespan)

@@ -65,6 +65,12 @@ class ServiceMetrics:
         self.batch_size = Histogram(
             "talewright_batch_size", "sequences per model step", buckets=BATCH_BUCKETS, registry=r
         )
+        self.scoring_batch_size = Histogram(
+            "talewright_scoring_batch_size",
+            "requests' reads after a prompt (story reranker, retrieval) done together",
+            buckets=BATCH_BUCKETS,
+            registry=r,
+        )
         self.tokens = Counter("talewright_generated_tokens", "tokens sampled", registry=r)
         self.tokens_per_second = Gauge(
             "talewright_tokens_per_second", "tokens sampled per second, last 10 s", registry=r

@@ -250,3 +250,51 @@ async def test_a_failing_model_is_unavailable_and_the_next_request_is_served(mod
             await f.generator.generate(request())
         model.failing.clear()
         assert (await f.generator.generate(request())).text
+
+
+class ScoringGate(WrappedModel):
+    """Calls from the scoring thread (the story reranker's reading) wait until `gate` is set."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def run(self, ids, state=None, last_only=False):
+        if threading.current_thread().name == "talewright-scoring":
+            self.entered.set()
+            self.gate.wait(30)
+        return super().run(ids, state, last_only)
+
+
+async def test_stories_asking_at_once_are_scored_as_when_alone(mode, checkpoints):
+    async with front(mode, checkpoints) as f:
+        asks = [request(seed=seed, n=2, tokens=12, rerank="story") for seed in (1, 2, 3, 4)]
+        together = await asyncio.gather(*(f.generator.generate(ask) for ask in asks))
+        alone = [await f.generator.generate(ask) for ask in asks]
+        reads = await f.metric("talewright_scoring_batch_size_count")
+    for shared, single in zip(together, alone, strict=True):
+        assert [c.text for c in shared.candidates] == [c.text for c in single.candidates]
+        assert [c.score for c in shared.candidates] == pytest.approx(
+            [c.score for c in single.candidates], abs=1e-3
+        )
+    assert reads >= 2, "the story reranker read through the batched reader"
+
+
+async def test_a_late_request_leaves_no_scoring_behind(mode, checkpoints):
+    async with front(mode, checkpoints, wrap=ScoringGate, deadline_s=3.0) as f:
+        gate = f.model
+        story = {"n": 1, "tokens": 8, "rerank": "story"}
+        with pytest.raises(GeneratorTimeout):
+            await f.generator.generate(request(seed=1, **story))  # its reading holds the thread
+        assert gate.entered.is_set()
+        with pytest.raises(GeneratorTimeout):
+            await f.generator.generate(request(seed=2, **story))  # its reading waits, then goes
+        gate.gate.set()
+        answer = await f.generator.generate(request(seed=3, **story))
+        batches = await f.metric("talewright_scoring_batch_size_count")
+        reads = await f.metric("talewright_scoring_batch_size_sum")
+    assert answer.text
+    assert batches == 2 and reads == 2, (
+        "the first request's reading and the third's, not the second's"
+    )
