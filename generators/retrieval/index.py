@@ -106,6 +106,10 @@ class PassageIndex:
     def source_of(self, entry: int) -> str:
         return self.sources[int(self.doc_source[self.entry_doc[entry]])]
 
+    def mood_of(self, entry: int) -> str:
+        """The mood judge's verdict on the entry's value, as labelled when the index was built."""
+        return MOODS[int(self.entry_mood[entry])]
+
     def genre_of(self, entry: int) -> str:
         """The genre folder of the entry's book (`gutenberg/<genre>/<book>`), `children` for
         TinyStories."""

@@ -30,7 +30,6 @@ from generators.retrieval.index import (
 )
 from generators.retrieval.recast import NameBook, StoryPeople, passage_names, recast
 from generators.schemas import Candidate, GenerateRequest
-from generators.text.mood import mood_of
 from generators.text.sentences import split_sentences
 
 log = logging.getLogger(__name__)
@@ -201,6 +200,8 @@ class Retrieved:
     entry: int
     closeness: float
     fit: float
+    in_mood: bool = False
+    """Whether the index files the passage under the mood the story asks for."""
 
 
 class RetrievalSource:
@@ -272,18 +273,17 @@ class RetrievalSource:
             if parroting(text, story) > MAX_PARROTING or not pronouns_fit(text, story, people):
                 continue
             seen.add(text)
-            fit = closeness + FIT_OVERLAP * content_overlap(text, story)
-            if mood and mood_of(text) == mood:
-                fit += FIT_MOOD
+            in_mood = mood is not None and index.mood_of(entry) == mood
+            fit = closeness + FIT_OVERLAP * content_overlap(text, story) + FIT_MOOD * in_mood
             if index.genre_of(entry) == request.context.genre:
                 fit += FIT_GENRE
-            found.append(Retrieved(text, entry, closeness, fit))
+            found.append(Retrieved(text, entry, closeness, fit, in_mood))
         found.sort(key=lambda r: r.fit, reverse=True)
         offered = found[: self.count]
-        if mood and offered and not any(mood_of(r.text) == mood for r in offered):
-            in_mood = next((r for r in found[self.count :] if mood_of(r.text) == mood), None)
-            if in_mood is not None:
-                offered[-1] = in_mood
+        if mood and offered and not any(r.in_mood for r in offered):
+            best_in_mood = next((r for r in found[self.count :] if r.in_mood), None)
+            if best_in_mood is not None:
+                offered[-1] = best_in_mood
         return offered
 
     @staticmethod
