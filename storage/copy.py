@@ -173,14 +173,15 @@ async def open_source(
         _require_file(path)
         database = await SqliteDatabase.open(path)
         expected = sqlite_migrate.bundled_migrations()[-1].version
-        version_of = sqlite_migrate.schema_version
     else:
         options = connect_options(url, password_file=password_file)
         database = await PostgresDatabase.open(options, display_url(url), pool_size=2)
         expected = postgres_migrate.bundled_migrations()[-1].version
-        version_of = postgres_migrate.schema_version
     try:
-        found = await version_of(database)  # type: ignore[arg-type]
+        if isinstance(database, SqliteDatabase):
+            found = await sqlite_migrate.schema_version(database)
+        else:
+            found = await postgres_migrate.schema_version(database)
         _check_version(shown_url(url), found, expected)
         yield database
     finally:

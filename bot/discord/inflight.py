@@ -86,12 +86,14 @@ class Inflight:
         if self.clock() - request.started_at >= TOKEN_LIFETIME_S - TOKEN_MARGIN_S:
             return False
         webhook = discord.Webhook.partial(request.application_id, request.token, client=self.client)
-        original = await webhook.fetch_message("@original")  # type: ignore[arg-type]
+        # "@original" is Discord's id for an interaction's response; discord.py types the
+        # message id as int but puts it in the URL as it is.
+        original = await webhook.fetch_message("@original")  # pyright: ignore[reportArgumentType]
         if not original.flags.loading:
             # Answered before the crash (the record outlived its answer): leave the turn be.
             return False
         await webhook.edit_message(
-            "@original",  # type: ignore[arg-type]  # Discord's name for the response
+            "@original",  # pyright: ignore[reportArgumentType]  (as above)
             content=INTERRUPTED,
             embeds=[],
             view=None,
