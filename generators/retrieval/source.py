@@ -84,6 +84,7 @@ _LOWER_WORD = re.compile(r"[a-z]+")
 _INTRODUCES = re.compile(
     r"\b(?:I'm|I am|my name is|named|called|name's)\s+([A-Z][a-z]+)", re.IGNORECASE
 )
+_FIRST_PERSON = re.compile(r"\b(?:I|me|my|mine|myself|we|us|our)\b")
 _PRONOUN = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b", re.IGNORECASE)
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)]*$")
 _STARTS_TURN = re.compile(r"[A-Za-z\"'\u201c\u2018(]")
@@ -151,6 +152,19 @@ def pronouns_fit(text: str, story: str, people: StoryPeople) -> bool:
         return True
     present = pronouns_of(story[-PRONOUN_CHARS:]) | {p for p in people.pronouns.values() if p}
     return wanted <= present
+
+
+def narration(text: str) -> str:
+    """`text` without its quotations: the narrator's own words."""
+    return _QUOTED.sub(" ", text)
+
+
+def narrator_fits(text: str, story: str) -> bool:
+    """Whether a passage told in the first person ("I went in") continues a story that is:
+    a third-person story's turn must not switch narrators."""
+    if not _FIRST_PERSON.search(narration(text)):
+        return True
+    return bool(_FIRST_PERSON.search(narration(story[-RECENT_CHARS:])))
 
 
 def whole_passage(text: str) -> bool:
@@ -271,6 +285,8 @@ class RetrievalSource:
                 if text is None:
                     continue
             if parroting(text, story) > MAX_PARROTING or not pronouns_fit(text, story, people):
+                continue
+            if request.kind != "dialogue" and not narrator_fits(text, story):
                 continue
             seen.add(text)
             in_mood = mood is not None and index.mood_of(entry) == mood

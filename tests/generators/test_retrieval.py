@@ -23,6 +23,7 @@ from generators.retrieval.source import (
     RetrievalSource,
     in_story_quotes,
     load_retrieval,
+    narrator_fits,
     new_roles,
     pronouns_fit,
     renames_a_newcomer,
@@ -424,3 +425,10 @@ def test_an_index_of_an_older_format_is_rebuilt_when_missing_ones_are(tiny_corpu
     manifest.write_text(manifest.read_text().replace('"format": 2', '"format": 1'))
     assert build_from_corpus(tiny_corpus_dir, out, if_missing=True) == 0
     assert '"format": 2' in manifest.read_text()
+
+
+def test_a_third_person_story_is_not_continued_in_the_first_person():
+    story = 'Marta opened the door. "I am here," she said.'
+    assert not narrator_fits("The door opened and I went in.", story)
+    assert narrator_fits('Marta went in. "We are safe," she said.', story)
+    assert narrator_fits("I went in after them.", "I opened the door. My hands shook.")
