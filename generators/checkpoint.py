@@ -16,7 +16,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from safetensors import SafetensorError
@@ -26,6 +26,8 @@ from torch import nn
 from generators.errors import CheckpointError
 from generators.models import build_model
 from generators.text.tokenizer import END_OF_TEXT, PAD, TextTokenizer
+
+M = TypeVar("M", bound=nn.Module)
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -53,6 +55,18 @@ class LoadedCheckpoint:
     @property
     def card(self) -> str:
         return (self.path / CARD_FILE).read_text(encoding="utf-8")
+
+    def model_as(self, kind: type[M], extra: str | None = None) -> M:
+        """The model (or the extra named `extra`) as the class the caller expects of this
+        checkpoint; CheckpointError naming both when it holds another kind."""
+        model = self.model if extra is None else self.extras.get(extra)
+        if not isinstance(model, kind):
+            what = "model" if extra is None else f"{extra!r}"
+            found = "nothing" if model is None else type(model).__name__
+            raise CheckpointError(
+                f"checkpoint {self.path}: its {what} is {found}, not a {kind.__name__}"
+            )
+        return model
 
 
 def sha256_of(path: Path) -> str:

@@ -26,10 +26,10 @@ from typing import Any
 
 import torch
 from safetensors.torch import load_file
-from torch import nn
 
 from generators.checkpoint import load_checkpoint, save_checkpoint
 from generators.inference.seqgan_rerank import discriminator_reranker
+from generators.models.lstm import LSTMLanguageModel
 from generators.models.seqgan import Discriminator, SequenceSpec, sample_sequences
 from generators.schemas import Candidate, GenerateRequest
 from generators.text.bleu import ReferenceIndex, words
@@ -37,6 +37,7 @@ from generators.text.tokenizer import TextTokenizer
 from generators.train.cards import seqgan_card
 from generators.train.seqgan import (
     AdversarialConfig,
+    SeqGANData,
     load_generator,
     oracle_data,
     pretrain_generator,
@@ -76,7 +77,7 @@ def oracle_report(run_dir: Path, tempered_samples: int = 10000) -> dict[str, Any
     if start == "last":
         generator.load_state_dict(load_file(str(run_dir / "mle" / "last" / "model.safetensors")))
     seqgan_model = load_generator(run_dir / "seqgan")
-    replicate = {"seed": REPLICATE_SEED, "samples": tempered_samples}
+    replicate: dict[str, Any] = {"seed": REPLICATE_SEED, "samples": tempered_samples}
     for name, model in (("mle", generator), ("seqgan", seqgan_model)):
         replicate[name] = _nll_oracle_with_se(data, model, tempered_samples, REPLICATE_SEED)
     difference = replicate["mle"]["mean"] - replicate["seqgan"]["mean"]
@@ -90,7 +91,7 @@ def oracle_report(run_dir: Path, tempered_samples: int = 10000) -> dict[str, Any
         tempered.append(
             {
                 "temperature": temperature,
-                "nll_oracle": mean_nll(data.oracle, sampled, data.spec),
+                "nll_oracle": mean_nll(data.the_oracle(), sampled, data.spec),
                 "nll_test": mean_nll(generator, data.validation, data.spec, temperature),
             }
         )
@@ -106,7 +107,7 @@ def oracle_report(run_dir: Path, tempered_samples: int = 10000) -> dict[str, Any
         "nll_oracle_mle": mle,
         "nll_oracle_seqgan": seqgan,
         "improvement": mle - seqgan,
-        "oracle_entropy": mean_nll(data.oracle, data.validation, data.spec),
+        "oracle_entropy": mean_nll(data.the_oracle(), data.validation, data.spec),
         "nll_test_mle": summary["pretrained"]["val_nll"],
         "nll_test_seqgan": summary["adversarial"]["val_nll"],
         "paper": summary["paper"],
@@ -119,10 +120,12 @@ def oracle_report(run_dir: Path, tempered_samples: int = 10000) -> dict[str, Any
     }
 
 
-def _nll_oracle_with_se(data, model: nn.Module, samples: int, seed: int) -> dict[str, float]:
+def _nll_oracle_with_se(
+    data: SeqGANData, model: LSTMLanguageModel, samples: int, seed: int
+) -> dict[str, float]:
     """NLL-oracle of fresh samples, with the standard error of its mean over sequences."""
     sampled = sample_sequences(model, samples, data.spec, 1.0, torch.Generator().manual_seed(seed))
-    sums, counts = row_nll(data.oracle, sampled, data.spec)
+    sums, counts = row_nll(data.the_oracle(), sampled, data.spec)
     per_sequence = (sums[0] / counts.clamp_min(1.0)).tolist()
     mean, se = _mean_se(per_sequence)
     return {"mean": mean, "se": se}
@@ -181,8 +184,8 @@ def _mean_se(values: Sequence[float]) -> tuple[float, float]:
 
 
 def quality_diversity(
-    generators: dict[str, nn.Module],
-    reference: nn.Module,
+    generators: dict[str, LSTMLanguageModel],
+    reference: LSTMLanguageModel,
     tokenizer: TextTokenizer,
     validation: torch.Tensor,
     spec: SequenceSpec,
@@ -318,9 +321,9 @@ def sign_test(wins: int, losses: int) -> float:
 
 
 def rerank_trials(
-    generator: nn.Module,
+    generator: LSTMLanguageModel,
     discriminator: Discriminator,
-    reference: nn.Module,
+    reference: LSTMLanguageModel,
     tokenizer: TextTokenizer,
     spec: SequenceSpec,
     trials: int,
@@ -384,7 +387,7 @@ def load_run_config(run_dir: Path) -> dict[str, Any]:
     return json.loads((run_dir / "run.json").read_text())["config"]
 
 
-def reference_model(config: dict[str, Any], run_dir: Path, data) -> nn.Module:
+def reference_model(config: dict[str, Any], run_dir: Path, data) -> LSTMLanguageModel:
     """The reference LSTM (config section [reference]: model and pretrain), trained on the
     same sentences under `run_dir/reference`, resuming if it was started."""
     ref = config["reference"]
@@ -400,11 +403,12 @@ def compare_story(run_dir: Path, config_path: Path | None = None) -> dict[str, A
     data = story_data(config, run_dir, None)
     compare = config.get("compare", {})
     seed = compare.get("seed", 0)
+    tokenizer = data.story_tokenizer()
     reference = reference_model(config, run_dir, data)
-    mle = load_checkpoint(run_dir / "mle" / "best").model.float()
+    mle = load_checkpoint(run_dir / "mle" / "best").model_as(LSTMLanguageModel).float()
     seqgan_ckpt = load_checkpoint(run_dir / "seqgan")
-    seqgan = seqgan_ckpt.model.float()
-    discriminator = seqgan_ckpt.extras["discriminator"].float()
+    seqgan = seqgan_ckpt.model_as(LSTMLanguageModel).float()
+    discriminator = seqgan_ckpt.model_as(Discriminator, "discriminator").float()
     validation = data.validation[: compare.get("validation_sentences", 3000)]
     temperatures = compare.get("temperatures", [0.5, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5])
     if DEFAULT_TEMPERATURE not in temperatures:
@@ -412,7 +416,7 @@ def compare_story(run_dir: Path, config_path: Path | None = None) -> dict[str, A
     points = quality_diversity(
         {"mle": mle, "seqgan": seqgan},
         reference,
-        data.tokenizer,
+        tokenizer,
         validation,
         data.spec,
         temperatures,
@@ -424,7 +428,7 @@ def compare_story(run_dir: Path, config_path: Path | None = None) -> dict[str, A
             model,
             discriminator,
             reference,
-            data.tokenizer,
+            tokenizer,
             data.spec,
             compare.get("rerank_trials", 300),
             compare.get("rerank_candidates", 8),
@@ -581,7 +585,7 @@ def publish(run_dir: Path, dest: Path, comparison: str) -> Path:
     config = load_run_config(run_dir)
     summary = json.loads((run_dir / "summary.json").read_text())
     data_report = story_data(config, run_dir, None).report
-    discriminator = loaded.extras["discriminator"]
+    discriminator = loaded.model_as(Discriminator, "discriminator")
     card = seqgan_card(dest.name, config, summary, data_report, comparison)
     save_checkpoint(
         dest,

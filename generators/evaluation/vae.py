@@ -169,7 +169,7 @@ def interpolate(
     """Greedy decodings along the straight line between the posterior means of `a` and `b`
     (the homotopy of Bowman et al.): a smooth latent space changes the sentence gradually."""
     loaded = checkpoint if isinstance(checkpoint, LoadedCheckpoint) else load_checkpoint(checkpoint)
-    model, tokenizer = loaded.model, loaded.tokenizer
+    model, tokenizer = loaded.model_as(SentenceVAE), loaded.tokenizer
     ends = encode_texts(model, tokenizer, [a, b])
     weights = torch.linspace(0, 1, steps).unsqueeze(1)
     z = ends[0] * (1 - weights) + ends[1] * weights
@@ -207,7 +207,7 @@ def evaluate_vae(
     loaded = load_checkpoint(checkpoint_dir)
     if loaded.family != "vae":
         raise ValueError(f"{checkpoint_dir} is a {loaded.family} checkpoint, not a sentence VAE")
-    model, tokenizer = loaded.model, loaded.tokenizer
+    model, tokenizer = loaded.model_as(SentenceVAE), loaded.tokenizer
     genres = list(genres) if genres is not None else [None] * len(sentences)
     texts, kept_genres = _within_limits(tokenizer, sentences, genres, model.config.max_tokens)
     if len(texts) < 2:

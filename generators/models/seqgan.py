@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from generators.models.lstm import LSTMLanguageModel, State
+
 PAPER_FILTER_SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20]
 PAPER_NUM_FILTERS = [100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160]
 
@@ -111,7 +113,7 @@ def sequence_mask(sequences: torch.Tensor, spec: SequenceSpec) -> torch.Tensor:
 
 
 def sequence_log_probs(
-    model: nn.Module, sequences: torch.Tensor, spec: SequenceSpec
+    model: LSTMLanguageModel, sequences: torch.Tensor, spec: SequenceSpec
 ) -> torch.Tensor:
     """log p(y_t | y_<t) for every position, (batch, seq_len); differentiable."""
     start = torch.full(
@@ -133,9 +135,9 @@ def draw(
 
 @torch.no_grad()
 def _continue(
-    model: nn.Module,
+    model: LSTMLanguageModel,
     logits: torch.Tensor,
-    state,
+    state: State,
     done: torch.Tensor,
     steps: int,
     spec: SequenceSpec,
@@ -146,7 +148,7 @@ def _continue(
     are `done` (or finish) get padding, and the model runs only on the rows still writing."""
     out = torch.full((len(logits), steps), spec.pad_id, dtype=torch.long, device=logits.device)
     live = (~done).nonzero().squeeze(1)
-    logits, state = logits[live], tuple(s[:, live] for s in state)
+    logits, state = logits[live], model.select_state(state, live)
     for step in range(steps):
         if len(live) == 0:
             break
@@ -156,7 +158,7 @@ def _continue(
             writing = token != spec.end_id
             if not bool(writing.all()):
                 live, token = live[writing], token[writing]
-                state = tuple(s[:, writing] for s in state)
+                state = model.select_state(state, writing)
         if step + 1 < steps and len(live):
             step_logits, state = model.run(token.unsqueeze(1), state)
             logits = step_logits[:, -1]
@@ -165,7 +167,7 @@ def _continue(
 
 @torch.no_grad()
 def sample_sequences(
-    model: nn.Module,
+    model: LSTMLanguageModel,
     count: int,
     spec: SequenceSpec,
     temperature: float = 1.0,
@@ -191,7 +193,7 @@ def sample_sequences(
 
 @torch.no_grad()
 def rollout_completions(
-    rollout: nn.Module,
+    rollout: LSTMLanguageModel,
     sequences: torch.Tensor,
     spec: SequenceSpec,
     num_rollouts: int,
@@ -211,7 +213,7 @@ def rollout_completions(
         if spec.end_id is not None:
             done = done | (token.squeeze(1) == spec.end_id)
         logits, state = rollout.run(token, state)
-        expanded_state = tuple(s.repeat_interleave(num_rollouts, dim=1) for s in state)
+        expanded_state = rollout.expand_state(state, num_rollouts)
         tail = _continue(
             rollout,
             logits[:, -1].repeat_interleave(num_rollouts, dim=0),
@@ -230,7 +232,7 @@ def rollout_completions(
 
 @torch.no_grad()
 def rollout_rewards(
-    rollout: nn.Module,
+    rollout: LSTMLanguageModel,
     discriminator: Discriminator,
     sequences: torch.Tensor,
     spec: SequenceSpec,
@@ -274,7 +276,7 @@ def policy_gradient_loss(
 
 
 @torch.no_grad()
-def update_rollout(rollout: nn.Module, generator: nn.Module, rate: float) -> None:
+def update_rollout(rollout: LSTMLanguageModel, generator: LSTMLanguageModel, rate: float) -> None:
     """rollout <- rate * rollout + (1 - rate) * generator (rate 0.8 in the original code)."""
     for lagging, current in zip(rollout.parameters(), generator.parameters(), strict=True):
         lagging.mul_(rate).add_(current.detach(), alpha=1 - rate)

@@ -74,7 +74,9 @@ class LSTMTask:
             self.window = 0
             self.carried = None
 
-    def loss(self, model: nn.Module, batch, step: int) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(
+        self, model: LSTMLanguageModel, batch, step: int
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         device = next(model.parameters()).device
         inputs, targets = (t.to(device) for t in batch)
         state = self.carried
@@ -85,7 +87,7 @@ class LSTMTask:
         loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), targets.reshape(-1))
         return loss, {"tokens": inputs.numel(), "epoch": self.epoch}
 
-    def validate(self, model: nn.Module) -> dict[str, float]:
+    def validate(self, model: LSTMLanguageModel) -> dict[str, float]:
         metrics = evaluate_parts(model, self.tokenizer, self.validation)
         model.train()
         return metrics
@@ -103,7 +105,7 @@ class LSTMTask:
         self.rng.setstate(_tuplify(values["rng"]))
         self.carried = (tensors["h"], tensors["c"]) if "h" in tensors else None
 
-    def export(self, model: nn.Module, folder: Path, metrics: dict[str, Any]) -> None:
+    def export(self, model: LSTMLanguageModel, folder: Path, metrics: dict[str, Any]) -> None:
         export_language_model(
             folder, model, "lstm", self.model_config.to_dict(), self, metrics, lstm_card
         )

@@ -42,12 +42,14 @@ def corpus_moderation_hook(level: str) -> TextCheck:
     since public-domain fiction is full of violence and old oaths that a story model should know.
     """
     from generators.moderation import DROP_CATEGORIES, Moderator
+    from generators.moderation.levels import check_level
 
     moderator = Moderator(use_classifier=False)
+    checked = check_level(level)
 
     def check(texts: list[str]) -> list[tuple[str, str | None, list[str]]]:
         results = []
-        for verdict in moderator.check_many(texts, level, classify=False):
+        for verdict in moderator.check_many(texts, checked, classify=False):
             dropped = DROP_CATEGORIES.intersection(verdict.categories)
             results.append(("block" if dropped else "allow", None, list(verdict.categories)))
         return results

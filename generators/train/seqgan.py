@@ -116,6 +116,18 @@ class SeqGANData:
     oracle: LSTMLanguageModel | None = None
     report: CorpusReport | None = None
 
+    def story_tokenizer(self) -> TextTokenizer:
+        """The tokenizer of a story run; ValueError for an oracle run, which has none."""
+        if self.tokenizer is None:
+            raise ValueError("this SeqGAN run is on oracle samples: it has no text tokenizer")
+        return self.tokenizer
+
+    def the_oracle(self) -> LSTMLanguageModel:
+        """The oracle of a synthetic run; ValueError for a story run, which has none."""
+        if self.oracle is None:
+            raise ValueError("this SeqGAN run is on story sentences: it has no oracle")
+        return self.oracle
+
 
 # ---------------------------------------------------------------------------------------------
 # Data
@@ -222,7 +234,7 @@ class SentenceTask:
             self.epoch += 1
             self.index = 0
 
-    def loss(self, model: nn.Module, batch: torch.Tensor, step: int):
+    def loss(self, model: LSTMLanguageModel, batch: torch.Tensor, step: int):
         device = next(model.parameters()).device
         mask = sequence_mask(batch, self.data.spec)
         width = int(mask.sum(dim=1).max())  # no compute on columns that are padding everywhere
@@ -237,7 +249,7 @@ class SentenceTask:
         )
         return loss, {"tokens": int((targets != -100).sum()), "epoch": self.epoch}
 
-    def validate(self, model: nn.Module) -> dict[str, float]:
+    def validate(self, model: LSTMLanguageModel) -> dict[str, float]:
         metrics = {"val_nll": mean_nll(model, self.validation, self.data.spec)}
         if self.data.oracle is not None:
             generator = torch.Generator().manual_seed(self.seed)
@@ -253,7 +265,7 @@ class SentenceTask:
     def load_state(self, values, tensors) -> None:
         self.epoch, self.index = values["epoch"], values["index"]
 
-    def export(self, model: nn.Module, folder: Path, metrics: dict[str, Any]) -> None:
+    def export(self, model: LSTMLanguageModel, folder: Path, metrics: dict[str, Any]) -> None:
         self.exporter(model, folder, metrics)
 
 
@@ -265,7 +277,9 @@ def generator_config(config: dict[str, Any], data: SeqGANData) -> LSTMConfig:
 def _vocab_size(data: SeqGANData) -> int:
     if data.tokenizer is not None:
         return data.tokenizer.vocab_size
-    return data.oracle.config.vocab_size
+    if data.oracle is not None:
+        return data.oracle.config.vocab_size
+    raise ValueError("SeqGAN data has neither a tokenizer nor an oracle to size a vocabulary by")
 
 
 def save_plain(folder: Path, model: nn.Module, model_config: dict, info: dict[str, Any]) -> None:
@@ -281,7 +295,7 @@ def save_plain(folder: Path, model: nn.Module, model_config: dict, info: dict[st
 def load_generator(folder: Path) -> LSTMLanguageModel:
     """The generator exported by phase 1 (either folder kind)."""
     if (folder / "tokenizer.json").exists():
-        return load_checkpoint(folder).model.float()
+        return load_checkpoint(folder).model_as(LSTMLanguageModel).float()
     config = json.loads((folder / "config.json").read_text())
     model = LSTMLanguageModel(LSTMConfig(**config["model"]))
     model.load_state_dict(load_file(str(folder / "model.safetensors")))
@@ -307,7 +321,7 @@ def pretrain_generator(
     NLL-oracle stops falling)."""
     init = config.get("generator", {}).get("init")
     if init:
-        model = load_checkpoint(Path(init)).model.float()
+        model = load_checkpoint(Path(init)).model_as(LSTMLanguageModel).float()
         if model.config.vocab_size != _vocab_size(data):
             raise ValueError(f"{init}: vocabulary {model.config.vocab_size} does not fit the data")
         return model
@@ -343,7 +357,7 @@ def _mle_finished(mle_dir: Path, train_cfg: TrainConfig) -> bool:
 
 
 def export_mle(
-    config, data: SeqGANData, model: nn.Module, folder: Path, metrics: dict, role: str
+    config, data: SeqGANData, model: LSTMLanguageModel, folder: Path, metrics: dict, role: str
 ) -> None:
     info = {"training": config, "validation": metrics, "phase": "mle"}
     if data.tokenizer is None:

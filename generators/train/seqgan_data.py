@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from generators.models.lstm import LSTMConfig, LSTMLanguageModel
 from generators.models.seqgan import SequenceSpec, sample_sequences, sequence_mask
@@ -45,7 +44,7 @@ def make_oracle(vocab_size: int, embed_dim: int, hidden_dim: int, seed: int) -> 
 
 @torch.no_grad()
 def row_nll(
-    model: nn.Module,
+    model: LSTMLanguageModel,
     sequences: torch.Tensor,
     spec: SequenceSpec,
     temperatures: Sequence[float] = (1.0,),
@@ -76,7 +75,7 @@ def row_nll(
 
 
 def mean_nll(
-    model: nn.Module, sequences: torch.Tensor, spec: SequenceSpec, temperature: float = 1.0
+    model: LSTMLanguageModel, sequences: torch.Tensor, spec: SequenceSpec, temperature: float = 1.0
 ) -> float:
     """Mean per-token negative log-likelihood (nats) of `sequences` under `model`."""
     sums, counts = row_nll(model, sequences, spec, (temperature,))
@@ -84,8 +83,8 @@ def mean_nll(
 
 
 def nll_oracle(
-    oracle: nn.Module,
-    model: nn.Module,
+    oracle: LSTMLanguageModel,
+    model: LSTMLanguageModel,
     spec: SequenceSpec,
     samples: int,
     generator: torch.Generator,

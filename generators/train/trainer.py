@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import numpy as np
 import torch
@@ -63,18 +63,20 @@ class TrainConfig:
         return cls(**values)
 
 
-class TrainingTask(Protocol):
-    """What a model family plugs into the Trainer."""
+M = TypeVar("M", bound=nn.Module)
+M_contra = TypeVar("M_contra", bound=nn.Module, contravariant=True)
+
+
+class TrainingTask(Protocol[M_contra]):
+    """What a model family plugs into the Trainer; it is handed the family's own model class."""
 
     def batches(self) -> Iterator[Any]: ...
 
-    def loss(
-        self, model: nn.Module, batch: Any, step: int
-    ) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(self, model: M_contra, batch: Any, step: int) -> tuple[torch.Tensor, dict[str, float]]:
         """Loss to minimise for one batch, plus extra metrics to log."""
         ...
 
-    def validate(self, model: nn.Module) -> dict[str, float]:
+    def validate(self, model: M_contra) -> dict[str, float]:
         """Validation metrics; must contain the key named by `monitor`."""
         ...
 
@@ -88,7 +90,7 @@ class TrainingTask(Protocol):
 
     def load_state(self, values: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None: ...
 
-    def export(self, model: nn.Module, folder: Path, metrics: dict[str, Any]) -> None:
+    def export(self, model: M_contra, folder: Path, metrics: dict[str, Any]) -> None:
         """Write `model` as a self-describing checkpoint folder."""
         ...
 
@@ -150,11 +152,11 @@ class RunState:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
-class Trainer:
+class Trainer(Generic[M]):
     def __init__(
         self,
-        model: nn.Module,
-        task: TrainingTask,
+        model: M,
+        task: TrainingTask[M],
         config: TrainConfig,
         out_dir: Path,
         callbacks: list[Callback] | None = None,
@@ -342,7 +344,8 @@ class Trainer:
             },
             str(tmp / "state.safetensors"),
         )
-        np_state = np.random.get_state()
+        # The legacy global generator is an MT19937, whose state comes in the tuple form.
+        np_state = cast(tuple[Any, ...], np.random.get_state())
         meta = {
             "run": {**asdict(self.state)},
             "optimizer": opt_meta,

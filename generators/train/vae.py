@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from generators.checkpoint import save_checkpoint
 from generators.evaluation.vae import posterior_stats
@@ -128,7 +127,7 @@ class VAETask:
             self.epoch += 1
             self.position = 0
 
-    def loss(self, model: nn.Module, batch, step: int) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(self, model: SentenceVAE, batch, step: int) -> tuple[torch.Tensor, dict[str, float]]:
         device = next(model.parameters()).device
         inputs, targets = (t.to(device) for t in batch)
         parts = model.loss_parts(inputs, targets, word_dropout=self.objective.word_dropout)
@@ -143,7 +142,7 @@ class VAETask:
             "epoch": self.epoch,
         }
 
-    def validate(self, model: nn.Module) -> dict[str, float]:
+    def validate(self, model: SentenceVAE) -> dict[str, float]:
         stats = posterior_stats(model, self.validation, seed=self.seed)
         model.train()
         return {
@@ -162,7 +161,7 @@ class VAETask:
         self.epoch = values["epoch"]
         self.position = values["position"]
 
-    def export(self, model: nn.Module, folder: Path, metrics: dict[str, Any]) -> None:
+    def export(self, model: SentenceVAE, folder: Path, metrics: dict[str, Any]) -> None:
         card = vae_card(folder.name, self.card_info, metrics, model.num_parameters())
         save_checkpoint(
             folder,

@@ -126,3 +126,15 @@ def test_unknown_family(saved, tmp_path):
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointError, match="transformer9000"):
         load_checkpoint(folder)
+
+
+def test_model_as_gives_the_class_asked_for_or_says_what_it_holds(saved):
+    from generators.models.seqgan import Discriminator
+    from generators.models.vae import SentenceVAE
+
+    loaded = load_checkpoint(saved[0])
+    assert loaded.model_as(LSTMLanguageModel) is loaded.model
+    with pytest.raises(CheckpointError, match="its model is LSTMLanguageModel, not a SentenceVAE"):
+        loaded.model_as(SentenceVAE)
+    with pytest.raises(CheckpointError, match="its 'discriminator' is nothing, not a Discrim"):
+        loaded.model_as(Discriminator, "discriminator")

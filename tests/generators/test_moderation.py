@@ -510,3 +510,10 @@ def test_cleaning_can_redact_and_follows_the_level(moderator: Moderator) -> None
     kept, report = clean_corpus_documents(moderator, DOCS, "mature")
     assert DOCS[2] in kept
     assert report.dropped == 1
+
+
+def test_the_corpus_hook_refuses_an_unknown_level_when_it_is_made():
+    from generators.train.prepare import corpus_moderation_hook
+
+    with pytest.raises(ValueError, match="unknown moderation level 'strict'"):
+        corpus_moderation_hook("strict")

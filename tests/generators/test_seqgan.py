@@ -248,3 +248,17 @@ def test_frontier_gap_measures_quality_at_equal_diversity_on_the_tempered_mle_cu
     ]
     gaps = frontier_gap(points, "seqgan", "mle", "nll_validation", "nll_samples_ref", False)
     assert gaps == [{"temperature": 0.8, "gap": pytest.approx(0.3)}]
+
+
+def test_seqgan_data_names_what_a_run_of_the_other_kind_lacks():
+    from generators.train.seqgan import SeqGANData
+
+    spec = SequenceSpec(seq_len=4, start_id=0, end_id=1, pad_id=2)
+    rows = torch.zeros(2, 4, dtype=torch.long)
+    oracle_run = SeqGANData(rows, rows, spec, oracle=LSTMLanguageModel(LSTMConfig(vocab_size=5)))
+    story_run = SeqGANData(rows, rows, spec)
+    assert oracle_run.the_oracle() is oracle_run.oracle
+    with pytest.raises(ValueError, match="on oracle samples: it has no text tokenizer"):
+        oracle_run.story_tokenizer()
+    with pytest.raises(ValueError, match="on story sentences: it has no oracle"):
+        story_run.the_oracle()
