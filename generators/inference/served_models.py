@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 
 from generators.checkpoint import LoadedCheckpoint
 from generators.inference.model_specs import ModelSpec
 from generators.inference.registry import ModelRegistry, ServedModel
+from generators.text.tokenizer import TextTokenizer
 
 HF_CARD_FILE = "README.md"
 
@@ -61,7 +63,10 @@ def load_huggingface(
         "max_positions": model.max_positions,
         "parameters": model.num_parameters(),
     }
-    return HFCheckpoint(folder, HFCausalLanguageModel.family, model, tokenizer, config)
+    # HFTokenizer answers every call serving makes of a TextTokenizer (duck-typed; a shared
+    # Protocol would have to reach every serving module that names TextTokenizer).
+    served_tokenizer = cast(TextTokenizer, tokenizer)
+    return HFCheckpoint(folder, HFCausalLanguageModel.family, model, served_tokenizer, config)
 
 
 def add_model(registry: ModelRegistry, spec: ModelSpec, dtype: torch.dtype) -> ServedModel:

@@ -50,7 +50,10 @@ class HFCausalLanguageModel(KVStateOperations, nn.Module):
 
     @property
     def vocab_size(self) -> int:
-        return int(self.model.get_output_embeddings().weight.size(0))
+        head = self.model.get_output_embeddings()
+        if head is None:
+            raise CheckpointError(f"{type(self.model).__name__} has no output layer to read")
+        return int(head.weight.size(0))
 
     @classmethod
     def from_folder(

@@ -21,13 +21,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import LlamaConfig, LlamaModel
-from transformers.cache_utils import DynamicCache
+from transformers.cache_utils import CacheLayerMixin, DynamicCache
 
 
 def cache_argument(forward) -> str:
     """The keyword a model's forward takes its key/value cache by: `cache` in transformers 5.24
     and later, `past_key_values` before (the GPU image may carry an older release)."""
     return "cache" if "cache" in inspect.signature(forward).parameters else "past_key_values"
+
+
+def _keys_and_values(layer: object) -> tuple[torch.Tensor, torch.Tensor]:
+    """A cache layer's keys and values, which every layer of a Llama cache holds once read."""
+    if not isinstance(layer, CacheLayerMixin) or layer.keys is None or layer.values is None:
+        raise RuntimeError(f"the model's cache has a layer without keys and values: {layer!r}")
+    return layer.keys, layer.values
 
 
 def output_cache(output) -> DynamicCache:
@@ -60,7 +67,7 @@ class TransformerConfig:
             num_attention_heads=self.num_heads,
             num_key_value_heads=self.num_kv_heads,
             max_position_embeddings=self.max_positions,
-            rope_theta=self.rope_theta,
+            rope_parameters={"rope_type": "default", "rope_theta": self.rope_theta},
             attention_dropout=self.dropout,
             tie_word_embeddings=True,
             bos_token_id=bos_id,
@@ -159,11 +166,11 @@ class CacheStep:
 
     def state(self, output) -> KVState:
         """The state after the forward that read this step (`output` carries its cache)."""
-        layers = output_cache(output).layers
+        read = [_keys_and_values(layer) for layer in output_cache(output).layers]
         time = self.positions.size(1)
         return KVState(
-            [layer.keys for layer in layers],
-            [layer.values for layer in layers],
+            [keys for keys, _ in read],
+            [values for _, values in read],
             self.mask,
             self.start + time,
         )

@@ -15,10 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from generators.errors import CheckpointError
+
+
+def _token_id(value: object, what: str) -> int | None:
+    """One of the tokenizer's special token ids (None when it has no such token); ValueError
+    naming the token when the tokenizer gives something else than one id."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f"the tokenizer's {what} is {value!r}, not one token id")
 
 
 class HFTokenizer:
@@ -32,16 +41,15 @@ class HFTokenizer:
                 f"the tokenizer has {known} tokens but the model reads only {vocab_size}: "
                 "they do not belong together"
             )
-        eos = tokenizer.eos_token_id
+        eos = _token_id(tokenizer.eos_token_id, "end-of-text token (eos_token)")
         if eos is None:
             raise ValueError("the tokenizer names no end-of-text token (eos_token)")
         self._tok = tokenizer
-        self.eos_id: int = int(eos)
-        self.pad_id: int = int(
-            tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
-        )
-        bos = tokenizer.bos_token_id
-        self.start_ids: list[int] = [int(bos if bos is not None else eos)]
+        self.eos_id: int = eos
+        pad = _token_id(tokenizer.pad_token_id, "padding token (pad_token)")
+        self.pad_id: int = pad if pad is not None else eos
+        bos = _token_id(tokenizer.bos_token_id, "beginning-of-text token (bos_token)")
+        self.start_ids: list[int] = [bos if bos is not None else eos]
         """What a prompt starts with: the beginning-of-text token, else end-of-text (GPT-2's
         document separator)."""
         self._size = vocab_size
@@ -73,9 +81,9 @@ class HFTokenizer:
     def id(self, token: str) -> int:
         token_id = self._tok.convert_tokens_to_ids(token)
         unknown = self._tok.unk_token_id
-        if token_id is None or (token_id == unknown and token != self._tok.unk_token):
+        if not isinstance(token_id, int) or (token_id == unknown and token != self._tok.unk_token):
             raise KeyError(f"unknown token {token!r}")
-        return int(token_id)
+        return token_id
 
     def encode(self, text: str) -> list[int]:
         """Plain text to ids, without the tokenizer's own start/end tokens and with
@@ -94,7 +102,9 @@ class HFTokenizer:
 
     def decode(self, ids: Iterable[int], skip_special: bool = True) -> str:
         ids = [i for i in ids if not (skip_special and i in self.special_ids)]
-        return self._tok.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        text = self._tok.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        # One sequence of ids decodes to one string (a list of strings is for a batch).
+        return cast(str, text)
 
     def token_text(self, token_id: int) -> str:
         """The decoded text of one token (used for stop rules and n-gram checks)."""
