@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
 
+from generators.models.protocol import LanguageModel
 from generators.text.tokenizer import TextTokenizer, genre_token
 
 LN2 = math.log(2.0)
@@ -78,6 +80,8 @@ def score_texts(
             items.append((prefix + ids, len(prefix), len(text)))
     items.sort(key=lambda item: len(item[0]))
     model.eval()
+    # An nn.Module to put in eval mode, of a family whose models implement LanguageModel.
+    language = cast(LanguageModel, model)
     device = next(model.parameters()).device
     total = TextScore()
     for start in range(0, len(items), batch_size):
@@ -90,7 +94,7 @@ def score_texts(
             inputs[row, : len(ids) - 1] = seq[:-1]
             targets[row, prefix_len - 1 : len(ids) - 1] = seq[prefix_len:]
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-            logits, _ = model.run(inputs.to(device))
+            logits, _ = language.run(inputs.to(device))
         nll = F.cross_entropy(
             logits.float().reshape(-1, logits.size(-1)),
             targets.to(device).reshape(-1),

@@ -45,7 +45,13 @@ from generators.evaluation.story_fit import (
 )
 from generators.inference.continuation_scoring import continuation_logprobs
 from generators.inference.prompts import build_prompt
-from generators.schemas import MOODS, GenerateRequest, GenerationParams, StoryContext
+from generators.schemas import (
+    MOODS,
+    GenerateRequest,
+    GenerationParams,
+    StoryContext,
+    TurnContext,
+)
 from generators.text.corpus import (
     MIN_DOCUMENT_CHARS,
     Document,
@@ -176,7 +182,7 @@ def continue_request(
     context = StoryContext(
         genre=item.genre,
         mood=mood if mood is not None else item.mood,
-        turns=[{"text": t[-4000:]} for t in item.turns[-CONTEXT_TURNS:]],
+        turns=[TurnContext(text=t[-4000:]) for t in item.turns[-CONTEXT_TURNS:]],
     )
     defaults = {"max_tokens": 70, "temperature": 0.8, "top_p": 0.95, "repetition_penalty": 1.1}
     values = {**defaults, "n": 3, "seed": seed, **(params or {})}
@@ -249,7 +255,9 @@ def context_gain(served, items: Sequence[Item], seed: int) -> dict[str, dict[str
             context = StoryContext(
                 genre=item.genre,
                 mood=item.mood,
-                turns=[{"text": t} for t in (source.turns if source else ())][-CONTEXT_TURNS:],
+                turns=[
+                    TurnContext(text=t) for t in (source.turns if source else ())[-CONTEXT_TURNS:]
+                ],
             )
             prompt = build_prompt(tok, "continue", context).ids
             conditions[name].append((item.group, prompt, truth, len(item.truth)))
@@ -398,7 +406,8 @@ def run_benchmark(
     rerank = (params or {}).get("rerank") or GenerationParams().rerank
 
     def step(stage: str) -> Callable[[int, int], None] | None:
-        return (lambda done, total: progress(stage, done, total)) if progress else None
+        report = progress
+        return (lambda done, total: report(stage, done, total)) if report else None
 
     generated = generate_continuations(generator, items, seed, params, progress=step("continue"))
     groups = summarize(generated, items, seed)

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
+
+from generators.models.protocol import LanguageModel
+
+
+def language_model(model: torch.nn.Module) -> LanguageModel:
+    """The served model as the LanguageModel it is: every served family implements it, which
+    nn.Module's attribute typing (any attribute a Tensor or a Module) cannot say."""
+    return cast(LanguageModel, model)
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,7 @@ def continuation_logprobs(
             ids = torch.tensor([*prompt, *cont], dtype=torch.long)
             inputs[row, : len(ids) - 1] = ids[:-1]
             targets[row, len(prompt) - 1 : len(ids) - 1] = ids[len(prompt) :]
-        logits, _ = model.run(inputs.to(device))
+        logits, _ = language_model(model).run(inputs.to(device))
         logprobs = -F.cross_entropy(
             logits.float().transpose(1, 2), targets.to(device), ignore_index=-100, reduction="none"
         ).sum(dim=1)
@@ -72,7 +81,8 @@ def logprobs_after(
     results = [PairScore(0.0, 0)] * len(continuations)
     if not live:
         return results
-    logits, state = model.run(torch.tensor([list(prompt)], device=device), last_only=True)
+    lm = language_model(model)
+    logits, state = lm.run(torch.tensor([list(prompt)], device=device), last_only=True)
     first = F.log_softmax(logits[0, -1].float(), dim=-1)
     width = max(len(continuations[i]) for i in live)
     ids = torch.zeros((len(live), width), dtype=torch.long)
@@ -83,7 +93,7 @@ def logprobs_after(
     ids, mask = ids.to(device), mask.to(device)
     total = first[ids[:, 0]]
     if width > 1:
-        out, _ = model.run(ids[:, :-1], model.expand_state(state, len(live)))
+        out, _ = lm.run(ids[:, :-1], lm.expand_state(state, len(live)))
         later = F.log_softmax(out.float(), dim=-1).gather(2, ids[:, 1:, None]).squeeze(2)
         total = total + (later * mask[:, 1:]).sum(dim=1)
     for row, i in enumerate(live):
@@ -104,6 +114,7 @@ def logprobs_after_many(
     own end (as the batch reads new prompts: every row of a call has read as many tokens); then
     up to `max_rows` continuations, each from its prompt's state, are read per call."""
     device = next(model.parameters()).device
+    lm = language_model(model)
     prompts = list(dict.fromkeys(tuple(prompt) for prompt, _ in calls))
     # Per prompt: its next-token log-probabilities, and where its state is (stage, row).
     firsts: dict[int, torch.Tensor] = {}
@@ -114,7 +125,7 @@ def logprobs_after_many(
     start = 0
     for end in sorted({len(p) for p in prompts}):
         ids = torch.tensor([prompts[i][start:end] for i in reading], device=device)
-        logits, state = model.run(ids, state, last_only=True)
+        logits, state = lm.run(ids, state, last_only=True)
         for row, i in enumerate(reading):
             if len(prompts[i]) == end:
                 firsts[i] = F.log_softmax(logits[row, -1].float(), dim=-1)
@@ -122,7 +133,7 @@ def logprobs_after_many(
         stages.append(state)
         rows = [row for row, i in enumerate(reading) if len(prompts[i]) > end]
         if rows:
-            state = model.select_state(state, torch.tensor(rows, device=device))
+            state = lm.select_state(state, torch.tensor(rows, device=device))
         reading = [reading[row] for row in rows]
         start = end
     which = {prompt: i for i, prompt in enumerate(prompts)}

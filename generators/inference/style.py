@@ -17,6 +17,7 @@ import torch
 
 from generators.checkpoint import LoadedCheckpoint, load_checkpoint
 from generators.inference.pipeline import Reranker
+from generators.models.vae import SentenceVAE
 from generators.schemas import Candidate, GenerateRequest
 from generators.text.sentences import split_sentences
 
@@ -44,7 +45,7 @@ class StyleEncoder:
         if loaded.family != "vae":
             raise ValueError(f"{loaded.path} is a {loaded.family} checkpoint, not a sentence VAE")
         self.checkpoint = loaded
-        self.model = loaded.model.eval()
+        self.model = loaded.model_as(SentenceVAE).eval()
         self.tokenizer = loaded.tokenizer
 
     @property
@@ -157,12 +158,13 @@ def style_reranker(encoder: StyleEncoder, weight: float = STYLE_WEIGHT) -> Reran
         target = request.context.style_vector
         if target is None or len(target) != encoder.latent_dim:
             return [c.score for c in candidates]
-        missing = [c for c in candidates if c.latent is None]
-        if missing:
-            for candidate, vector in zip(
-                missing, encoder.encode([c.text for c in missing]), strict=True
-            ):
-                candidate.latent = [round(v, 5) for v in vector]
-        return [c.score + weight * style_lean(c.latent, target) for c in candidates]
+        missing = [c.text for c in candidates if c.latent is None]
+        fresh = iter(encoder.encode(missing) if missing else [])
+        scores = []
+        for candidate in candidates:
+            if candidate.latent is None:
+                candidate.latent = [round(v, 5) for v in next(fresh)]
+            scores.append(candidate.score + weight * style_lean(candidate.latent, target))
+        return scores
 
     return rerank

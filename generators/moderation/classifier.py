@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 log = logging.getLogger(__name__)
 
-Predict = Callable[[list[str]], Sequence[float]]
+Predict = Callable[[list[str]], Iterable[float]]
+"""One probability per text (the library returns a numpy array)."""
 
 
 class ProfanityClassifier:

@@ -279,7 +279,9 @@ class Moderator:
                 f"reads as profane or abusive (classifier score {score:.2f}){unhideable}, "
                 f"which is not allowed at the {level} level"
             )
-        verdict: VerdictName = max(decisions.values(), key=SEVERITY.__getitem__, default="allow")
+        verdict: VerdictName = (
+            max(decisions.values(), key=SEVERITY.__getitem__) if decisions else "allow"
+        )
         redacted = None
         if verdict == "redact":
             redacted = _mask(text, [s for s in spans if decisions[s.category] == "redact"])

@@ -183,7 +183,7 @@ def create_app(
     async def readyz(request: Request) -> Response:
         service: GenerationEngine | None = getattr(request.app.state, "service", None)
         scheduler = service.scheduler if service else None
-        if scheduler is None or not scheduler.running:
+        if service is None or scheduler is None or not scheduler.running:
             return JSONResponse(error_body("unavailable", "models not loaded"), status_code=503)
         if scheduler.saturated:
             return JSONResponse(

@@ -11,17 +11,21 @@ so the scheduler can retry the rows job by job and fail only the job that breaks
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import torch
 
 from generators.inference.registry import ServedModel
 from generators.inference.sampling import Sequence, State, decode_step, fit_to_context
+from generators.models.protocol import LanguageModel
 from generators.service.jobs import Job
 
 
 class LiveBatch:
     def __init__(self, served: ServedModel, device: torch.device):
         self.served = served
+        # Served checkpoints are of LANGUAGE_FAMILIES, whose nn.Modules implement LanguageModel.
+        self.model = cast(LanguageModel, served.model)
         self.device = device
         self.jobs: list[Job] = []
         self.sequences: list[Sequence] = []
@@ -41,7 +45,7 @@ class LiveBatch:
         end: the calls number the distinct lengths and the sequential steps the longest prompt,
         not the sum of all. Nothing is added unless every prompt was read.
         """
-        model = self.served.model
+        model = self.model
         fitted = [
             fit_to_context(model, job.prepared.prompt.ids, job.prepared.settings) for job in jobs
         ]
@@ -84,7 +88,7 @@ class LiveBatch:
             self.state = state
             self.logits = logits.contiguous()
         else:
-            self.state = self.served.model.cat_states([self.state, state])
+            self.state = self.model.cat_states([self.state, state])
             self.logits = torch.cat([self.logits, logits], dim=0)
         self.jobs += jobs
         self.sequences += sequences
@@ -100,7 +104,7 @@ class LiveBatch:
             return
         assert self.state is not None and self.logits is not None
         index = torch.tensor(rows, device=self.device)
-        self.state = self.served.model.select_state(self.state, index)
+        self.state = self.model.select_state(self.state, index)
         self.logits = self.logits[index]
 
     def keep_jobs(self, wanted: Callable[[Job], bool]) -> None:
@@ -112,15 +116,15 @@ class LiveBatch:
         assert self.state is not None and self.logits is not None
         before = [(len(s.tokens), s.logprob) for s in self.sequences]
         try:
-            chosen = decode_step(self.served.model, self.sequences, self.logits, self.served.tables)
+            chosen = decode_step(self.model, self.sequences, self.logits, self.served.tables)
             live = [i for i, s in enumerate(self.sequences) if not s.finished]
             if live:
                 state = self.state
                 if len(live) < len(self.sequences):
                     index = torch.tensor(live, device=self.device)
                     chosen = chosen[index]
-                    state = self.served.model.select_state(state, index)
-                out, state = self.served.model.run(chosen.unsqueeze(1), state)
+                    state = self.model.select_state(state, index)
+                out, state = self.model.run(chosen.unsqueeze(1), state)
         except Exception:
             for sequence, (length, logprob) in zip(self.sequences, before, strict=True):
                 rewind(sequence, length, logprob)

@@ -19,6 +19,7 @@ import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -43,6 +44,8 @@ from generators.service.streaming import StoryStream, stop_cut
 from generators.service.waiting import until_disconnect
 
 PATHS = frozenset({"/v1/completions", "/v1/chat/completions"})
+Body = TypeVar("Body", bound=OpenAIRequest)
+"""The request body of one endpoint: a completion or a chat."""
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -85,11 +88,11 @@ def mount_openai(
 
     @app.post("/v1/completions")
     async def completions(request: Request) -> Response:
-        return await _answer(request, CompletionRequest, chat=False)
+        return await _answer(request, CompletionRequest, completion_story, chat=False)
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request) -> Response:
-        return await _answer(request, ChatRequest, chat=True)
+        return await _answer(request, ChatRequest, chat_story, chat=True)
 
     @app.get("/v1/models")
     async def list_models() -> dict:
@@ -107,14 +110,16 @@ def mount_openai(
             ],
         }
 
-    async def _answer(request: Request, schema: type[OpenAIRequest], *, chat: bool) -> Response:
+    async def _answer(
+        request: Request,
+        schema: type[Body],
+        to_story: Callable[[Body, ModerationLevel], GenerateRequest],
+        *,
+        chat: bool,
+    ) -> Response:
         try:
             body = schema.model_validate_json(await request.body())
-            story = (
-                chat_story(body, level)  # type: ignore[arg-type]
-                if chat
-                else completion_story(body, level)  # type: ignore[arg-type]
-            )
+            story = to_story(body, level)
         except ValidationError as exc:
             return _invalid(exc)
         except BadHint as exc:
@@ -236,5 +241,5 @@ async def _events(
         if body.include_usage:
             yield chunk([], usage=_usage(stream.prompt_tokens, stream.completion_tokens))
     except GeneratorError as exc:
-        yield f"data: {json.dumps(json.loads(from_generator_error(exc).body))}\n\n"
+        yield f"data: {json.dumps(json.loads(bytes(from_generator_error(exc).body)))}\n\n"
     yield "data: [DONE]\n\n"

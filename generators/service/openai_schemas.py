@@ -26,6 +26,7 @@ from generators.schemas import (
     CharacterSheet,
     GenerateRequest,
     GenerationParams,
+    Kind,
     ModerationLevel,
     StoryContext,
     TurnContext,
@@ -140,7 +141,8 @@ class Hints(BaseModel):
 
     genre: str = "children"
     mood: str | None = None
-    kind: str = "continue"
+    kind: Kind = "continue"
+    """Set only to one of KINDS (read_hints checks it)."""
     speaker: str | None = None
     characters: list[str] = Field(default_factory=list)
     title: str = ""
@@ -180,7 +182,8 @@ def read_hints(system: str) -> Hints:
 def story_request(
     turns: list[TurnContext], hints: Hints, params: GenerationParams, model: str | None, level
 ) -> GenerateRequest:
-    names = list(dict.fromkeys([*hints.characters, *([hints.speaker] if hints.speaker else [])]))
+    speakers = [hints.speaker] if hints.speaker else []
+    names = list(dict.fromkeys([*hints.characters, *speakers]))
     context = StoryContext(
         genre=hints.genre,
         mood=hints.mood,
@@ -192,7 +195,7 @@ def story_request(
         theme=hints.theme[:300] if hints.theme else None,
     )
     return GenerateRequest(
-        kind=hints.kind,  # type: ignore[arg-type]  # checked against KINDS by read_hints
+        kind=hints.kind,
         context=context,
         params=params,
         model=model,
