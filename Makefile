@@ -34,9 +34,12 @@ play: $(VENV)/.installed retrieval-index
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 
+# pyright ([tool.pyright] in pyproject.toml: basic mode over bot, storage and generators) comes
+# with its JavaScript in the wheel and runs on the machine's node (without one, it fetches one).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/pyright
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
