@@ -2,11 +2,11 @@
 
 The `story` reranker reads each request's candidates once more after a story-less prompt, and
 retrieval reads its passages after the story's prompt. Run by each request on a thread of its
-own, ten or thirty such reads at once contended for the CPU one small model call at a time;
-here they queue, and one thread reads every call waiting (for at most `max_calls`, after a
-`window_s` wait for company when only one waits) with `logprobs_after_many`: each prompt once,
-the continuations of all of them in a few padded calls. Scores equal `logprobs_after`'s up to
-float rounding.
+own, ten or thirty such readings ran at once beside the scheduler's worker, each with torch's
+own threads, on two cores; here they queue, and one thread reads every call waiting (at most
+`max_calls`, after a `window_s` wait for company when only one waits) with
+`logprobs_after_many`: each distinct prompt once, the continuations of all of them in a few
+padded calls. Scores equal `logprobs_after`'s up to float rounding.
 
 A call whose `Ticket` is stopped (its caller timed out or was cancelled) leaves the queue
 unread and raises WorkStopped in the waiting thread; one that was already being read finishes
@@ -34,7 +34,8 @@ from generators.service.sidework import Ticket, WorkStopped
 log = logging.getLogger(__name__)
 
 WINDOW_S = 0.005
-"""How long a lone call waits for others (a story's reading takes tens of milliseconds)."""
+"""How long a lone call waits for others: little beside its reading (a story's five
+candidates take a tenth of a second or more on two cores)."""
 MAX_CALLS = 64
 
 
@@ -131,8 +132,13 @@ class ScoreBatcher:
     def _run(self) -> None:
         with torch.inference_mode():
             while (calls := self._take()) is not None:
-                if calls:
+                try:
                     self._read(calls)
+                except Exception as exc:  # a bug outside one call: fail these, keep reading
+                    log.exception("the scoring thread failed")
+                    for call in calls:
+                        if not call.future.done():
+                            call.future.set_exception(exc)
 
     def _take(self) -> list[ScoreCall] | None:
         """The next batch: every live call waiting (up to `max_calls`) for the first one's
@@ -165,6 +171,8 @@ class ScoreBatcher:
         return taken
 
     def _read(self, calls: list[ScoreCall]) -> None:
+        if not calls:
+            return
         if self.on_batch is not None:
             self.on_batch(len(calls))
         try:

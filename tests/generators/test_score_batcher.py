@@ -22,7 +22,7 @@ from generators.inference.score_batcher import ScoreBatcher
 from generators.inference.story_rerank import story_scores
 from generators.moderation import Moderator
 from generators.retrieval.index import build_index
-from generators.retrieval.source import RetrievalSource
+from generators.retrieval.source import RetrievalSource, as_candidates, passage_ids
 from generators.schemas import GenerateRequest
 from generators.service.sidework import Ticket, WorkStopped
 
@@ -161,6 +161,24 @@ def test_a_call_that_breaks_its_batch_fails_alone(served):
         batcher.stop()
 
 
+def test_a_failure_outside_the_model_fails_its_calls_and_reading_goes_on(served):
+    failures = [RuntimeError("the metrics broke")]
+
+    def on_batch(size: int) -> None:
+        if failures:
+            raise failures.pop()
+
+    batcher = ScoreBatcher(window_s=0.0, on_batch=on_batch)
+    prompt, conts = calls_of(served.tokenizer)[0]
+    try:
+        with pytest.raises(RuntimeError, match="the metrics broke"):
+            batcher.submit(served.model, prompt, conts).result(30)
+        again = batcher.submit(served.model, prompt, conts).result(30)
+    finally:
+        batcher.stop()
+    assert_same(again, logprobs_after(served.model, prompt, conts))
+
+
 def test_stopping_fails_what_waits_and_refuses_more(served):
     model = GatedModel(served.model)
     batcher = ScoreBatcher(window_s=0.0)
@@ -232,7 +250,9 @@ async def test_retrieved_passages_score_as_the_retrieval_source_scores_them(tiny
         got = await engine._optional_retrieved(retrieval, prepared, served)
     finally:
         await generator.aclose()
-    want = retrieval.candidates(request, served, prepared.prompt.ids, prepared.prompt.prefix_text)
+    found = retrieval.find(request)
+    ids = passage_ids(found, served.tokenizer, prepared.prompt.prefix_text)
+    want = as_candidates(found, logprobs_after(served.model, prepared.prompt.ids, ids))
     assert got and [c.text for c in got] == [c.text for c in want]
     assert [c.tokens for c in got] == [c.tokens for c in want]
     assert [c.score for c in got] == pytest.approx([c.score for c in want], abs=1e-3)
