@@ -30,7 +30,7 @@ from generators.inference.sampling import Sequence
 from generators.inference.score_batcher import ScoreBatcher
 from generators.inference.seqgan_rerank import DiscriminatorRerankers
 from generators.inference.story_rerank import story_reranker
-from generators.retrieval.source import RetrievalSource
+from generators.retrieval.source import RetrievalSource, as_candidates, passage_ids
 from generators.schemas import (
     Candidate,
     EmbedRequest,
@@ -233,13 +233,9 @@ class GenerationEngine:
             return []
         if not found:
             return []
-        prefix = prepared.prompt.prefix_text
-        ids = [served.tokenizer.encode(_after(r.text, prefix)) for r in found]
+        ids = passage_ids(found, served.tokenizer, prepared.prompt.prefix_text)
         scores = await self.scoring.score(served.model, prepared.prompt.ids, ids)
-        candidates = [
-            Candidate(text=r.text, score=round(s.mean, 4), tokens=s.tokens, origin="retrieved")
-            for r, s in zip(found, scores, strict=True)
-        ]
+        candidates = as_candidates(found, scores)
         return await asyncio.to_thread(
             pipeline.moderate_candidates, candidates, self.moderator, request.moderation_level
         )
@@ -309,12 +305,6 @@ class GenerationEngine:
         verdict = await self.side.run("moderate", lambda _: self.moderator.check(text, level))
         self.metrics.verdicts.labels("moderate", verdict.verdict).inc()
         return verdict
-
-
-def _after(text: str, prefix: str) -> str:
-    """A retrieved text without what the prompt already wrote of it (a dialogue line's
-    opening quotation mark), as the sampler's candidates are scored."""
-    return text[len(prefix) :] if prefix and text.startswith(prefix) else text
 
 
 class StoppableModel:

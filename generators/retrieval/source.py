@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generators.evaluation.story_fit import content_overlap, parroting, story_names
-from generators.inference.continuation_scoring import logprobs_after
+from generators.inference.continuation_scoring import PairScore
 from generators.inference.mood_bias import mood_to_steer
-from generators.inference.registry import ServedModel
 from generators.retrieval.index import (
     KEY_WEIGHTS,
     IndexUnavailable,
@@ -312,26 +311,20 @@ class RetrievalSource:
             return sentences[0]
         return " ".join(sentences)
 
-    def candidates(
-        self,
-        request: GenerateRequest,
-        served: ServedModel,
-        prompt_ids: list[int],
-        prefix_text: str = "",
-    ) -> list[Candidate]:
-        """The retrieved passages as candidates scored by `served` after `prompt_ids` (mean
-        log-probability per token, the sampler's own measure); `prefix_text`: what the prompt
-        already wrote of the answer (a dialogue line's opening quotation mark)."""
-        found = self.find(request)
-        if not found:
-            return []
-        tokenizer = served.tokenizer
-        ids = [tokenizer.encode(_after(r.text, prefix_text)) for r in found]
-        scores = logprobs_after(served.model, prompt_ids, ids)
-        return [
-            Candidate(text=r.text, score=round(s.mean, 4), tokens=s.tokens, origin="retrieved")
-            for r, s in zip(found, scores, strict=True)
-        ]
+
+def passage_ids(found: list[Retrieved], tokenizer, prefix_text: str = "") -> list[list[int]]:
+    """Token ids of each passage as the model would write it after the prompt: without
+    `prefix_text`, what the prompt already wrote of the answer (a line's opening quote)."""
+    return [tokenizer.encode(_after(r.text, prefix_text)) for r in found]
+
+
+def as_candidates(found: list[Retrieved], scores: list[PairScore]) -> list[Candidate]:
+    """The passages as candidates, each scored by its mean log-probability after the prompt
+    (the sampler's own measure, so the `story` reranker compares like with like)."""
+    return [
+        Candidate(text=r.text, score=round(s.mean, 4), tokens=s.tokens, origin="retrieved")
+        for r, s in zip(found, scores, strict=True)
+    ]
 
 
 def _after(text: str, prefix: str) -> str:
