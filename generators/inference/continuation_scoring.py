@@ -14,7 +14,7 @@ from typing import cast
 import torch
 import torch.nn.functional as F
 
-from generators.models.protocol import LanguageModel
+from generators.models.protocol import LanguageModel, reads_hidden
 
 
 def language_model(model: torch.nn.Module) -> LanguageModel:
@@ -158,7 +158,8 @@ def logprobs_after_many(
 
 def _read_after(model, stages: list, chunk: list, conts: list, firsts: dict, device) -> list:
     """Each continuation's summed log-probability after its prompt's state, the rows padded
-    to the longest (one call: reading rows as they end, without padding, took longer)."""
+    to the longest (one call: reading rows as they end, without padding, took longer). A
+    model that can (`reads_hidden`) projects the real positions only, not the padding."""
     width = max(len(c) for c in conts)
     ids = torch.zeros((len(chunk), width), dtype=torch.long)
     mask = torch.zeros((len(chunk), width), dtype=torch.bool)
@@ -167,11 +168,19 @@ def _read_after(model, stages: list, chunk: list, conts: list, firsts: dict, dev
         mask[row, : len(cont)] = True
     ids, mask = ids.to(device), mask.to(device)
     totals = torch.stack([firsts[p][ids[row, 0]] for row, (_, p, _, _) in enumerate(chunk)])
-    if width > 1:
-        out, _ = model.run(ids[:, :-1], _states_of(model, stages, chunk, device))
-        later = F.log_softmax(out.float(), dim=-1).gather(2, ids[:, 1:, None]).squeeze(2)
-        totals = totals + (later * mask[:, 1:]).sum(dim=1)
-    return totals.tolist()
+    if width == 1:
+        return totals.tolist()
+    state = _states_of(model, stages, chunk, device)
+    targets, real = ids[:, 1:], mask[:, 1:]
+    if reads_hidden(model):
+        hidden, _ = model.read_hidden(ids[:, :-1], state)
+        logits = model.logits(hidden[real]).float()
+        picked = logits.gather(1, targets[real][:, None]).squeeze(1) - logits.logsumexp(dim=-1)
+        rows = torch.arange(len(chunk), device=device)[:, None].expand_as(real)[real]
+        return totals.index_add(0, rows, picked).tolist()
+    out, _ = model.run(ids[:, :-1], state)
+    later = F.log_softmax(out.float(), dim=-1).gather(2, targets[:, :, None]).squeeze(2)
+    return (totals + (later * real).sum(dim=1)).tolist()
 
 
 def _states_of(model, stages: list, chunk: list, device) -> object:

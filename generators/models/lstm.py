@@ -78,15 +78,25 @@ class LSTMLanguageModel(nn.Module):
         last_only: logits of the last position alone (batch, 1, vocab). Reading a prompt needs
         no more, and the vocabulary projection of every position would cost more than the LSTM.
         """
+        out, new_state = self.read_hidden(ids, state)
+        if last_only:
+            out = out[:, -1:]
+        return self.logits(out), new_state
+
+    def read_hidden(
+        self, ids: torch.Tensor, state: State | None = None
+    ) -> tuple[torch.Tensor, State]:
+        """`run` without the vocabulary projection: the top layer's output (batch, time,
+        hidden) and the new state, for a caller that needs the logits of some positions only
+        (`logits` then projects those)."""
         x = self.embedding(ids)
         if self.training and self.config.embed_dropout > 0:
             x = F.dropout(x, self.config.embed_dropout)
-        out, new_state = self.lstm(x, state)
-        if last_only:
-            out = out[:, -1:]
-        out = self.proj(self.drop(out))
-        logits = F.linear(out, self.embedding.weight, self.output_bias)
-        return logits, new_state
+        return self.lstm(x, state)
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Next-token logits of `read_hidden` outputs (any leading shape)."""
+        return F.linear(self.proj(self.drop(hidden)), self.embedding.weight, self.output_bias)
 
     def forward(
         self, ids: torch.Tensor, targets: torch.Tensor | None = None, state: State | None = None

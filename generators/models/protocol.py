@@ -18,6 +18,12 @@ reranking:
 A state may be shared by several later calls (a prompt read once, then continued by several
 openings): `run` and the operations never change a state in place.
 
+`read_hidden(ids, state=None)` and `logits(hidden)` (optional, together): `run` in two halves,
+the model's last hidden states (batch, time, hidden) and then the vocabulary projection of any
+of them. Reading given text (the rerankers) needs the logits of real positions only, and the
+projection is about half of a small model's work, so padding rows to one length costs less.
+A model without them (a brought Hugging Face folder) is read with `run`.
+
 `max_positions` (optional): the most tokens one row may read in all, prompt and generated text
 together; a model without it (the LSTM) has no such limit.
 """
@@ -40,6 +46,13 @@ class LanguageModel(Protocol):
     def cat_states(self, states: list[Any]) -> Any: ...
 
     def expand_state(self, state: Any, n: int) -> Any: ...
+
+
+def reads_hidden(model: Any) -> bool:
+    """Whether the model splits `run` into `read_hidden` and `logits`."""
+    return callable(getattr(model, "read_hidden", None)) and callable(
+        getattr(model, "logits", None)
+    )
 
 
 def max_positions(model: Any) -> int | None:

@@ -234,6 +234,16 @@ class TransformerLanguageModel(KVStateOperations, nn.Module):
     ) -> tuple[torch.Tensor, KVState]:
         """Read `ids` (batch, time) after `state`; return logits (batch, time, vocab) and the
         state with the new tokens cached. Every row reads `time` real tokens."""
+        hidden, new_state = self.read_hidden(ids, state)
+        if last_only:
+            hidden = hidden[:, -1:]
+        return self.logits(hidden), new_state
+
+    def read_hidden(
+        self, ids: torch.Tensor, state: KVState | None = None
+    ) -> tuple[torch.Tensor, KVState]:
+        """`run` without the vocabulary projection: the last layer's hidden states and the new
+        state, for a caller that needs the logits of some positions only."""
         step = CacheStep.after(ids, state)
         out = self.model(
             input_ids=ids,
@@ -242,10 +252,7 @@ class TransformerLanguageModel(KVStateOperations, nn.Module):
             use_cache=True,
             **{self._cache_argument: step.cache},
         )
-        hidden = out.last_hidden_state
-        if last_only:
-            hidden = hidden[:, -1:]
-        return self.logits(hidden), step.state(out)
+        return out.last_hidden_state, step.state(out)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

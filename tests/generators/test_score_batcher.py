@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import torch
 from test_retrieval import CAKE_STORY, KITE_STORY, NAMES_STORY, documents
 from test_service_support import GatedModel, WrappedModel, tiny_registry
 
@@ -256,3 +257,22 @@ async def test_retrieved_passages_score_as_the_retrieval_source_scores_them(tiny
     assert got and [c.text for c in got] == [c.text for c in want]
     assert [c.tokens for c in got] == [c.tokens for c in want]
     assert [c.score for c in got] == pytest.approx([c.score for c in want], abs=1e-3)
+
+
+@pytest.mark.parametrize("family", ["lstm", "transformer"])
+def test_reading_projects_real_positions_as_run_does(family, tiny_checkpoint, tiny_transformer):
+    """The reader projects only unpadded positions (`read_hidden` + `logits`); a model that
+    only has `run` (a brought folder, a test wrapper) is read whole, with the same scores."""
+    path = tiny_checkpoint if family == "lstm" else tiny_transformer
+    model = ModelRegistry("cpu").load(path).model
+    ids = torch.tensor([[5, 9, 11, 40], [7, 7, 3, 2]])
+    hidden, _ = model.read_hidden(ids)
+    logits, _ = model.run(ids)
+    assert torch.allclose(model.logits(hidden), logits, atol=1e-5)
+    calls = calls_of(ModelRegistry("cpu").load(path).tokenizer)
+    for got, want in zip(
+        logprobs_after_many(model, calls),
+        logprobs_after_many(WrappedModel(model), calls),
+        strict=True,
+    ):
+        assert_same(got, want)

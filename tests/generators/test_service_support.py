@@ -43,6 +43,9 @@ def body(seed: int = 1, n: int = 1, tokens: int = 30, exact: bool = True, **para
 class WrappedModel:
     """Delegates to a real model; subclasses change how `run` behaves."""
 
+    read_hidden = None
+    """Not delegated: a reader would go around the wrapper's `run` (protocol.reads_hidden)."""
+
     def __init__(self, model):
         self.inner = model
 
