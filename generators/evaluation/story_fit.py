@@ -114,3 +114,65 @@ def parroting(continuation: str, story: str, n: int = 4) -> float:
         return 0.0
     seen = set(word_ngrams(story, n))
     return sum(g in seen for g in grams) / len(grams)
+
+
+_NP_WORD = re.compile(r"[a-z]+")
+_DETERMINER = re.compile(r"\b(?:(to|into|towards?)\s+)?\b(the|his|her|their|its)\s+")
+_PHRASE_ENDS = STOPWORDS - {"little", "own", "other", "very"}
+NP_WORDS = 3
+"""Words read after a determiner for the thing it names ("the big red ball")."""
+EVERYWHERE = frozenset(
+    """day days night morning evening afternoon week year sun sky moon stars star ground floor air
+    world way end time rest first next last same other whole top bottom side middle moment while
+    people everyone everybody dark light water wind rain door window house room home eyes eye
+    face head hand hands feet foot arms arm heart voice back mind life name place woods forest
+    garden yard street road kitchen bed""".split()
+)
+"""Things any story has, so "the sky" or "her hand" presupposes nothing the story must have
+said."""
+NOT_NOUNS = frozenset(
+    """big little small old new young good bad nice pretty happy sad red blue green yellow black
+    white brown pink purple orange tall short long great tiny huge dear poor own best other
+    very s""".split()
+)
+"""Adjectives and the like, skipped when asking whether a phrase names something known."""
+
+
+def _stem(word: str) -> str:
+    """A plural's singular, near enough to match "drains" with "drain"."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("es") and len(word) > 4 and word[-3] in "sxz":
+        return word[:-2]
+    if word.endswith("s") and len(word) > 3 and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def unknown_referents(text: str, story: str) -> list[str]:
+    """Phrases of `text` that speak of a thing as already known ("the mushroom", "her
+    snowman") although the story never mentioned it; a destination ("went to the park")
+    sets a scene instead and does not count (someone's, "into his office", does), nor do
+    things every story has (`EVERYWHERE`).
+
+    Blind readers of the validation split rated retrieved children's turns with such a phrase
+    1.5 of 5 for coherence (12 turns) and those without 2.5 (18)."""
+    known = {_stem(w) for w in _NP_WORD.findall(story.lower())}
+    lowered = text.lower()
+    found = []
+    for match in _DETERMINER.finditer(lowered):
+        if match.group(1) and match.group(2) == "the":
+            continue
+        words = []
+        for word in _NP_WORD.findall(lowered[match.end() : match.end() + 40])[:NP_WORDS]:
+            if word in _PHRASE_ENDS or word.endswith(("ed", "ing", "ly")):
+                break
+            words.append(word)
+        nouns = [_stem(w) for w in words if w not in NOT_NOUNS]
+        if not nouns or any(n in known or n in _EVERYWHERE_STEMS for n in nouns):
+            continue
+        found.append(f"{match.group(2)} {' '.join(words)}")
+    return found
+
+
+_EVERYWHERE_STEMS = frozenset(_stem(w) for w in EVERYWHERE)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from test_service_support import tiny_registry
 
+import generators.retrieval.source as source_module
 from generators.client import InProcessGenerator
 from generators.moderation import Moderator
 from generators.retrieval.index import (
@@ -432,3 +433,25 @@ def test_a_third_person_story_is_not_continued_in_the_first_person():
     assert not narrator_fits("The door opened and I went in.", story)
     assert narrator_fits('Marta went in. "We are safe," she said.', story)
     assert narrator_fits("I went in after them.", "I opened the door. My hands shook.")
+
+
+def test_a_passage_about_things_the_story_never_named_comes_after_one_that_is_not(monkeypatch):
+    """Both follow the same moment; the one that shares more words with the story speaks of
+    "the mushroom", which the story never named, so the other is offered first."""
+    moment = "Lily had a red kite. She took the kite to the hill. The wind was strong."
+    index = build_index(
+        documents(
+            f"{moment} Lily took the red kite to see the mushroom.",
+            f"{moment} Lily jumped up and smiled.",
+            NAMES_STORY,
+        )
+    )
+    story = ["Marta had a red kite. She took the kite to the hill.", "The wind was strong."]
+    clean, unknown = "Marta jumped up and smiled.", "Marta took the red kite to see the mushroom."
+
+    def offered() -> list[str]:
+        return [r.text for r in RetrievalSource(index, count=4).find(request_for(story))]
+
+    assert offered().index(clean) < offered().index(unknown)
+    monkeypatch.setattr(source_module, "FIT_UNKNOWN_CHILDREN", 0.0)
+    assert offered().index(unknown) < offered().index(clean)

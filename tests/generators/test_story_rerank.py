@@ -20,6 +20,7 @@ from generators.evaluation.story_fit import (
     new_names,
     parroting,
     story_names,
+    unknown_referents,
 )
 from generators.inference.continuation_scoring import continuation_logprobs, logprobs_after
 from generators.inference.pipeline import STORY_POOL, pool_size
@@ -28,7 +29,9 @@ from generators.inference.story_rerank import StoryWeights, story_scores
 from generators.schemas import GenerateRequest
 from generators.text.corpus import Document
 
-BARE = StoryWeights(0.0, 0.0, 0.0, self_pair_penalty=0.0, overlap=0.0, mood=0.0)
+BARE = StoryWeights(
+    0.0, 0.0, 0.0, self_pair_penalty=0.0, overlap=0.0, mood=0.0, unknown_referent_children=0.0
+)
 """The conditional mean log-probability alone."""
 
 
@@ -85,6 +88,22 @@ def test_a_name_paired_with_itself_loses_and_human_passages_get_their_prior(serv
     assert human[0] == pytest.approx(plain[0], abs=1e-4)
 
 
+def test_things_the_story_never_named_cost_their_weight_each(served):
+    request = request_for(["Sue saw a big drain by the road. A frog sat in it."])
+    texts = ["Sue looked at the mushroom and her snowman.", "The frog jumped out of the drains."]
+    plain = story_scores(served, request, texts, BARE)
+    weighed = story_scores(
+        served, request, texts, dataclasses.replace(BARE, unknown_referent_children=0.5)
+    )
+    assert weighed[0] - plain[0] == pytest.approx(-1.0, abs=1e-4)
+    assert weighed[1] == pytest.approx(plain[1], abs=1e-4)
+    book = request.model_copy(
+        update={"context": request.context.model_copy(update={"genre": "mystery"})}
+    )
+    weights = dataclasses.replace(BARE, unknown_referent_children=0.5)
+    assert story_scores(served, book, texts, weights) == story_scores(served, book, texts, BARE)
+
+
 def test_unconditional_weight_subtracts_the_storyless_likelihood(served):
     request = request_for(["Tom had a red ball. He liked to play with it."])
     texts = ["Tom threw the red ball.", "The sun was hot."]
@@ -135,6 +154,19 @@ def test_cut_document_joins_hard_wrapped_lines_of_a_book():
     turns, truth = cut_document(text)
     assert all("\n" not in t for t in turns)
     assert truth.startswith(("He waited", "Then he", "Outside"))
+
+
+def test_unknown_referents_are_things_spoken_of_as_known_that_the_story_never_named():
+    story = "Sue went for a walk. She saw a big drain. The puppies ran after a frog."
+    assert unknown_referents("Sue played with the modern toy all day.", story) == ["the modern toy"]
+    assert unknown_referents("She does not want her snowman to melt.", story) == ["her snowman"]
+    # Named before (a plural for a singular too), set as a scene, or found in every story.
+    assert unknown_referents("The puppy barked at the little frog.", story) == []
+    assert unknown_referents("She peered into the drains.", story) == []
+    assert unknown_referents("They went to the store.", story) == []
+    assert unknown_referents("A bee flew into his office.", story) == ["his office"]
+    assert unknown_referents("She held her hand up to the sky.", story) == []
+    assert unknown_referents("She got the puppy's attention.", story) == []
 
 
 def test_story_fit_measures():
