@@ -211,6 +211,7 @@ def main() -> int:
     parser.add_argument("--name-boost", type=float, default=None, help="override NAME_BOOST")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--overlap-weight", type=float, default=None, help="override it")
+    parser.add_argument("--unconditional", type=float, default=None, help="override its weight")
     parser.add_argument("--mood-weight", type=float, default=None, help="override it")
     parser.add_argument("--human-children", type=float, default=None, help="override it")
     parser.add_argument("--retrieved", type=int, default=None, help="override RETRIEVED")
@@ -241,6 +242,7 @@ def main() -> int:
 
         generators.inference.mood_bias.MOOD_BOOST = args.mood_boost
     overrides = {
+        "unconditional": args.unconditional,
         "overlap": args.overlap_weight,
         "mood": args.mood_weight,
         "human_children": args.human_children,

@@ -246,7 +246,11 @@ def test_a_failing_style_lead_leaves_the_models_own_candidates(generator, tools,
     monkeypatch.setattr(tools.lead, "candidates", broken)
     vector = tools.encoder.encode([TURN])[0]
     request = continuation()
-    plain = asyncio.run(generator.generate(request))
+    # The same n samples without a lead (the `story` reranker would choose n of a larger pool).
+    plain_request = request.model_copy(
+        update={"params": request.params.model_copy(update={"rerank": "logprob"})}
+    )
+    plain = asyncio.run(generator.generate(plain_request))
     answer = asyncio.run(generator.generate(styled(request, vector)))
     assert {c.text for c in answer.candidates} == {c.text for c in plain.candidates}
     assert not answer.fallback
