@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _CAPITAL = re.compile(r"\b([A-Z][a-z]{1,})\b")
@@ -53,7 +54,14 @@ def content_overlap(continuation: str, story: str) -> float:
     words = content_words(continuation)
     if not words:
         return 0.0
-    return len(words & content_words(story)) / len(words)
+    return len(words & _story_words(story)) / len(words)
+
+
+@lru_cache(maxsize=16)
+def _story_words(story: str) -> frozenset[str]:
+    """`content_words` of a story, kept for the next candidate: retrieval and the reranker
+    measure dozens of candidates against one long story."""
+    return frozenset(content_words(story))
 
 
 def names_in(text: str) -> set[str]:
@@ -98,8 +106,13 @@ def mentioned(text: str, names: set[str]) -> set[str]:
 
 def new_names(text: str, known: set[str], story: str) -> set[str]:
     """Names in `text` that the story never wrote, in any case."""
-    story_lower = {w.lower() for w in _WORD.findall(story)}
+    story_lower = _story_lower_words(story)
     return {n for n in names_in(text) - known if n.lower() not in story_lower}
+
+
+@lru_cache(maxsize=16)
+def _story_lower_words(story: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in _WORD.findall(story))
 
 
 def word_ngrams(text: str, n: int) -> list[tuple[str, ...]]:
@@ -112,8 +125,13 @@ def parroting(continuation: str, story: str, n: int = 4) -> float:
     grams = word_ngrams(continuation, n)
     if not grams:
         return 0.0
-    seen = set(word_ngrams(story, n))
+    seen = _story_ngrams(story, n)
     return sum(g in seen for g in grams) / len(grams)
+
+
+@lru_cache(maxsize=16)
+def _story_ngrams(story: str, n: int) -> frozenset[tuple[str, ...]]:
+    return frozenset(word_ngrams(story, n))
 
 
 _NP_WORD = re.compile(r"[a-z]+")
@@ -149,6 +167,11 @@ def _stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=16)
+def _known_stems(story: str) -> frozenset[str]:
+    return frozenset(_stem(w) for w in _NP_WORD.findall(story.lower()))
+
+
 def unknown_referents(text: str, story: str) -> list[str]:
     """Phrases of `text` that speak of a thing as already known ("the mushroom", "her
     snowman") although the story never mentioned it; a destination ("went to the park")
@@ -157,7 +180,7 @@ def unknown_referents(text: str, story: str) -> list[str]:
 
     Blind readers of the validation split rated retrieved children's turns with such a phrase
     1.5 of 5 for coherence (12 turns) and those without 2.5 (18)."""
-    known = {_stem(w) for w in _NP_WORD.findall(story.lower())}
+    known = _known_stems(story)
     lowered = text.lower()
     found = []
     for match in _DETERMINER.finditer(lowered):

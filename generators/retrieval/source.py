@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from generators.evaluation.story_fit import (
@@ -142,7 +143,13 @@ def roles_in(text: str) -> set[str]:
 
 
 def new_roles(text: str, story: str) -> set[str]:
-    return roles_in(text) - roles_in(story)
+    return roles_in(text) - _story_roles(story)
+
+
+@lru_cache(maxsize=16)
+def _story_roles(story: str) -> frozenset[str]:
+    """`roles_in` a story, kept while its dozens of passages are checked."""
+    return frozenset(roles_in(story))
 
 
 def pronouns_of(text: str) -> set[str]:
