@@ -167,6 +167,9 @@ def _stem(word: str) -> str:
     return word
 
 
+_EVERYWHERE_STEMS = frozenset(_stem(w) for w in EVERYWHERE)
+
+
 @lru_cache(maxsize=16)
 def _known_stems(story: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in _NP_WORD.findall(story.lower()))
@@ -196,6 +199,3 @@ def unknown_referents(text: str, story: str) -> list[str]:
             continue
         found.append(f"{match.group(2)} {' '.join(words)}")
     return found
-
-
-_EVERYWHERE_STEMS = frozenset(_stem(w) for w in EVERYWHERE)
