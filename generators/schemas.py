@@ -113,6 +113,17 @@ class StoryContext(StrictModel):
         return value
 
 
+AVOIDED_CHARS = 4000
+"""The longest text a request may ask not to repeat (a turn is at most 512 tokens)."""
+AVOIDED_TURNS = 32
+"""How many texts a request may ask not to repeat."""
+
+
+def same_text(a: str, b: str) -> bool:
+    """Whether two turns read the same: case and runs of white space aside."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
 class GenerationParams(StrictModel):
     """Sampling settings; the ranges are the service's validation rules."""
 
@@ -126,6 +137,22 @@ class GenerationParams(StrictModel):
     n: int = Field(default=3, ge=1, le=16)
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
     rerank: Rerank = "story"
+    avoid: list[str] = Field(
+        default_factory=list,
+        max_length=AVOIDED_TURNS,
+        description="texts already offered for this turn (a reroll's earlier alternatives): "
+        "no candidate repeats one, and no corpus passage is offered again",
+    )
+
+    @field_validator("avoid")
+    @classmethod
+    def _short_avoided(cls, value: list[str]) -> list[str]:
+        for index, text in enumerate(value):
+            if len(text) > AVOIDED_CHARS:
+                raise ValueError(
+                    f"avoid[{index}] has {len(text)} characters; at most {AVOIDED_CHARS}"
+                )
+        return value
 
 
 class GenerateRequest(StrictModel):

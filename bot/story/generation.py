@@ -26,7 +26,14 @@ from bot.story.table import require_move_on
 from bot.story.text import optional_text
 from generators.client import StreamingGenerator
 from generators.errors import GeneratorTimeout
-from generators.schemas import GenerateRequest, GenerateResponse, GenerationParams, Kind
+from generators.schemas import (
+    AVOIDED_CHARS,
+    AVOIDED_TURNS,
+    GenerateRequest,
+    GenerateResponse,
+    GenerationParams,
+    Kind,
+)
 from storage.models import (
     Character,
     ContextTurn,
@@ -211,9 +218,11 @@ class Generation(EngineCore):
         before_slot: int | None,
         pending: Sequence[Turn] | None = None,
         inputs: ModelInputs | None = None,
+        avoid: Sequence[str] = (),
     ) -> GenerateRequest:
         """The request for the next turn (or for `before_slot`), from `inputs` when the caller
-        read them, with `pending` as the current alternatives when it chose them."""
+        read them, with `pending` as the current alternatives when it chose them; `avoid`:
+        texts the turn must not repeat (a reroll's earlier alternatives)."""
         if inputs is None:
             inputs = await self._model_inputs(story.id, ask.requester_id)
         if pending is None:
@@ -249,6 +258,7 @@ class Generation(EngineCore):
             repetition_penalty=options.repetition_penalty,
             n=options.candidates,
             rerank="style" if context.style_vector else "story",
+            avoid=[text for text in avoid if len(text) <= AVOIDED_CHARS][-AVOIDED_TURNS:],
         )
         return GenerateRequest(
             kind=ask.kind,
@@ -280,10 +290,12 @@ class Generation(EngineCore):
         pending: Sequence[Turn] | None = None,
         inputs: ModelInputs | None = None,
         live: LiveTurn | None = None,
+        avoid: Sequence[str] = (),
     ) -> Generated:
         """The best candidate that passes the guild's rules; asked twice, then a safe line.
-        With `live`, the text as it is written, moderated the same way, is shown there."""
-        request = await self._request(story, ask, rules, before_slot, pending, inputs)
+        With `live`, the text as it is written, moderated the same way, is shown there;
+        `avoid`: texts not to repeat (a reroll's earlier alternatives)."""
+        request = await self._request(story, ask, rules, before_slot, pending, inputs, avoid)
         shown = None if live is None else ShownText(live, lambda t: self.guard.check(t, rules))
         params = {"kind": ask.kind, **request.params.model_dump(exclude_none=True)}
         params.update(ask.extra_params)

@@ -92,7 +92,9 @@ class Swipes(Generation):
                 speaker_name=turn.character_name,
             )
             rules = await self.guard.rules(story.guild_id)
-            generated = await self._generate(story, ask, rules, before_slot=turn.slot)
+            generated = await self._generate(
+                story, ask, rules, before_slot=turn.slot, avoid=[alt.text for alt in latest]
+            )
             added = await self.storage.turns.add_alternative(
                 story.id, turn.slot, self._draft(ask, generated)
             )

@@ -289,6 +289,7 @@ class GenerationEngine:
         for candidate in [*candidates, *extra]:
             self.metrics.verdicts.labels("generated", candidate.moderation.verdict).inc()
         kept += extra
+        kept = pipeline.not_avoided(kept, request)
         if not kept:
             return []
         rerankers = {
@@ -322,7 +323,15 @@ class StoppableModel:
         return self.inner.run(*args, **kwargs)
 
     def __getattr__(self, name: str):
-        return getattr(self.inner, name)
+        attribute = getattr(self.inner, name)
+        if name != "read_hidden":
+            return attribute
+
+        def checked(*args, **kwargs):
+            self.ticket.check()
+            return attribute(*args, **kwargs)
+
+        return checked
 
 
 def stoppable(served: ServedModel, ticket: Ticket) -> ServedModel:

@@ -23,6 +23,7 @@ from generators.schemas import (
     GenerateResponse,
     ModerationVerdict,
     Timings,
+    same_text,
 )
 from generators.text.speech import attribute_speech
 
@@ -129,6 +130,16 @@ def moderate_candidates(candidates: list[Candidate], moderator, level: str) -> l
             candidate.text = verdict.redacted
         kept.append(candidate)
     return kept
+
+
+def not_avoided(candidates: list[Candidate], request: GenerateRequest) -> list[Candidate]:
+    """The candidates that repeat none of the texts the request asks to avoid (a reroll's
+    earlier alternatives): a swipe shows a new turn, even where the story's best corpus
+    passage or the model's likeliest line would win again."""
+    avoid = request.params.avoid
+    if not avoid:
+        return candidates
+    return [c for c in candidates if not any(same_text(c.text, text) for text in avoid)]
 
 
 def rerank(

@@ -34,7 +34,7 @@ from generators.retrieval.index import (
     load_index,
 )
 from generators.retrieval.recast import NameBook, StoryPeople, passage_names, recast
-from generators.schemas import Candidate, GenerateRequest
+from generators.schemas import Candidate, GenerateRequest, same_text
 from generators.text.sentences import split_sentences
 
 log = logging.getLogger(__name__)
@@ -301,6 +301,8 @@ class RetrievalSource:
                 text = spoken_line(text, request.context.speaker or "")
                 if text is None:
                     continue
+            if any(same_text(text, shown) for shown in request.params.avoid):
+                continue
             if parroting(text, story) > MAX_PARROTING or not pronouns_fit(text, story, people):
                 continue
             if request.kind != "dialogue" and not narrator_fits(text, story):

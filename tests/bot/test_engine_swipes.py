@@ -25,6 +25,23 @@ async def test_rerolls_are_kept_as_alternatives(engine: StoryEngine) -> None:
     assert waiting is not None and waiting.id == third.turn.id
 
 
+async def test_a_reroll_asks_the_generator_not_to_repeat_the_alternatives_so_far(
+    engine: StoryEngine, generator: FakeGenerator
+) -> None:
+    """The story's best corpus passage would win every reroll of the same story; the request
+    names the texts already offered so that a swipe shows a new turn."""
+    await start_story(engine)
+    first = await engine.ai_turn(CHANNEL, ANN)
+    second = await engine.reroll(first.turn.id, ANN)
+    await engine.reroll(second.turn.id, ANN)
+    asks = generator.requests[-3:]
+    assert [r.params.avoid for r in asks] == [
+        [],
+        [first.turn.text],
+        [first.turn.text, second.turn.text],
+    ]
+
+
 async def test_swipe_moves_between_alternatives_and_stops_at_the_ends(engine: StoryEngine) -> None:
     await start_story(engine)
     first = await engine.ai_turn(CHANNEL, ANN)

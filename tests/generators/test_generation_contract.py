@@ -162,6 +162,19 @@ async def test_an_answer_has_the_requested_candidates_and_models(mode, checkpoin
     assert models == ["tiny", "tiny-1"]
 
 
+async def test_avoided_texts_are_never_offered_again(mode, checkpoints):
+    """A reroll's earlier alternatives: the same seed would write them again, so that attempt
+    is dropped whole and the next one writes new candidates."""
+    async with front(mode, checkpoints) as f:
+        first = await f.generator.generate(request(n=2, seed=3))
+        shown = [c.text for c in first.candidates]
+        again = await f.generator.generate(request(n=2, seed=3, avoid=[s.upper() for s in shown]))
+        regenerated = await f.metric("talewright_regenerations_total")
+    assert again.candidates and not again.fallback
+    assert not {c.text for c in again.candidates} & set(shown)
+    assert regenerated == 1
+
+
 async def test_refusals_are_the_same_errors(mode, checkpoints):
     async with front(mode, checkpoints) as f:
         with pytest.raises(UnknownModel, match="nope"):

@@ -455,3 +455,16 @@ def test_a_passage_about_things_the_story_never_named_comes_after_one_that_is_no
     assert offered().index(clean) < offered().index(unknown)
     monkeypatch.setattr(source_module, "FIT_UNKNOWN_CHILDREN", 0.0)
     assert offered().index(unknown) < offered().index(clean)
+
+
+def test_a_passage_already_offered_for_the_turn_is_not_offered_again(index):
+    story = [
+        "Marta flew her kite on the hill. The string snapped in the wind.",
+        "She chased the kite across the field and found it stuck in an oak tree.",
+    ]
+    shown = "Marta climbed the oak tree and saved her kite. She was proud."
+    source = RetrievalSource(index, count=3)
+    assert shown in [r.text for r in source.find(request_for(story))]
+    reroll = request_for(story)
+    reroll.params.avoid = [f"  {shown.lower()} "]
+    assert shown not in [r.text for r in source.find(reroll)]

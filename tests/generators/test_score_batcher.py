@@ -18,6 +18,7 @@ from generators.client import InProcessGenerator
 from generators.errors import GeneratorUnavailable
 from generators.inference import pipeline
 from generators.inference.continuation_scoring import logprobs_after, logprobs_after_many
+from generators.inference.orchestration import stoppable
 from generators.inference.registry import ModelRegistry
 from generators.inference.score_batcher import ScoreBatcher
 from generators.inference.story_rerank import story_scores
@@ -276,3 +277,18 @@ def test_reading_projects_real_positions_as_run_does(family, tiny_checkpoint, ti
         strict=True,
     ):
         assert_same(got, want)
+
+
+def test_side_work_stops_at_its_next_reading_either_way(served):
+    """Twists and style leads step a model that checks its caller first, through `run` and,
+    for the batched reader's path, through `read_hidden`."""
+    ticket = Ticket()
+    model = stoppable(served, ticket).model
+    ids = torch.tensor([[5, 9, 11]])
+    hidden, _ = model.read_hidden(ids)
+    assert torch.allclose(model.logits(hidden), served.model.run(ids)[0], atol=1e-5)
+    ticket.stopped = True
+    with pytest.raises(WorkStopped):
+        model.run(ids)
+    with pytest.raises(WorkStopped):
+        model.read_hidden(ids)

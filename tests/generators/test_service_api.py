@@ -98,6 +98,8 @@ def test_a_wrong_type_is_422_naming_the_field(http):
         ("temperature", 2.5),
         ("top_p", 0.0),
         ("top_p", 1.5),
+        ("avoid", ["a turn"] * 33),
+        ("avoid", ["x" * 4001]),
     ],
 )
 def test_out_of_range_params_are_422(http, field, value):
