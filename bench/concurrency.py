@@ -19,13 +19,15 @@ medians of `--repeat 3` (2026-12-03):
     retrieval  channels  serial s  batched s  ratio
     off        10        3.91      1.21       3.2x
     off        32        12.94     3.73       3.5x
-    on         10        4.46      1.62       2.8x
-    on         32        13.97     4.82       2.9x
+    on         10        4.79      1.52       3.2x
+    on         32        14.45     3.71       3.9x
+
+(With passages, a continue samples 3 candidates beside them; it sampled 5 when this read 2.8x
+and 2.9x.)
 
 Batched, both paths are bound by arithmetic, not by waiting: the reader reads as many tokens as
 the sampler wrote (five candidates of about 30 tokens each after the story-less prompt, and with
-retrieval three passages of about 40 tokens twice more), so it is about half of the work, and
-retrieval adds work of that kind rather than waiting that batching could hide. The passage
+retrieval three passages of about 40 tokens twice more), so it is about half of the work. The passage
 search itself costs about 0.04 s of a 10-channel burst (measured by serving cached finds).
 
     nice -n 10 .venv/bin/python bench/concurrency.py [--channels 10 32] [--rerank story logprob]

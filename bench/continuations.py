@@ -236,7 +236,8 @@ def main() -> int:
         import generators.retrieval.source as retrieval
 
         retrieval.RETRIEVED = args.retrieved or retrieval.RETRIEVED
-        retrieval.SAMPLES_BESIDE = args.samples_beside or retrieval.SAMPLES_BESIDE
+        if args.samples_beside:
+            retrieval.SAMPLES_BESIDE = dict.fromkeys(retrieval.SAMPLES_BESIDE, args.samples_beside)
     if args.mood_boost is not None:
         import generators.inference.mood_bias
 
