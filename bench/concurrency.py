@@ -27,8 +27,9 @@ and 2.9x.)
 
 Batched, both paths are bound by arithmetic, not by waiting: the reader reads as many tokens as
 the sampler wrote (five candidates of about 30 tokens each after the story-less prompt, and with
-retrieval three passages of about 40 tokens twice more), so it is about half of the work. The passage
-search itself costs about 0.04 s of a 10-channel burst (measured by serving cached finds).
+retrieval three passages of about 40 tokens twice more), so it is about half of the work. The
+passage search itself costs about 0.04 s of a 10-channel burst (measured by serving cached
+finds).
 
     nice -n 10 .venv/bin/python bench/concurrency.py [--channels 10 32] [--rerank story logprob]
 """
