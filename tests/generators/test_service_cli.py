@@ -59,6 +59,12 @@ def test_a_missing_checkpoint_fails_clearly(tmp_path, capsys, monkeypatch):
 
 
 def test_serve_runs_the_service(tiny_checkpoint, tmp_path):
+    serve_and_ask([sys.executable, "-m", "bot.cli", "serve"], tiny_checkpoint, tmp_path)
+
+
+def serve_and_ask(start: list[str], checkpoint: Path, tmp_path: Path) -> Path:
+    """Start the service with `start` (a command line without its options) on a free port,
+    ask it for the acceptance request once it is ready, stop it, and return its log."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -68,9 +74,8 @@ def test_serve_runs_the_service(tiny_checkpoint, tmp_path):
         "TALEWRIGHT_SERVICE__THREADS": "1",
         "TALEWRIGHT_MODERATION__USE_CLASSIFIER": "false",
     }
-    command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
-    command += ["--checkpoint", str(tiny_checkpoint), "--device", "cpu"]
-    log = tmp_path / "serve.log"
+    command = [*start, "--port", str(port), "--checkpoint", str(checkpoint), "--device", "cpu"]
+    log = tmp_path / "service.log"
     with log.open("w") as output:
         process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=output)
     url = f"http://127.0.0.1:{port}"
@@ -81,6 +86,7 @@ def test_serve_runs_the_service(tiny_checkpoint, tmp_path):
     finally:
         process.terminate()  # uvicorn shuts down gracefully, then re-raises SIGTERM
         assert process.wait(60) in (0, -signal.SIGTERM)
+    return log
 
 
 def wait_ready(process: subprocess.Popen, url: str, log: Path, timeout_s: float = 600) -> None:

@@ -7,17 +7,12 @@ import of `bot` refused.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
-from test_service_cli import wait_ready
-from test_service_support import ACCEPTANCE_BODY
+from test_service_cli import serve_and_ask
 
 from bot.settings import Settings, load_settings
 from generators.config_file import SettingsError
@@ -119,26 +114,5 @@ def test_help_runs_without_the_bot():
 
 
 def test_the_service_starts_and_answers_without_the_bot(tiny_checkpoint, tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "TALEWRIGHT_SERVICE__THREADS": "1",
-        "TALEWRIGHT_MODERATION__USE_CLASSIFIER": "false",
-    }
-    command = [sys.executable, "-c", BLOCK_BOT, "--port", str(port)]
-    command += ["--checkpoint", str(tiny_checkpoint), "--device", "cpu"]
-    log = tmp_path / "service.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=output)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(process, url, log)
-        response = httpx.post(f"{url}/v1/generate", json=ACCEPTANCE_BODY, timeout=60)
-        assert response.status_code == 200 and len(response.json()["candidates"]) == 2
-    finally:
-        process.terminate()
-        assert process.wait(60) in (0, -signal.SIGTERM)
+    log = serve_and_ask([sys.executable, "-c", BLOCK_BOT], tiny_checkpoint, tmp_path)
     assert "imported bot" not in log.read_text()
