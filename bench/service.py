@@ -178,13 +178,13 @@ async def run_level(
     cuts = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else latencies * 19
     per_cpu = None
     if cpu_before is not None and cpu_after is not None and cpu_after > cpu_before:
-        per_cpu = requests / (cpu_after - cpu_before)
+        per_cpu = (requests - errors) / (cpu_after - cpu_before)
     return Level(
         rerank,
         mode,
         concurrency,
         requests,
-        requests / wall,
+        (requests - errors) / wall,
         tokens / wall,
         cuts[9],
         cuts[18],
