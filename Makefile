@@ -9,7 +9,7 @@ TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 DATA ?= ../shared/data
 
-.PHONY: retrieval-index play test lint format bench train-default train-transformer gpu-bundle train-gpu clean-venv
+.PHONY: retrieval-index play test lint format bench train-default train-transformer train-lstm gpu-bundle train-gpu clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,11 +54,16 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/discord_e2e.py --channels 20
 	$(BIN)/python bench/concurrency.py
 
-train-default: $(VENV)/.installed
-	$(BIN)/talewright train lstm --config configs/lstm_default.toml --data $(DATA)
+# The default model is the transformer: its two phases, the second resuming the first's run folder.
+train-default: train-transformer
 
 train-transformer: $(VENV)/.installed
 	$(BIN)/talewright train transformer --config configs/transformer_default.toml --data $(DATA)
+	$(BIN)/talewright train transformer --config configs/transformer_continue.toml --data $(DATA) \
+		--out runs/transformer-default
+
+train-lstm: $(VENV)/.installed
+	$(BIN)/talewright train lstm --config configs/lstm_default.toml --data $(DATA)
 
 # The GPU recipe, in two steps. Here: prepare the corpus and the wheels the GPU image lacks into
 # carry/ (git-ignored, about 35 MB). There, with the image's own python3 (torch, transformers),

@@ -290,9 +290,15 @@ def test_character_card_files_from_the_terminal(
 def test_models_are_picked_by_name_or_folder(
     tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from generators.paths import DEFAULT_CHECKPOINT, TRANSFORMER_CHECKPOINT, model_folder
+    from generators.paths import (
+        LSTM_CHECKPOINT,
+        TRANSFORMER_CHECKPOINT,
+        bundled_checkpoints,
+        model_folder,
+    )
 
-    assert model_folder("lstm") == DEFAULT_CHECKPOINT
+    assert bundled_checkpoints() == [TRANSFORMER_CHECKPOINT, LSTM_CHECKPOINT]
+    assert model_folder("lstm") == LSTM_CHECKPOINT
     assert model_folder("transformer") == TRANSFORMER_CHECKPOINT
     assert model_folder(str(tiny_checkpoint)) == tiny_checkpoint
     script = '/story start title:"Named" genre:children\nI begin.\n/story continue\n'
