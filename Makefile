@@ -58,7 +58,8 @@ bench: $(VENV)/.installed
 train-default: train-transformer
 
 train-transformer: $(VENV)/.installed
-	$(BIN)/talewright train transformer --config configs/transformer_default.toml --data $(DATA)
+	$(BIN)/talewright train transformer --config configs/transformer_default.toml --data $(DATA) \
+		--out runs/transformer-default
 	$(BIN)/talewright train transformer --config configs/transformer_continue.toml --data $(DATA) \
 		--out runs/transformer-default
 
