@@ -40,6 +40,7 @@ from bot.settings import (  # noqa: E402
 ACK_DEADLINE_S = 3.0
 WAIT_S = 1800.0
 DEFAULT_MODELS = (
+    ROOT / "generators" / "checkpoints" / "transformer",
     ROOT / "generators" / "checkpoints" / "default",
     ROOT / "runs" / "lstm-default" / "best",
 )

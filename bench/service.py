@@ -30,7 +30,8 @@ native one, with the same work (60-token continuations, n=1, story reranking): t
 streamed token, at the `--openai-concurrency` levels (default 1 and 32); `--openai-only` skips
 the batched/unbatched comparison.
 
-The checkpoint defaults to the bundled default model, else runs/lstm-default/best.
+The checkpoint defaults to the bundled default model (the transformer), else the bundled LSTM,
+else runs/lstm-default/best.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 CANDIDATES = (
+    ROOT / "generators" / "checkpoints" / "transformer",
     ROOT / "generators" / "checkpoints" / "default",
     ROOT / "runs" / "lstm-default" / "best",
 )
