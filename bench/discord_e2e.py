@@ -36,14 +36,11 @@ from bot.settings import (  # noqa: E402
     Settings,
     StorageSection,
 )
+from generators.paths import bundled_checkpoints  # noqa: E402
 
 ACK_DEADLINE_S = 3.0
 WAIT_S = 1800.0
-DEFAULT_MODELS = (
-    ROOT / "generators" / "checkpoints" / "transformer",
-    ROOT / "generators" / "checkpoints" / "default",
-    ROOT / "runs" / "lstm-default" / "best",
-)
+DEFAULT_MODELS = (*bundled_checkpoints(), ROOT / "runs" / "lstm-default" / "best")
 
 
 def default_checkpoint() -> Path | None:

@@ -51,6 +51,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+# generators.paths.bundled_checkpoints() order, spelt out: run from bench/, `import generators`
+# would find bench/generators.py, not the package.
 CANDIDATES = (
     ROOT / "generators" / "checkpoints" / "transformer",
     ROOT / "generators" / "checkpoints" / "default",
