@@ -47,3 +47,15 @@ def test_equal_time_lstm_is_the_default_shape_on_the_transformer_budget() -> Non
     assert equal["train"]["time_limit_minutes"] == 91
     tokens_per_step = equal["batch"]["batch_size"] * equal["batch"]["seq_len"]
     assert tokens_per_step == transformer["batch"]["batch_size"] * transformer["batch"]["seq_len"]
+
+
+@pytest.mark.parametrize("phase", ["transformer_continue.toml", "transformer_phase3.toml"])
+def test_later_transformer_phases_resume_the_first_phases_model(phase: str) -> None:
+    """A later phase resumes the first phase's run folder: its model, tokenizer, data and
+    validation must be the first phase's, and its schedule must run past the step the run
+    folder is at (max_steps above it), or the resume would stop at once or not load."""
+    first, later = read("transformer_default.toml"), read(phase)
+    for table in ("model", "tokenizer", "data", "init", "eval"):
+        assert later[table] == first[table], table
+    assert later["train"]["max_steps"] > first["train"]["max_steps"]
+    assert later["train"]["time_limit_minutes"] > 0

@@ -124,6 +124,8 @@ def test_passages_that_are_not_whole_turns_are_refused():
     assert not whole_passage('She said, "Come with me. We will go to the lake.')
     assert whole_passage("\u2018Come in,\u2019 said the old woman, \u2018and sit down.\u2019")
     assert not whole_passage("Come in,\u2019 said the old woman, \u2018and sit down.\u2019")
+    assert not whole_passage("CHAPTER X How the interval of suspense affected me, I cannot say.")
+    assert whole_passage("He read the chapter twice and then he put the book down.")
 
 
 def test_quotation_marks_follow_the_story():
