@@ -54,13 +54,15 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/discord_e2e.py --channels 20
 	$(BIN)/python bench/concurrency.py
 
-# The default model is the transformer: its two phases, the second resuming the first's run folder.
+# The default model is the transformer: its three phases, each later one resuming the first's run folder.
 train-default: train-transformer
 
 train-transformer: $(VENV)/.installed
 	$(BIN)/talewright train transformer --config configs/transformer_default.toml --data $(DATA) \
 		--out runs/transformer-default
 	$(BIN)/talewright train transformer --config configs/transformer_continue.toml --data $(DATA) \
+		--out runs/transformer-default
+	$(BIN)/talewright train transformer --config configs/transformer_phase3.toml --data $(DATA) \
 		--out runs/transformer-default
 
 train-lstm: $(VENV)/.installed
