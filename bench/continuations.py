@@ -156,6 +156,7 @@ def mood_only(args: argparse.Namespace) -> dict:
     from generators.evaluation.continuations import (
         generate_continuations,
         mood_control,
+        mood_samples,
         random_moods,
         text_measures,
     )
@@ -185,7 +186,7 @@ def mood_only(args: argparse.Namespace) -> dict:
         "content_overlap": statistics.fmean(m["content_overlap"] for m in measures),
         "name_reuse": statistics.fmean(m["name_reuse"] for m in measures),
         "distinct_2": distinct_n([g.text for g in mooded], 2),
-        "mood_samples": [{"mood_asked": g.mood_asked, "model": g.text} for g in mooded],
+        "mood_samples": mood_samples(mooded),
     }
 
 

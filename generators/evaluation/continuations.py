@@ -438,5 +438,20 @@ def run_benchmark(
             }
             for g in generated
         ],
-        "mood_samples": [{"mood_asked": g.mood_asked, "model": g.text} for g in mooded],
+        "mood_samples": mood_samples(mooded),
     }
+
+
+def mood_samples(mooded: Sequence[Generated]) -> list[dict[str, Any]]:
+    """Continuations asked for a mood, with the story's end: a blind reader judges both the
+    mood they read in and whether they still follow the story."""
+    return [
+        {
+            "mood_asked": g.mood_asked,
+            "model": g.text,
+            "origin": g.origin,
+            "group": g.item.group,
+            "story_end": g.item.story[-SAMPLE_STORY_CHARS:],
+        }
+        for g in mooded
+    ]

@@ -8,8 +8,11 @@ import dataclasses
 import pytest
 
 from generators.evaluation.continuations import (
+    SAMPLE_STORY_CHARS,
+    Generated,
     Item,
     cut_document,
+    mood_samples,
     next_sentence_ranking,
     text_measures,
     validation_items,
@@ -305,6 +308,18 @@ def test_eval_continuations_reports_every_measure(tiny_checkpoint, tiny_corpus_d
         assert f"children.{key}" in report, key
     assert 0.0 <= report["mood_control_accuracy"] <= 1.0
     assert 0.0 <= report["genre_control_accuracy"] <= 1.0
+
+
+def test_mood_samples_carry_the_story_a_reader_judges_them_against():
+    long_turn = "Marta kept the lamp lit through the storm. " * 60
+    item = Item("fantasy", "books", "calm", ("The sea was grey.", long_turn), "She slept.")
+    (sample,) = mood_samples([Generated(item, "A ghost rose.", "eerie", "retrieved")])
+    assert sample["mood_asked"] == "eerie"
+    assert sample["model"] == "A ghost rose."
+    assert sample["origin"] == "retrieved"
+    assert sample["group"] == "books"
+    assert sample["story_end"] == item.story[-SAMPLE_STORY_CHARS:]
+    assert len(sample["story_end"]) == SAMPLE_STORY_CHARS
 
 
 def test_eval_continuations_without_a_corpus_is_a_clear_error(tiny_checkpoint, tmp_path, capsys):
