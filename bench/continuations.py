@@ -39,9 +39,17 @@ def progress(stage: str, done: int, total: int) -> None:
         print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
 
 
+def grid_weights(unconditional: float, bonus: float, penalty: float):
+    """The tuning grid's weights: the mutual-information weight alike for every genre, the
+    other terms off."""
+    from generators.inference.story_rerank import StoryWeights
+
+    return StoryWeights(unconditional, bonus, penalty, unconditional_books=unconditional)
+
+
 def tune(args: argparse.Namespace) -> dict:
     from generators.client import InProcessGenerator
-    from generators.inference.story_rerank import StoryWeights, story_scores
+    from generators.inference.story_rerank import story_scores
     from generators.moderation import Moderator
 
     items = load_items(args.data, args.per_group, args.seed)
@@ -65,10 +73,10 @@ def tune(args: argparse.Namespace) -> dict:
     parts = []
     for item, pool in zip(items, pools, strict=True):
         request = continue_request(item, 0)
-        conditional = story_scores(served, request, pool, StoryWeights(0.0, 0.0, 0.0))
-        storyless = story_scores(served, request, pool, StoryWeights(-1.0, 0.0, 0.0))
-        named = story_scores(served, request, pool, StoryWeights(0.0, 1.0, 0.0))
-        strangers = story_scores(served, request, pool, StoryWeights(0.0, 0.0, 1.0))
+        conditional = story_scores(served, request, pool, grid_weights(0.0, 0.0, 0.0))
+        storyless = story_scores(served, request, pool, grid_weights(-1.0, 0.0, 0.0))
+        named = story_scores(served, request, pool, grid_weights(0.0, 1.0, 0.0))
+        strangers = story_scores(served, request, pool, grid_weights(0.0, 0.0, 1.0))
         parts.append(
             [
                 (c, s - c, n - c, c - x)
@@ -78,7 +86,7 @@ def tune(args: argparse.Namespace) -> dict:
     grid = itertools.product((0.0, 0.25, 0.5, 0.75, 1.0), (0.0, 0.3, 1.0), (0.0, 0.5, 1.0))
     results = []
     for unconditional, bonus, penalty in grid:
-        weights = StoryWeights(unconditional, bonus, penalty)
+        weights = grid_weights(unconditional, bonus, penalty)
         rows: dict[str, dict[str, list[float]]] = {}
         for item, pool, scored in zip(items, pools, parts, strict=True):
             if not pool:
@@ -213,6 +221,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--overlap-weight", type=float, default=None, help="override it")
     parser.add_argument("--unconditional", type=float, default=None, help="override its weight")
+    parser.add_argument("--unconditional-books", type=float, default=None, help="override it")
     parser.add_argument("--mood-weight", type=float, default=None, help="override it")
     parser.add_argument("--human-children", type=float, default=None, help="override it")
     parser.add_argument("--retrieved", type=int, default=None, help="override RETRIEVED")
@@ -245,6 +254,7 @@ def main() -> int:
         generators.inference.mood_bias.MOOD_BOOST = args.mood_boost
     overrides = {
         "unconditional": args.unconditional,
+        "unconditional_books": args.unconditional_books,
         "overlap": args.overlap_weight,
         "mood": args.mood_weight,
         "human_children": args.human_children,

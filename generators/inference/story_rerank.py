@@ -5,6 +5,7 @@ sentences that would fit any story. This scorer asks what the story adds instead
 information between candidate and story (Li et al. 2016), plus what a reader notices first:
 
     score = mean log p(c | story) - unconditional * mean log p(c | no story)
+            (unconditional: 0.5 for children's stories, 1.0 for books)
             + name_bonus * [c names one of the story's people]
             - new_name_penalty * (names c brings in from nowhere)
             - self_pair_penalty * [c pairs a name with itself: "Tim and Tim"]
@@ -60,6 +61,8 @@ from generators.text.mood import mood_of
 @dataclass(frozen=True)
 class StoryWeights:
     unconditional: float = 0.5
+    """Times the candidate's mean log-probability with no story, taken off (children's stories;
+    books: `unconditional_books`)."""
     name_bonus: float = 0.3
     new_name_penalty: float = 0.5
     self_pair_penalty: float = 1.0
@@ -107,6 +110,15 @@ class StoryWeights:
     the 41 children's turns that changed less coherent: 1.93 against 2.60, and 2.42 against
     2.68 when told the mood the writers had set (books, 10 turns: 1.50 against 2.05). Few
     passages are both close to the story's moment and plainly in a mood it does not yet have."""
+    unconditional_books: float = 1.0
+    """`unconditional` for every genre but children's stories: the whole mutual information,
+    so that book passages the story makes likely, rather than any story, come first. On the
+    validation split (seeds 0, 1 and 2; two blind readers of the 24 book turns that changed
+    from 0.5) coherence was 1.56 against 1.42 and fluency 4.12 against 4.44, the new turn kept
+    26 times of 48; the true next sentence ranked first among five 60%, 60% and 53% of the time
+    (40%, 60% and 50% at 0.5). Children's stories keep 0.5: at 1.0 the 8 turns that changed
+    on seed 0 read far less coherent (1.81 against 3.94) and the 11 on seed 1 a little more
+    (2.55 against 2.09)."""
 
 
 STORY_WEIGHTS = StoryWeights()
@@ -143,19 +155,20 @@ def story_scores(
     conts = [tok.encode(t[len(prefix) :] if prefix and t.startswith(prefix) else t) for t in texts]
     if conditional is None:
         conditional = [s.mean for s in score_after(served.model, with_story.ids, conts)]
+    children = request.context.genre == "children"
+    unconditional = weights.unconditional if children else weights.unconditional_books
     storyless = [0.0] * len(texts)
-    if weights.unconditional:
+    if unconditional:
         bare = request.context.model_copy(update={"turns": []})
         without_story = build_prompt(tok, kind, bare, budget)
         storyless = [s.mean for s in score_after(served.model, without_story.ids, conts)]
     story = story_text(request)
     mood = mood_to_steer(request)
     known = story_names(story, [c.name for c in request.context.characters])
-    children = request.context.genre == "children"
     prior = weights.human_children if children else weights.human_books
     out = []
     for index, text in enumerate(texts):
-        value = conditional[index] - weights.unconditional * storyless[index]
+        value = conditional[index] - unconditional * storyless[index]
         if human and human[index]:
             value += prior
         if known and mentioned(text, known):
