@@ -60,6 +60,13 @@ SAMPLES_BESIDE = {"continue": 3, "dialogue": 5}
 items (two broken samples gave way to passages, one unrelated line to another) with content
 overlap, name reuse and mood and genre control level, for two fewer rows to sample and read. A
 character's line keeps 5: far fewer passages hold a quotation to offer."""
+BOOK_TURN_SENTENCES = 1
+"""Sentences of a book passage that a continue serves (children's stories take the whole value,
+up to two). Blind readers of the validation turns that changed (seeds 0 and 1, two readers,
+55 book turns) rated the first sentence alone more coherent (1.87 against 1.74) and more
+fluent (4.44 against 4.25) and kept it 71 times of 110: a second sentence carries more of
+another book's story. Children's stories read worse cut to one sentence (2.32
+against 2.66 on 53 turns)."""
 RETRIEVED_KINDS = frozenset({"continue", "dialogue"})
 """Turns that continue a story and characters' lines (a passage's first quotation, said by the
 speaker); twists, openings and poems stay the model's own."""
@@ -311,7 +318,10 @@ class RetrievalSource:
         found: list[Retrieved] = []
         seen: set[str] = set()
         for entry, closeness in hits:
-            value = self._settled(index.value_sentences(entry), story)
+            sentences = index.value_sentences(entry)
+            if group == "books" and request.kind == "continue":
+                sentences = sentences[:BOOK_TURN_SENTENCES]
+            value = self._settled(sentences, story)
             if value is None or not whole_passage(value):
                 continue
             text = recast(value, index.context(entry), people, index.names)

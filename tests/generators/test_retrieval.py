@@ -91,6 +91,18 @@ def test_search_finds_the_passage_that_follows_a_similar_moment(index):
     assert found[0].text == "Marta climbed the oak tree and saved her kite. She was proud."
 
 
+def test_a_book_continues_with_the_passage_first_sentence_alone():
+    book_kite = [(KITE_STORY, "books", "gutenberg/mystery/kite.txt")]
+    index = build_index(book_kite + documents(CAKE_STORY, NAMES_STORY))
+    story = [
+        "Marta flew her kite on the hill. The string snapped in the wind.",
+        "She chased the kite across the field and found it stuck in an oak tree.",
+    ]
+    source = RetrievalSource(index, count=1)
+    found = source.find(request_for(story, genre="mystery"))
+    assert [r.text for r in found] == ["Marta climbed the oak tree and saved her kite."]
+
+
 def test_names_are_recast_by_pronoun_and_unmatched_people_drop_the_passage():
     book = name_book()
     she_story = StoryPeople.read("Marta looked up. She smiled.", {"Marta"}, book)
