@@ -126,28 +126,21 @@ def test_unconditional_weight_subtracts_the_storyless_likelihood(served):
 
 
 def test_books_take_their_own_unconditional_weight(served):
-    request = request_for(["Tom had a red ball. He liked to play with it."])
-    book = request.model_copy(
-        update={"context": request.context.model_copy(update={"genre": "mystery"})}
+    children = request_for(["Tom had a red ball. He liked to play with it."])
+    book = children.model_copy(
+        update={"context": children.context.model_copy(update={"genre": "mystery"})}
     )
     texts = ["Tom threw the red ball.", "The sun was hot."]
-    conditional = story_scores(served, book, texts, BARE)
     weights = dataclasses.replace(BARE, unconditional=0.25, unconditional_books=1.0)
-    mutual = story_scores(served, book, texts, weights)
-    bare = book.model_copy(update={"context": book.context.model_copy(update={"turns": []})})
-    storyless = story_scores(served, bare, texts, BARE)
-    for c, m, s in zip(conditional, mutual, storyless, strict=True):
-        assert m == pytest.approx(c - s, abs=1e-3)
-    children = story_scores(served, request, texts, weights)
-    child_conditional = story_scores(served, request, texts, BARE)
-    child_storyless = story_scores(
-        served,
-        request.model_copy(update={"context": request.context.model_copy(update={"turns": []})}),
-        texts,
-        BARE,
-    )
-    for c, m, s in zip(child_conditional, children, child_storyless, strict=True):
-        assert m == pytest.approx(c - 0.25 * s, abs=1e-3)
+    for request, share in ((book, 1.0), (children, 0.25)):
+        conditional = story_scores(served, request, texts, BARE)
+        bare = request.model_copy(
+            update={"context": request.context.model_copy(update={"turns": []})}
+        )
+        storyless = story_scores(served, bare, texts, BARE)
+        mixed = story_scores(served, request, texts, weights)
+        for c, m, s in zip(conditional, mixed, storyless, strict=True):
+            assert m == pytest.approx(c - share * s, abs=1e-3)
 
 
 def test_story_rerank_samples_a_pool_and_returns_n(tiny_checkpoint):
