@@ -14,13 +14,19 @@ from typing import cast
 import torch
 import torch.nn.functional as F
 
-from generators.models.protocol import LanguageModel, reads_hidden
+from generators.models.continuous_cache import ContinuousCache, cache_of, mixed_logprobs
+from generators.models.protocol import HiddenReader, LanguageModel, reads_hidden
 
 
 def language_model(model: torch.nn.Module) -> LanguageModel:
     """The served model as the LanguageModel it is: every served family implements it, which
     nn.Module's attribute typing (any attribute a Tensor or a Module) cannot say."""
     return cast(LanguageModel, model)
+
+
+def hidden_reader(model: torch.nn.Module) -> HiddenReader:
+    """The model as the `HiddenReader` it is where `cache_of` found a cache (which needs it)."""
+    return cast(HiddenReader, model)
 
 
 @dataclass(frozen=True)
@@ -42,10 +48,12 @@ def continuation_logprobs(
     batch_size: int = 16,
 ) -> list[PairScore]:
     """For each (prompt ids, continuation ids), the continuation's log-probability after the
-    prompt. An empty continuation scores 0 over 0 tokens; prompts must not be empty."""
+    prompt (with the model's continuous cache, if it has one). An empty continuation scores 0
+    over 0 tokens; prompts must not be empty."""
     results: list[PairScore | None] = [None] * len(pairs)
     order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
     device = next(model.parameters()).device
+    cache = cache_of(model)
     for start in range(0, len(order), batch_size):
         chunk = [i for i in order[start : start + batch_size] if pairs[i][1]]
         for i in order[start : start + batch_size]:
@@ -61,44 +69,45 @@ def continuation_logprobs(
             ids = torch.tensor([*prompt, *cont], dtype=torch.long)
             inputs[row, : len(ids) - 1] = ids[:-1]
             targets[row, len(prompt) - 1 : len(ids) - 1] = ids[len(prompt) :]
-        logits, _ = language_model(model).run(inputs.to(device))
-        logprobs = -F.cross_entropy(
-            logits.float().transpose(1, 2), targets.to(device), ignore_index=-100, reduction="none"
-        ).sum(dim=1)
+        inputs, targets = inputs.to(device), targets.to(device)
+        if cache is None:
+            logits, _ = language_model(model).run(inputs)
+            hidden = None
+        else:
+            reader = hidden_reader(model)
+            hidden, _ = reader.read_hidden(inputs)
+            logits = reader.logits(hidden)
+        picked = -F.cross_entropy(
+            logits.float().transpose(1, 2), targets, ignore_index=-100, reduction="none"
+        )
         for row, i in enumerate(chunk):
-            results[i] = PairScore(float(logprobs[row]), len(pairs[i][1]))
+            prompt, cont = pairs[i]
+            if cache is None or hidden is None:
+                total = float(picked[row].sum())
+            else:
+                end = len(prompt) + len(cont) - 1
+                following = torch.tensor([*prompt[1:], *cont], device=device)
+                total = float(
+                    mixed_logprobs(
+                        cache,
+                        picked[row, len(prompt) - 1 : end],
+                        hidden[row, :end],
+                        following,
+                        len(prompt) - 1,
+                    ).sum()
+                )
+            results[i] = PairScore(total, len(cont))
     return [r if r is not None else PairScore(0.0, 0) for r in results]
 
 
-@torch.no_grad()
 def logprobs_after(
     model: torch.nn.Module, prompt: Sequence[int], continuations: Sequence[Sequence[int]]
 ) -> list[PairScore]:
     """Each continuation's log-probability after one shared prompt, which is read once (the
     reranker's case: every candidate continues the same story)."""
-    device = next(model.parameters()).device
-    live = [i for i, c in enumerate(continuations) if c]
-    results = [PairScore(0.0, 0)] * len(continuations)
-    if not live:
-        return results
-    lm = language_model(model)
-    logits, state = lm.run(torch.tensor([list(prompt)], device=device), last_only=True)
-    first = F.log_softmax(logits[0, -1].float(), dim=-1)
-    width = max(len(continuations[i]) for i in live)
-    ids = torch.zeros((len(live), width), dtype=torch.long)
-    mask = torch.zeros((len(live), width), dtype=torch.bool)
-    for row, i in enumerate(live):
-        ids[row, : len(continuations[i])] = torch.tensor(continuations[i])
-        mask[row, : len(continuations[i])] = True
-    ids, mask = ids.to(device), mask.to(device)
-    total = first[ids[:, 0]]
-    if width > 1:
-        out, _ = lm.run(ids[:, :-1], lm.expand_state(state, len(live)))
-        later = F.log_softmax(out.float(), dim=-1).gather(2, ids[:, 1:, None]).squeeze(2)
-        total = total + (later * mask[:, 1:]).sum(dim=1)
-    for row, i in enumerate(live):
-        results[i] = PairScore(float(total[row]), len(continuations[i]))
-    return results
+    if not any(continuations):
+        return [PairScore(0.0, 0)] * len(continuations)
+    return logprobs_after_many(model, [(prompt, continuations)])[0]
 
 
 ScoreCall = tuple[Sequence[int], Sequence[Sequence[int]]]
@@ -112,20 +121,31 @@ def logprobs_after_many(
     """`logprobs_after` for many prompts at once, in a few padded model calls: what several
     stories' rerankers ask together. Distinct prompts are read together, each once, up to its
     own end (as the batch reads new prompts: every row of a call has read as many tokens); then
-    up to `max_rows` continuations, each from its prompt's state, are read per call."""
+    up to `max_rows` continuations, each from its prompt's state, are read per call. With
+    the model's continuous cache, each prompt's hidden states are kept for its continuations'
+    recall."""
     device = next(model.parameters()).device
     lm = language_model(model)
+    cache = cache_of(model)
     prompts = list(dict.fromkeys(tuple(prompt) for prompt, _ in calls))
     # Per prompt: its next-token log-probabilities, and where its state is (stage, row).
     firsts: dict[int, torch.Tensor] = {}
     places: dict[int, tuple[int, int]] = {}
+    read: dict[int, list[torch.Tensor]] = {i: [] for i in range(len(prompts))}
     stages: list[object] = []
     reading = list(range(len(prompts)))
     state = None
     start = 0
     for end in sorted({len(p) for p in prompts}):
         ids = torch.tensor([prompts[i][start:end] for i in reading], device=device)
-        logits, state = lm.run(ids, state, last_only=True)
+        if cache is None:
+            logits, state = lm.run(ids, state, last_only=True)
+        else:
+            reader = hidden_reader(model)
+            hidden, state = reader.read_hidden(ids, state)
+            logits = reader.logits(hidden[:, -1:])
+            for row, i in enumerate(reading):
+                read[i].append(hidden[row])
         for row, i in enumerate(reading):
             if len(prompts[i]) == end:
                 firsts[i] = F.log_softmax(logits[row, -1].float(), dim=-1)
@@ -150,7 +170,11 @@ def logprobs_after_many(
     for begin in range(0, len(live), max_rows):
         chunk = live[begin : begin + max_rows]
         conts = [calls[call][1][index] for _, _, call, index in chunk]
-        totals = _read_after(model, stages, chunk, conts, firsts, device)
+        if cache is None:
+            totals = _read_after(model, stages, chunk, conts, firsts, device)
+        else:
+            recall = [(prompts[p], torch.cat(read[p])) for _, p, _, _ in chunk]
+            totals = _read_after_recalling(model, cache, stages, chunk, conts, firsts, recall)
         for row, (_, _, call, index) in enumerate(chunk):
             results[call][index] = PairScore(float(totals[row]), len(conts[row]))
     return results
@@ -181,6 +205,41 @@ def _read_after(model, stages: list, chunk: list, conts: list, firsts: dict, dev
     out, _ = model.run(ids[:, :-1], state)
     later = F.log_softmax(out.float(), dim=-1).gather(2, targets[:, :, None]).squeeze(2)
     return (totals + (later * real).sum(dim=1)).tolist()
+
+
+def _read_after_recalling(
+    model, cache: ContinuousCache, stages: list, chunk: list, conts: list, firsts: dict, recall
+) -> list[float]:
+    """`_read_after` with the continuous cache: each row's per-token log-probabilities mixed
+    with what its prompt and its own earlier tokens recall (`recall`: each row's prompt ids and
+    hidden states)."""
+    device = firsts[chunk[0][1]].device
+    width = max(len(c) for c in conts)
+    ids = torch.zeros((len(chunk), width), dtype=torch.long)
+    mask = torch.zeros((len(chunk), width), dtype=torch.bool)
+    for row, cont in enumerate(conts):
+        ids[row, : len(cont)] = torch.tensor(cont)
+        mask[row, : len(cont)] = True
+    ids, mask = ids.to(device), mask.to(device)
+    hidden = None
+    later = torch.zeros((len(chunk), width - 1), device=device)
+    if width > 1:
+        hidden, _ = model.read_hidden(ids[:, :-1], _states_of(model, stages, chunk, device))
+        real = mask[:, 1:]
+        logits = model.logits(hidden[real]).float()
+        picked = logits.gather(1, ids[:, 1:][real][:, None]).squeeze(1) - logits.logsumexp(-1)
+        later[real] = picked
+    totals = []
+    for row, ((_, p, _, _), cont, (prompt, prompt_hidden)) in enumerate(
+        zip(chunk, conts, recall, strict=True)
+    ):
+        own = len(cont) - 1
+        model_logprobs = torch.cat([firsts[p][ids[row, :1]], later[row, :own]])
+        states = prompt_hidden if hidden is None else torch.cat([prompt_hidden, hidden[row, :own]])
+        following = torch.tensor([*prompt[1:], *cont], device=device)
+        mixed = mixed_logprobs(cache, model_logprobs, states, following, len(prompt) - 1)
+        totals.append(float(mixed.sum()))
+    return totals
 
 
 def _states_of(model, stages: list, chunk: list, device) -> object:

@@ -16,8 +16,10 @@ information between candidate and story (Li et al. 2016), plus what a reader not
                       mood judge files c under it]
 
 "No story" is the same prompt with the turns left out (genre, mood, premise, memory and the
-kind of turn stay), so the difference is what the turns themselves explain. The conditional
-term is the sampler's own score for its candidates (no second read of the story).
+kind of turn stay), so the difference is what the turns themselves explain. Both terms are
+read with the model's continuous cache (`generators.models.continuous_cache`), which recalls
+the story's own words: the sampler's scores lack it, so the candidates are read after the
+story once more.
 
 Measured on the validation split (`bench/continuations.py`, 30 children's stories and 30 book
 passages, served settings, pool of 6): mutual information and the name terms alone took name
@@ -54,6 +56,7 @@ from generators.inference.mood_bias import mood_to_steer
 from generators.inference.pipeline import Reranker
 from generators.inference.prompts import DEFAULT_BUDGET, build_prompt
 from generators.inference.registry import ServedModel
+from generators.models.continuous_cache import cache_of
 from generators.schemas import Candidate, GenerateRequest
 from generators.text.mood import mood_of
 
@@ -144,8 +147,9 @@ def story_scores(
     """The `story` score of each text as the next turn of `request`'s story (`STORY_WEIGHTS`
     unless `weights` says otherwise). `conditional`: each text's mean log-probability after
     the story when the caller has it (the sampler's own, for its candidates), which spares
-    reading the story's prompt again. `human`: which texts are retrieved human passages.
-    `score_after` reads the texts after a prompt."""
+    reading the story's prompt again; a model with a continuous cache reads it again all the
+    same, since the sampler's scores lack the story's recall. `human`: which texts are
+    retrieved human passages. `score_after` reads the texts after a prompt."""
     weights = weights or STORY_WEIGHTS
     tok = served.tokenizer
     kind = request.kind if request.kind != "opening" else "continue"
@@ -153,7 +157,7 @@ def story_scores(
     with_story = build_prompt(tok, kind, request.context, budget)
     prefix = with_story.prefix_text
     conts = [tok.encode(t[len(prefix) :] if prefix and t.startswith(prefix) else t) for t in texts]
-    if conditional is None:
+    if conditional is None or cache_of(served.model) is not None:
         conditional = [s.mean for s in score_after(served.model, with_story.ids, conts)]
     children = request.context.genre == "children"
     unconditional = weights.unconditional if children else weights.unconditional_books

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from generators.models.continuous_cache import SCORING_CACHE
+
 State = tuple[torch.Tensor, torch.Tensor]
 
 
@@ -30,6 +32,8 @@ class LSTMConfig:
 
 class LSTMLanguageModel(nn.Module):
     family = "lstm"
+    continuous_cache = SCORING_CACHE
+    """Mixed into reading given text (`generators.models.continuous_cache`), not sampling."""
 
     def __init__(self, config: LSTMConfig):
         super().__init__()

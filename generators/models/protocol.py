@@ -48,6 +48,15 @@ class LanguageModel(Protocol):
     def expand_state(self, state: Any, n: int) -> Any: ...
 
 
+@runtime_checkable
+class HiddenReader(Protocol):
+    """A model that splits `run` into `read_hidden` and `logits` (see above)."""
+
+    def read_hidden(self, ids: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]: ...
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor: ...
+
+
 def reads_hidden(model: Any) -> bool:
     """Whether the model splits `run` into `read_hidden` and `logits`."""
     return callable(getattr(model, "read_hidden", None)) and callable(

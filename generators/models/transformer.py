@@ -23,6 +23,8 @@ from torch import nn
 from transformers import LlamaConfig, LlamaModel
 from transformers.cache_utils import CacheLayerMixin, DynamicCache
 
+from generators.models.continuous_cache import SCORING_CACHE
+
 
 def cache_argument(forward) -> str:
     """The keyword a model's forward takes its key/value cache by: `cache` in transformers 5.24
@@ -195,6 +197,8 @@ class KVStateOperations:
 
 class TransformerLanguageModel(KVStateOperations, nn.Module):
     family = "transformer"
+    continuous_cache = SCORING_CACHE
+    """Mixed into reading given text (`generators.models.continuous_cache`), not sampling."""
 
     def __init__(self, config: TransformerConfig):
         super().__init__()

@@ -29,6 +29,7 @@ from generators.inference.continuation_scoring import continuation_logprobs, log
 from generators.inference.pipeline import STORY_POOL, pool_size
 from generators.inference.registry import ModelRegistry
 from generators.inference.story_rerank import StoryWeights, story_scores
+from generators.models.continuous_cache import cache_of
 from generators.schemas import GenerateRequest
 from generators.text.corpus import Document
 
@@ -376,14 +377,23 @@ def test_overlap_and_mood_terms_add_their_weights(served):
     assert mood[0] == pytest.approx(plain[0], abs=1e-4)
 
 
-def test_the_reranker_reuses_the_samplers_conditional_score(served):
+def test_the_reranker_reuses_the_samplers_score_only_without_a_cache(served, monkeypatch):
+    """The sampler's scores lack the continuous cache's recall, so a model with one has its
+    candidates read again; one without has the sampler's own score taken as it is."""
     from generators.inference.story_rerank import story_reranker
     from generators.schemas import Candidate
 
     request = request_for(["Tom had a red ball. He liked to play with it."])
     texts = ["Tom threw the red ball.", "The sun was hot."]
-    conditional = story_scores(served, request, texts, BARE)
+    assert cache_of(served.model) is not None
     full = story_scores(served, request, texts)
+    conditional = story_scores(served, request, texts, BARE)
+    shifted = [Candidate(text=t, score=c + 1.0) for t, c in zip(texts, conditional, strict=True)]
+    assert story_reranker(served)(request, shifted) == pytest.approx(full, abs=1e-4)
+
+    monkeypatch.setattr(served.model, "continuous_cache", None)
+    full = story_scores(served, request, texts)
+    conditional = story_scores(served, request, texts, BARE)
     candidates = [Candidate(text=t, score=c) for t, c in zip(texts, conditional, strict=True)]
     assert story_reranker(served)(request, candidates) == pytest.approx(full, abs=1e-4)
     shifted = [Candidate(text=t, score=c + 1.0) for t, c in zip(texts, conditional, strict=True)]
