@@ -72,11 +72,12 @@ class LazyGenerator:
         if problem is not None:
             raise GeneratorUnavailable(problem)
         from generators.client import InProcessGenerator
+        from generators.inference.cpu_threads import SERVING_THREADS
 
         try:
             return InProcessGenerator.from_checkpoints(
                 [self.path],
-                threads=self._threads,
+                threads=self._threads or SERVING_THREADS,
                 moderator=self._moderator,
                 timeout_s=self._timeout_s,
                 prompt_budget=self._prompt_budget,

@@ -130,6 +130,8 @@ class GeneratorSection(ServedFiles):
     model: str | None = None
     device: str = "cpu"
     threads: int | None = Field(default=None, ge=1)
+    """Torch threads per operation; unset: one (`generators.inference.cpu_threads`, which says
+    why and when more pays)."""
     timeout_s: float = Field(default=60.0, gt=0)
     retries: int = Field(default=2, ge=0, le=10)
     max_tokens: int = Field(default=70, ge=8, le=512)

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import LlamaConfig, LlamaModel
-from transformers.cache_utils import CacheLayerMixin, DynamicCache
+from transformers.cache_utils import CacheLayerMixin, DynamicCache, DynamicLayer
 
 from generators.models.continuous_cache import SCORING_CACHE
 
@@ -37,6 +37,18 @@ def _keys_and_values(layer: object) -> tuple[torch.Tensor, torch.Tensor]:
     if not isinstance(layer, CacheLayerMixin) or layer.keys is None or layer.values is None:
         raise RuntimeError(f"the model's cache has a layer without keys and values: {layer!r}")
     return layer.keys, layer.values
+
+
+def _held_layer(keys: torch.Tensor, values: torch.Tensor) -> DynamicLayer:
+    """A cache layer that holds a state's keys and values as they are. Filling an empty layer
+    with `update` copies them (concatenated onto nothing) before the forward concatenates the
+    new tokens' onto that copy: a second copy of the whole cache per layer and step. The
+    forward's own concatenation still makes a new tensor, so the state is never changed."""
+    layer = DynamicLayer()
+    layer.dtype, layer.device = keys.dtype, keys.device
+    layer.keys, layer.values = keys, values
+    layer.is_initialized = True
+    return layer
 
 
 def output_cache(output) -> DynamicCache:
@@ -160,8 +172,9 @@ class CacheStep:
             start = torch.zeros(batch, dtype=torch.long, device=device)
         else:
             past_mask, start = state.mask, state.positions
-            for layer, (k, v) in enumerate(zip(state.keys, state.values, strict=True)):
-                cache.update(k, v, layer)
+            cache.layers.extend(
+                _held_layer(k, v) for k, v in zip(state.keys, state.values, strict=True)
+            )
         positions = start[:, None] + torch.arange(time, device=device)[None, :]
         new = torch.ones(batch, time, dtype=torch.bool, device=device)
         return cls(cache, torch.cat([past_mask, new], 1), positions, start)

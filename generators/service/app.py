@@ -19,7 +19,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import torch
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -28,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from generators.api_keys import read_api_key
 from generators.errors import GeneratorError, GeneratorUnavailable
+from generators.inference.cpu_threads import set_serving_threads
 from generators.inference.latent import LatentTools, load_latent
 from generators.inference.orchestration import GenerationEngine
 from generators.inference.registry import ModelRegistry
@@ -93,8 +93,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.threads:
-            torch.set_num_threads(settings.threads)
+        set_serving_threads(settings.threads)
         device = registry.device if registry else resolve_device(settings.device)
         autocast = serving_autocast(settings.precision, device)  # refuse before loading models
         models = registry or await asyncio.to_thread(

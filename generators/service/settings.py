@@ -54,6 +54,8 @@ class ServiceSection(ServedFiles):
     step runs; `bf16` on a CPU that cannot run it refuses to start); see
     generators.service.loading.serving_autocast for why float32 is the default."""
     threads: int | None = Field(default=None, ge=1)
+    """Torch threads per operation; unset: one (`generators.inference.cpu_threads`, which says
+    why and when more pays)."""
     batching: bool = True
     max_batch: int = Field(default=64, ge=1, le=4096)
     max_queue: int = Field(default=256, ge=1)
