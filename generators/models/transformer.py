@@ -45,7 +45,7 @@ def _held_layer(keys: torch.Tensor, values: torch.Tensor) -> DynamicLayer:
     new tokens' onto that copy: a second copy of the whole cache per layer and step. The
     forward's own concatenation still makes a new tensor, so the state is never changed."""
     layer = DynamicLayer()
-    layer.dtype, layer.device = keys.dtype, keys.device
+    layer.device = keys.device
     layer.keys, layer.values = keys, values
     layer.is_initialized = True
     return layer
