@@ -1,6 +1,7 @@
 """Reading candidates after a prompt for many requests at once, on one thread.
 
-The `story` reranker reads each request's candidates once more after a story-less prompt, and
+The `story` reranker reads each request's candidates after the story's prompt (with the
+continuous cache's recall, which the sampler's own scores lack) and after a story-less one, and
 retrieval reads its passages after the story's prompt. Run by each request on a thread of its
 own, ten or thirty such readings ran at once beside the scheduler's worker, each with torch's
 own threads, on two cores; here they queue, and one thread reads every call waiting (at most
