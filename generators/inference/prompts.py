@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from generators.inference.sampling import StopRule
 from generators.schemas import CharacterSheet, StoryContext
 from generators.text.normalize import normalize_text
+from generators.text.speech import finishes_open_speech
 from generators.text.tokenizer import (
     PREMISE_END,
     PREMISE_START,
@@ -53,6 +54,10 @@ class Prompt:
     dropped_turns: int = 0
     dropped_lead: int = 0
     """Memory and lore paragraphs left out for want of room."""
+    inside_quote: bool = False
+    """The story stops in the middle of a speech and the prompt ends inside it: the turn
+    finishes the speaker's words, with no new paragraph begun (a continue of a children's
+    story: `generators.text.speech.finishes_open_speech`)."""
 
 
 def separator_for(genre: str) -> str:
@@ -153,7 +158,11 @@ def build_prompt(
         if index:
             body += sep_ids
         body += ids
-    if body:
+    inside_quote = bool(turns) and finishes_open_speech(kind, genre, turns[-1])
+    if inside_quote:
+        tail = []
+        stop = StopRule(paragraph=separator, closing_quote=True, inside_quote=True)
+    elif body:
         body += sep_ids
     return Prompt(
         head + lead_ids + body + tail,
@@ -161,6 +170,7 @@ def build_prompt(
         prefix_text,
         dropped_turns=len(encoded) - len(kept),
         dropped_lead=dropped_lead,
+        inside_quote=inside_quote,
     )
 
 

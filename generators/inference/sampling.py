@@ -45,11 +45,14 @@ class StopRule:
 
     paragraph: the separator that ends a turn ("\\n" in TinyStories style, "\\n\\n" in books).
     closing_quote: dialogue ends when a quote closes on a sentence end.
+    inside_quote: the text starts inside a quotation already open (a continue that finishes the
+    story's unfinished speech), so the first closing quote on a sentence end ends it.
     min_lines / stanza: poems end at a stanza break once they have `min_lines` lines.
     """
 
     paragraph: str | None = "\n"
     closing_quote: bool = False
+    inside_quote: bool = False
     stanza: bool = False
     min_lines: int = 4
     trim_to_sentence: bool = True
@@ -248,7 +251,7 @@ def check_stop(s: Sequence, tokenizer: TextTokenizer) -> None:
             _finish(s, body[: body.index(rule.paragraph)], "paragraph")
             return
     if rule.closing_quote:
-        end = closing_quote_end(text)
+        end = closing_quote_end(text, rule.inside_quote)
         if end is not None and len(s.tokens) >= min(s.settings.min_tokens, 3):
             _finish(s, text[:end], "closing_quote")
             return
@@ -262,8 +265,12 @@ def _finish(s: Sequence, text: str, reason: str) -> None:
     s.text = text.strip()
 
 
-def closing_quote_end(text: str) -> int | None:
-    """End offset of the first spoken sentence that closes its quote (`"...!"`), if any."""
+def closing_quote_end(text: str, inside: bool = False) -> int | None:
+    """End offset of the first spoken sentence that closes its quote (`"...!"`), if any;
+    `inside`: the text starts inside a quote already open (`...you!" `)."""
+    if inside:
+        match = re.search(r"[.!?]+[\"\u201d]", text)
+        return match.end() if match else None
     match = re.search(r"[.!?]+[\"\u201d]", text[1:]) if text[:1] in '"\u201c' else None
     return match.end() + 1 if match else None
 

@@ -3,7 +3,8 @@
 The model learned dialogue from stories where any character may speak, so a line asked of
 "Old Wind" can come back as `"Let's go and eat," said Lily.` A tag naming someone else (a
 name, or a phrase like "the old man") is rewritten to name the speaker; pronoun tags ("she
-said") name no one and stay, as do names inside the quoted words.
+said") name no one and stay, as do names inside the quoted words. `finishes_open_speech` tells
+when a story stops in the middle of a speech that its next turn should finish.
 """
 
 from __future__ import annotations
@@ -77,3 +78,28 @@ def _words(name: str) -> set[str]:
         for word in re.findall(r"[\w'\u2019-]+", name.lower())
         if word not in ("the", "a", "an")
     }
+
+
+def ends_inside_quote(text: str) -> bool:
+    """Whether `text` stops in the middle of someone's speech: its last paragraph opens a
+    double quotation it does not close (`He said, "I have an idea.`). Straight quotes pair up,
+    so an odd number is open; curly ones are told apart. Single quotes are not counted: the
+    apostrophe is the same character as a closing single quote."""
+    last = text.rstrip().rsplit("\n", 1)[-1]
+    return last.count('"') % 2 == 1 or last.count("\u201c") > last.count("\u201d")
+
+
+SPEECH_FINISHING_GENRES = frozenset({"children"})
+"""Genres whose continue finishes a speech the story left open, in the model's own words.
+On the validation split (seeds 0 and 1, two blind readers, the turns that changed) the
+children's turns that finished the speech read more coherent than the passages they replaced,
+2.7 against 1.5 of 5 (fluency 3.4 against 4.4), kept 7 times of 10; the books' read less
+coherent and far less fluent, 1.33 against 1.80 and 2.0 against 4.47, kept 8 times of 30: the
+model writes a book's speech no better than its prose, and a book's speech often runs on over
+paragraphs that do not close their quotes."""
+
+
+def finishes_open_speech(kind: str, genre: str, last_turn: str) -> bool:
+    """Whether a `kind` turn of a `genre` story whose last turn is `last_turn` finishes that
+    turn's open speech rather than beginning a new paragraph."""
+    return kind == "continue" and genre in SPEECH_FINISHING_GENRES and ends_inside_quote(last_turn)

@@ -129,3 +129,36 @@ def test_a_poem_reads_no_lore(tok):
 def test_a_turn_in_the_middle_of_a_story_does_not_end_it(text: str, shown: str) -> None:
     assert render_output("continue", text, "children") == shown
     assert render_output("opening", text, "children") == text
+
+
+@pytest.mark.parametrize(
+    "last",
+    ['Tom said, "No, Tim!', "She smiled. \u201cI am happy to see you too.", 'A "word" and "more'],
+)
+def test_a_story_stopped_mid_speech_is_continued_inside_the_quote(tok, last):
+    ctx = StoryContext.model_validate(
+        {"genre": "children", "turns": [{"text": "The cat ran."}, {"text": last}]}
+    )
+    prompt = build_prompt(tok, "continue", ctx)
+    assert prompt.inside_quote
+    assert prompt.stop.closing_quote and prompt.stop.inside_quote
+    assert tok.id(kind_token("narration")) not in prompt.ids
+    assert tok.decode(prompt.ids).endswith(last)
+
+
+@pytest.mark.parametrize(
+    ("kind", "genre", "last"),
+    [
+        ("continue", "children", 'Tom said, "No, Tim!"'),
+        ("continue", "children", "She said \u201chello\u201d and left."),
+        ("continue", "children", 'He spoke. "It is late.\nThe lamp went out.'),
+        ("twist", "children", 'Tom said, "No, Tim!'),
+        ("continue", "fairy_tales", "The giant said, \u201cPray how did you sleep?"),
+    ],
+)
+def test_a_closed_quote_another_kind_or_a_book_starts_a_new_paragraph(tok, kind, genre, last):
+    """Books keep their passages: the model's own book speech read worse (speech.py)."""
+    ctx = StoryContext.model_validate({"genre": genre, "turns": [{"text": last}]})
+    prompt = build_prompt(tok, kind, ctx)
+    assert not prompt.inside_quote and not prompt.stop.inside_quote
+    assert prompt.ids[-1] == tok.id(kind_token("narration" if kind == "continue" else kind))

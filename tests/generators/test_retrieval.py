@@ -195,6 +195,20 @@ def test_kinds_and_genres_without_passages_get_none(index):
     assert source.find(request_for([])) == []
 
 
+def test_a_story_stopped_mid_speech_gets_no_passage(index):
+    """Its turn finishes the speaker's words (the prompt ends inside the quote)."""
+    source = RetrievalSource(index)
+    story = ["Marta chased the kite and found it stuck in an oak tree."]
+    assert source.find(request_for(story))
+    mid_speech = request_for([*story, 'Marta said, "I can climb'])
+    assert not source.serves(mid_speech)
+    assert source.find(mid_speech) == []
+    said = request_for([*story, 'Marta said, "I can climb it."'])
+    assert source.serves(said)
+    book = request_for([*story, 'Marta said, "I can climb'], genre="fantasy_adventure")
+    assert source.serves(book)
+
+
 class OnlyAbout(Moderator):
     """Blocks every text that does not mention `subject`: the tiny model never writes about an
     oak tree, so what a request gets back is what retrieval brought."""

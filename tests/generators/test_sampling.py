@@ -71,6 +71,16 @@ def test_closing_quote_end():
     assert closing_quote_end("no quote at all.") is None
 
 
+def test_closing_quote_end_inside_an_open_quote():
+    text = " Let's have a pond party! All the fish can play.\" They ran to the pond."
+    assert text[: closing_quote_end(text, inside=True)] == (
+        " Let's have a pond party! All the fish can play.\""
+    )
+    assert closing_quote_end(' Come here," she said.', inside=True) is None
+    assert closing_quote_end(" Come here!\u201d", inside=True) == len(" Come here!\u201d")
+    assert closing_quote_end(' Come here!"') is None
+
+
 def request(seed: int | None = 5, kind: str = "continue", **params) -> GenerateRequest:
     return GenerateRequest.model_validate(
         {
