@@ -180,17 +180,23 @@ def logprobs_after_many(
     return results
 
 
+def _padded(conts: list, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The continuations as rows of ids padded to the longest, and where each row is real."""
+    width = max(len(c) for c in conts)
+    ids = torch.zeros((len(conts), width), dtype=torch.long)
+    mask = torch.zeros((len(conts), width), dtype=torch.bool)
+    for row, cont in enumerate(conts):
+        ids[row, : len(cont)] = torch.tensor(cont)
+        mask[row, : len(cont)] = True
+    return ids.to(device), mask.to(device)
+
+
 def _read_after(model, stages: list, chunk: list, conts: list, firsts: dict, device) -> list:
     """Each continuation's summed log-probability after its prompt's state, the rows padded
     to the longest (one call: reading rows as they end, without padding, took longer). A
     model that can (`reads_hidden`) projects the real positions only, not the padding."""
-    width = max(len(c) for c in conts)
-    ids = torch.zeros((len(chunk), width), dtype=torch.long)
-    mask = torch.zeros((len(chunk), width), dtype=torch.bool)
-    for row, cont in enumerate(conts):
-        ids[row, : len(cont)] = torch.tensor(cont)
-        mask[row, : len(cont)] = True
-    ids, mask = ids.to(device), mask.to(device)
+    ids, mask = _padded(conts, device)
+    width = ids.size(1)
     totals = torch.stack([firsts[p][ids[row, 0]] for row, (_, p, _, _) in enumerate(chunk)])
     if width == 1:
         return totals.tolist()
@@ -214,13 +220,8 @@ def _read_after_recalling(
     with what its prompt and its own earlier tokens recall (`recall`: each row's prompt ids and
     hidden states)."""
     device = firsts[chunk[0][1]].device
-    width = max(len(c) for c in conts)
-    ids = torch.zeros((len(chunk), width), dtype=torch.long)
-    mask = torch.zeros((len(chunk), width), dtype=torch.bool)
-    for row, cont in enumerate(conts):
-        ids[row, : len(cont)] = torch.tensor(cont)
-        mask[row, : len(cont)] = True
-    ids, mask = ids.to(device), mask.to(device)
+    ids, mask = _padded(conts, device)
+    width = ids.size(1)
     hidden = None
     later = torch.zeros((len(chunk), width - 1), device=device)
     if width > 1:
