@@ -158,7 +158,7 @@ def build_prompt(
         if index:
             body += sep_ids
         body += ids
-    inside_quote = bool(turns) and finishes_open_speech(kind, genre, turns[-1])
+    inside_quote = finishes_speech(kind, context)
     if inside_quote:
         tail = []
         stop = StopRule(paragraph=separator, closing_quote=True, inside_quote=True)
@@ -172,6 +172,13 @@ def build_prompt(
         dropped_lead=dropped_lead,
         inside_quote=inside_quote,
     )
+
+
+def finishes_speech(kind: str, context: StoryContext) -> bool:
+    """Whether this turn finishes a speech the story's last turn left open (as the prompt reads
+    that turn: normalised, empty turns skipped), rather than beginning a new paragraph."""
+    last = next((t.text for t in reversed(context.turns) if t.text.strip()), "")
+    return bool(last) and finishes_open_speech(kind, context.genre, normalize_text(last))
 
 
 def lead_paragraphs(context: StoryContext, kind: str) -> list[str]:

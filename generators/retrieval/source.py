@@ -33,6 +33,7 @@ from generators.evaluation.story_fit import (
 )
 from generators.inference.continuation_scoring import PairScore
 from generators.inference.mood_bias import mood_to_steer
+from generators.inference.prompts import finishes_speech
 from generators.retrieval.index import (
     KEY_WEIGHTS,
     IndexUnavailable,
@@ -44,7 +45,6 @@ from generators.retrieval.index import (
 from generators.retrieval.recast import NameBook, StoryPeople, passage_names, recast
 from generators.schemas import Candidate, GenerateRequest, same_text
 from generators.text.sentences import split_sentences
-from generators.text.speech import finishes_open_speech
 
 log = logging.getLogger(__name__)
 
@@ -284,16 +284,14 @@ class RetrievalSource:
 
     def serves(self, request: GenerateRequest) -> bool:
         """Whether passages compete for this request. Not for a continue that finishes a speech
-        the story left open (`finishes_open_speech`), which no passage does."""
+        the story left open (`prompts.finishes_speech`), which no passage does."""
         return (
             self.count > 0
             and request.kind in RETRIEVED_KINDS
             and bool(request.context.turns)
             and group_of_genre(request.context.genre) is not None
             and (request.kind != "dialogue" or bool((request.context.speaker or "").strip()))
-            and not finishes_open_speech(
-                request.kind, request.context.genre, request.context.turns[-1].text
-            )
+            and not finishes_speech(request.kind, request.context)
         )
 
     def sample_pool(self, request: GenerateRequest) -> int:

@@ -202,6 +202,7 @@ def test_a_story_stopped_mid_speech_gets_no_passage(index):
     assert source.find(request_for(story))
     mid_speech = request_for([*story, 'Marta said, "I can climb'])
     assert not source.serves(mid_speech)
+    assert not source.serves(request_for([*story, "Marta said, \u201eI can climb"]))
     assert source.find(mid_speech) == []
     said = request_for([*story, 'Marta said, "I can climb it."'])
     assert source.serves(said)
