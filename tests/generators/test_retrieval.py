@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 from test_service_support import tiny_registry
+from tinydata import write_tiny_corpus
 
 import generators.retrieval.source as source_module
 from generators.client import InProcessGenerator
 from generators.moderation import Moderator
 from generators.retrieval.index import (
+    FORMAT_VERSION,
     IndexUnavailable,
     build_index,
     documents_for_index,
@@ -33,7 +35,7 @@ from generators.retrieval.source import (
     whole_passage,
 )
 from generators.schemas import GenerateRequest
-from generators.text.corpus import split_of
+from generators.text.corpus import RECASED_SOURCE, split_of
 from generators.text.mood import mood_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,7 +170,7 @@ def test_a_missing_or_foreign_index_is_refused_clearly(tmp_path, index):
         load_index(tmp_path)
     save_index(index, tmp_path / "index")
     manifest = tmp_path / "index" / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"format": 2', '"format": 99'))
+    manifest.write_text(manifest.read_text().replace(f'"format": {FORMAT_VERSION}', '"format": 99'))
     with pytest.raises(IndexUnavailable, match="rebuild it"):
         load_index(tmp_path / "index")
     assert load_retrieval(tmp_path / "index") is None, "an old index leaves the model alone"
@@ -178,6 +180,30 @@ def test_only_training_documents_are_indexed(tiny_corpus_dir):
     docs = documents_for_index(tiny_corpus_dir)
     assert docs and all(split_of(text) == "train" for text, _, _ in docs)
     assert {group for _, group, _ in docs} <= {"children", "books"}
+
+
+def test_the_recased_lower_case_stories_are_indexed_too(tmp_path):
+    """The lower-case TinyStories copy holds stories found nowhere else: they come in recased
+    (sentence starts and the names the cased stories teach), validation ones left out."""
+    root = write_tiny_corpus(tmp_path / "corpus", stories=60, passages=4)
+    extra = [
+        f"once upon a time, there was a little cat named {name.lower()}. {name.lower()} found "
+        f"a shiny stone number {number} by the river.\nshe showed the stone to her mom, and "
+        f"they were both very happy. the end."
+        for number in range(40)
+        for name in ["Lily"]
+    ]
+    (root / "tinystories" / "extra_lowercased_stories.txt").write_text(
+        "".join(story + "\n<|endoftext|>\n" for story in extra), encoding="utf-8"
+    )
+    docs = documents_for_index(root)
+    recased = [text for text, _, source in docs if source == RECASED_SOURCE]
+    assert recased and all(split_of(text) == "train" for text in recased)
+    assert 0 < len(extra) - len(recased) < len(extra) // 2, "the validation share stays out"
+    assert all(
+        text.startswith("Once upon a time, there was a little cat named Lily.") for text in recased
+    )
+    assert all("\nShe showed the stone" in text for text in recased)
 
 
 def test_excluded_sources_are_never_retrieved(index):
@@ -452,9 +478,11 @@ def test_an_index_of_an_older_format_is_rebuilt_when_missing_ones_are(tiny_corpu
     out = tmp_path / "index"
     assert build_from_corpus(tiny_corpus_dir, out) == 0
     manifest = out / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"format": 2', '"format": 1'))
+    current = f'"format": {FORMAT_VERSION}'
+    assert current in manifest.read_text()
+    manifest.write_text(manifest.read_text().replace(current, '"format": 1'))
     assert build_from_corpus(tiny_corpus_dir, out, if_missing=True) == 0
-    assert '"format": 2' in manifest.read_text()
+    assert current in manifest.read_text()
 
 
 def test_a_third_person_story_is_not_continued_in_the_first_person():
