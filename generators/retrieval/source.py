@@ -83,7 +83,10 @@ MOOD_TOP = 32
 """Passages in the asked mood searched besides, for a story that asks for a mood its turns do
 not show yet (mood control on 40 validation stories, lexicon judge: 0.65 with the 64 closest
 passages of any mood; widening those to 256 gave 0.78 and to 1,024 0.83 but cost 70-280 ms a
-turn; the index knows each passage's mood, so a second search costs a few)."""
+turn; the index knows each passage's mood, so a second search costs a few). Searching the 128
+closest in the asked mood left mood control level on seeds 0-3 (0.806 either way, 160 stories),
+and two blind readers, told the asked mood, rated the 54 turns that changed less coherent (2.06
+against 2.18) and less in the mood (2.48 against 2.76)."""
 STORY_WEIGHT = 0.15
 """Weight of the recent story's words in the query, beside the last sentences' `KEY_WEIGHTS`."""
 RECENT_CHARS = 1500
