@@ -187,11 +187,10 @@ def test_the_recased_lower_case_stories_are_indexed_too(tmp_path):
     (sentence starts and the names the cased stories teach), validation ones left out."""
     root = write_tiny_corpus(tmp_path / "corpus", stories=60, passages=4)
     extra = [
-        f"once upon a time, there was a little cat named {name.lower()}. {name.lower()} found "
-        f"a shiny stone number {number} by the river.\nshe showed the stone to her mom, and "
-        f"they were both very happy. the end."
+        f"once upon a time, there was a little cat named lily. lily found a shiny stone number "
+        f"{number} by the river.\nshe showed the stone to her mom, and they were both very "
+        f"happy. the end."
         for number in range(40)
-        for name in ["Lily"]
     ]
     (root / "tinystories" / "extra_lowercased_stories.txt").write_text(
         "".join(story + "\n<|endoftext|>\n" for story in extra), encoding="utf-8"
