@@ -30,6 +30,7 @@ from generators.retrieval.source import (
     new_roles,
     pronouns_fit,
     renames_a_newcomer,
+    speech_end,
     spoken_line,
     story_people,
     whole_passage,
@@ -91,6 +92,32 @@ def test_search_finds_the_passage_that_follows_a_similar_moment(index):
     found = source.find(request_for(story))
     assert found, "a story about a kite stuck in an oak tree should find the kite passage"
     assert found[0].text == "Marta climbed the oak tree and saved her kite. She was proud."
+
+
+SWING_STORY = (
+    "Tom went to the park. He sat on the swing. He waited and waited. Then something strange "
+    "happened. The swing flew up into the sky."
+)
+FISHING_STORY = (
+    "Tom went to the lake. He cast his fishing rod and net from the boat into the lake. He "
+    "waited and waited. Then something strange happened. The water was full of shiny fish."
+)
+
+
+def test_a_childrens_story_searches_by_what_it_is_about_too(monkeypatch):
+    """The last sentences fit the swing story a little better ("He sat down"), but the story is
+    a fishing trip told earlier: its words weigh enough to bring the fishing passage first."""
+    index = build_index(documents(SWING_STORY, FISHING_STORY, NAMES_STORY))
+    story = [
+        "Tom went fishing in a boat on the lake with his rod and net.",
+        "He sat down. He waited and waited. Then something strange happened.",
+    ]
+    source = RetrievalSource(index, count=1)
+    assert [r.text for r in source.find(request_for(story))] == [
+        "The water was full of shiny fish."
+    ]
+    monkeypatch.setattr(source_module, "STORY_WEIGHT_CHILDREN", source_module.STORY_WEIGHT)
+    assert [r.text for r in source.find(request_for(story))] == ["The swing flew up into the sky."]
 
 
 def test_a_book_continues_with_the_passage_first_sentence_alone():
@@ -220,19 +247,39 @@ def test_kinds_and_genres_without_passages_get_none(index):
     assert source.find(request_for([])) == []
 
 
-def test_a_story_stopped_mid_speech_gets_no_passage(index):
-    """Its turn finishes the speaker's words (the prompt ends inside the quote)."""
-    source = RetrievalSource(index)
-    story = ["Marta chased the kite and found it stuck in an oak tree."]
-    assert source.find(request_for(story))
-    mid_speech = request_for([*story, 'Marta said, "I can climb'])
-    assert not source.serves(mid_speech)
-    assert not source.serves(request_for([*story, "Marta said, \u201eI can climb"]))
-    assert source.find(mid_speech) == []
-    said = request_for([*story, 'Marta said, "I can climb it."'])
-    assert source.serves(said)
-    book = request_for([*story, 'Marta said, "I can climb'], genre="fantasy_adventure")
-    assert source.serves(book)
+CLIMB_STORY = (
+    "Lily saw a tall oak tree in the park. Her kite was stuck at the top. "
+    'Lily said, "I can climb that tree. I will get my kite back." '
+    "She climbed up and got the kite. Lily was proud of herself."
+)
+
+
+def test_a_story_stopped_mid_speech_gets_passages_that_finish_a_speech():
+    """The turn finishes the speaker's words (the prompt ends inside the quote), so only a
+    passage that starts inside a quotation and closes it can be that turn, without the tag that
+    names its source's speaker."""
+    source = RetrievalSource(build_index(documents(KITE_STORY, CLIMB_STORY, NAMES_STORY)))
+    story = ["Marta chased her kite and saw it stuck at the top of a tall oak tree."]
+    mid_speech = request_for([*story, 'Marta said, "I can climb that tree.'])
+    assert source.serves(mid_speech)
+    assert [r.text for r in source.find(mid_speech)] == ['I will get my kite back."']
+    curly = request_for([*story, "Marta said, \u201cI can climb that tree."])
+    assert [r.text for r in source.find(curly)] == ["I will get my kite back.\u201d"]
+    said = request_for([*story, 'Marta said, "I can climb that tree."'])
+    assert all('"' not in r.text for r in source.find(said)), "no speech left open to finish"
+
+
+def test_speech_end_takes_the_words_up_to_the_closing_mark():
+    assert speech_end(["That stick is too sharp.", 'It can hurt you."']) == (
+        'That stick is too sharp. It can hurt you."'
+    )
+    assert speech_end(['You must not touch that sharp stick," said Mom.']) == (
+        'You must not touch that sharp stick."'
+    )
+    assert speech_end(['Let us all go and play!" They ran off.']) == 'Let us all go and play!"'
+    assert speech_end(['Mom said, "You must not touch that."']) is None, "starts outside"
+    assert speech_end(["It can hurt you very much, you know."]) is None, "never closes"
+    assert speech_end(['Yes!" said Mom.']) is None, "too short to be a turn"
 
 
 class OnlyAbout(Moderator):
