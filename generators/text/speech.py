@@ -91,16 +91,22 @@ def ends_inside_quote(text: str) -> bool:
 
 SPEECH_FINISHING_GENRES = frozenset({"children"})
 """Genres whose continue finishes a speech the story left open: the model's own words, or a
-corpus passage that starts inside a quotation and closes it (`generators.retrieval.source.
-speech_end`). On the validation split (seeds 0 and 1, two blind readers, the turns that changed) the
-children's turns that finished the speech read more coherent than the passages they replaced,
-2.7 against 1.5 of 5 (fluency 3.4 against 4.4), kept 7 times of 10; the books' read less
-coherent and far less fluent, 1.33 against 1.80 and 2.0 against 4.47, kept 8 times of 30: the
-model writes a book's speech no better than its prose, and a book's speech often runs on over
-paragraphs that do not close their quotes. What it costs: a story that asks for a mood it does
-not show yet loses the passages in that mood, and of the 80 turns of `bench/continuations.py
---mood-only --mood-items 40` (seeds 0 and 1) 5 finished a speech, 2 of them in the asked mood
-where the passages had 5 (lexicon judge)."""
+corpus passage that starts inside a quotation and closes it
+(`generators.retrieval.source.speech_end`). On the validation split (seeds 0 and 1, two blind
+readers, the turns that changed) the children's turns that finished the speech in the model's
+words read more coherent than the new-paragraph passages they replaced, 2.7 against 1.5 of 5
+(fluency 3.4 against 4.4), kept 7 times of 10; the books' read less coherent and far less
+fluent, 1.33 against 1.80 and 2.0 against 4.47, kept 8 times of 30: the model writes a book's
+speech no better than its prose, and a book's speech often runs on over paragraphs that do not
+close their quotes. With passages finishing the speech competing too, the books' 15 turns that
+changed still read worse than the new-paragraph passages, 1.40 against 1.87, kept 10 times of
+30: another book's speaker rarely says what this one would.
+
+What it costs: a story that asks for a mood it does not show yet searches its passages among
+fewer candidates (those that finish a speech). Mood control (`bench/continuations.py
+--mood-only --mood-items 40`, lexicon judge) read 0.750 on seeds 0 and 1 when such a turn was
+the model's alone; with the passages that finish a speech and the children's story-weighted
+search, 0.825 and 0.800."""
 
 
 def finishes_open_speech(kind: str, genre: str, last_turn: str) -> bool:
