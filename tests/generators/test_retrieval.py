@@ -266,7 +266,11 @@ def test_a_story_stopped_mid_speech_gets_passages_that_finish_a_speech():
     curly = request_for([*story, "Marta said, \u201cI can climb that tree."])
     assert [r.text for r in source.find(curly)] == ["I will get my kite back.\u201d"]
     said = request_for([*story, 'Marta said, "I can climb that tree."'])
-    assert all('"' not in r.text for r in source.find(said)), "no speech left open to finish"
+    assert 'I will get my kite back."' not in [r.text for r in source.find(said)]
+    books = build_index([(CLIMB_STORY, "books", "gutenberg/fantasy_adventure/climb.txt")])
+    book = request_for([*story, 'Marta said, "I can climb that tree.'], genre="fantasy_adventure")
+    book_turns = [r.text for r in RetrievalSource(books).find(book)]
+    assert book_turns and 'I will get my kite back."' not in book_turns, "books start anew"
 
 
 def test_speech_end_takes_the_words_up_to_the_closing_mark():
