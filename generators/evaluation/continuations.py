@@ -18,6 +18,9 @@ true continuation's and a shuffled baseline (the true continuation of another do
   story, and given nothing (the model's use of the story, free of sampling);
 - next-sentence ranking: how often the served scorer puts the true next sentence above four
   next sentences of other documents (chance 20%);
+- passage ranking (with a passage index): how often it puts the true next two sentences above
+  the passages retrieved for the same moment, the choice the served ranking actually faces
+  (chance: one in one more than the passages found, reported beside it);
 - variety (distinct-2, seq-rep-4) and control: the genre classifier's and the mood judge's
   verdict on continuations asked for the story's genre and for a random mood.
 """
@@ -301,6 +304,34 @@ def next_sentence_ranking(
     return {g: sum(h) / len(h) for g, h in hits.items() if h}
 
 
+def passage_ranking(
+    score: Callable[[Item, list[str]], list[float]],
+    find: Callable[[GenerateRequest], list[str]],
+    items: Sequence[Item],
+    seed: int,
+) -> dict[str, dict[str, float]]:
+    """Per group: the share of items whose true continuation the scorer puts above every
+    passage `find` offers for the item's continue request, and that share by chance (items
+    with no passage are left out)."""
+    hits: dict[str, list[bool]] = {g: [] for g in GROUPS}
+    chance: dict[str, list[float]] = {g: [] for g in GROUPS}
+    for index, item in enumerate(items):
+        passages = [p for p in find(continue_request(item, seed + index)) if p != item.truth]
+        if not passages:
+            continue
+        scores = score(item, [item.truth, *passages])
+        hits[item.group].append(max(range(len(scores)), key=scores.__getitem__) == 0)
+        chance[item.group].append(1 / len(scores))
+    return {
+        g: {
+            "passage_ranking": statistics.fmean(h),
+            "passage_ranking_chance": statistics.fmean(chance[g]),
+        }
+        for g, h in hits.items()
+        if h
+    }
+
+
 @dataclass
 class Report:
     groups: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -347,14 +378,18 @@ def random_moods(count: int, seed: int) -> list[str]:
     return [rng.choice(MOODS) for _ in range(count)]
 
 
-def served_scorer(served, rerank: str) -> Callable[[Item, list[str]], list[float]]:
-    """What the served reranker thinks of texts as this item's next turn (higher first)."""
+def served_scorer(
+    served, rerank: str, topic_lift: Callable[[GenerateRequest], Callable[[str], float]] | None
+) -> Callable[[Item, list[str]], list[float]]:
+    """What the served reranker thinks of texts as this item's next turn (higher first);
+    `topic_lift` as the engine's passage index gives it, where one is loaded."""
     from generators.inference.story_rerank import story_scores
 
     def score(item: Item, texts: list[str]) -> list[float]:
         request = continue_request(item, seed=0)
         if rerank == "story":
-            return story_scores(served, request, texts)
+            lift = topic_lift(request) if topic_lift else None
+            return story_scores(served, request, texts, topic_lift=lift)
         tok = served.tokenizer
         prompt = build_prompt(tok, "continue", request.context).ids
         pairs = [(prompt, tok.encode(t)) for t in texts]
@@ -413,8 +448,17 @@ def run_benchmark(
     groups = summarize(generated, items, seed)
     for group, values in context_gain(served, items, seed).items():
         groups.setdefault(group, {}).update(values)
-    for group, value in next_sentence_ranking(served_scorer(served, rerank), items, seed).items():
+    retrieval = generator.engine.retrieval
+    scorer = served_scorer(served, rerank, retrieval.topic_lift if retrieval else None)
+    for group, value in next_sentence_ranking(scorer, items, seed).items():
         groups[group]["next_sentence_ranking"] = value
+    if retrieval is not None:
+
+        def passages(request: GenerateRequest) -> list[str]:
+            return [r.text for r in retrieval.find(request)]
+
+        for group, values in passage_ranking(scorer, passages, items, seed).items():
+            groups[group].update(values)
     mood_subset = items[:: max(1, len(items) // max(mood_items, 1))][:mood_items]
     moods = random_moods(len(mood_subset), seed)
     mooded = generate_continuations(

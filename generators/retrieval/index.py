@@ -10,7 +10,9 @@ never meet their own next sentences.
 On disk (one folder, no pickle): `sentences.txt` (one sentence per line), `entries.npz`
 (document, first sentence, length and mood of each value; group and source of each document),
 `keys.npz` (the sparse key matrix), `vocabulary.json`, `names.json` (name -> pronoun, learnt
-from the same text) and `manifest.json` (what was read, and the format version).
+from the same text), `triggers-<group>.npz` and `.json` (each group's trigger pairs and their
+words, `generators.retrieval.triggers`) and `manifest.json` (what was read, and the format
+version).
 """
 
 from __future__ import annotations
@@ -30,14 +32,16 @@ from scipy import sparse
 
 from generators.evaluation.story_fit import STOPWORDS
 from generators.retrieval.recast import NameBook, learn_name_book
+from generators.retrieval.triggers import TriggerPairs, count_triggers
 from generators.schemas import MOODS
 from generators.text.corpus import MIN_DOCUMENT_CHARS, iter_raw_documents, split_of
 from generators.text.mood import mood_of
 from generators.text.normalize import normalize_text
 from generators.text.sentences import split_sentences
 
-FORMAT_VERSION = 3
-"""3: the recased lower-case TinyStories copy is indexed too (`documents_for_index`)."""
+FORMAT_VERSION = 4
+"""3: the recased lower-case TinyStories copy is indexed too (`documents_for_index`).
+4: each group's trigger pairs (`generators.retrieval.triggers`) are counted and saved too."""
 GROUPS = ("children", "books")
 KEY_WEIGHTS = (1.0, 0.6, 0.4)
 """Weight of the content words of the sentence just before the value, then the two before.
@@ -92,6 +96,8 @@ class PassageIndex:
     idf: np.ndarray
     names: NameBook
     manifest: dict
+    triggers: dict[str, TriggerPairs]
+    """Each group's trigger pairs: how much a story makes a passage's words likelier."""
 
     def __len__(self) -> int:
         return len(self.entry_doc)
@@ -204,6 +210,7 @@ def build_index(
     sources: list[str] = []
     source_ids: dict[str, int] = {}
     key_rows: list[dict[str, float]] = []
+    trigger_documents: dict[str, list[list[tuple[int, list[str]]]]] = {g: [] for g in GROUPS}
     iterator: Iterable = documents if progress is None else progress(documents)
     for text, group, source in iterator:
         doc_sentences = [" ".join(s.split()) for s in split_sentences(text)]
@@ -216,6 +223,9 @@ def build_index(
         base = len(sentences)
         sentences += doc_sentences
         words = [key_words(s, names) for s in doc_sentences]
+        trigger_documents[group].append(
+            [(len(s), w) for s, w in zip(doc_sentences, words, strict=True)]
+        )
         for i in range(MIN_CONTEXT_SENTENCES, len(doc_sentences)):
             length = 2 if i + 1 < len(doc_sentences) else 1
             value = " ".join(doc_sentences[i : i + length])
@@ -259,6 +269,7 @@ def build_index(
         idf=idf,
         names=names,
         manifest=manifest,
+        triggers={group: count_triggers(docs) for group, docs in trigger_documents.items()},
     )
 
 
@@ -312,6 +323,10 @@ def save_index(index: PassageIndex, folder: Path) -> None:
     (staging / "vocabulary.json").write_text(json.dumps(vocabulary), encoding="utf-8")
     (staging / "sources.json").write_text(json.dumps(index.sources), encoding="utf-8")
     (staging / "names.json").write_text(json.dumps(index.names.to_json()), encoding="utf-8")
+    for group, pairs in index.triggers.items():
+        pairs.save(staging / f"triggers-{group}.npz")
+        words = sorted(pairs.vocabulary, key=pairs.vocabulary.__getitem__)
+        (staging / f"triggers-{group}.json").write_text(json.dumps(words), encoding="utf-8")
     (staging / "manifest.json").write_text(json.dumps(index.manifest, indent=2), encoding="utf-8")
     if folder.exists():
         old = folder.with_name(f".{folder.name}-old-{os.getpid()}")
@@ -359,4 +374,11 @@ def load_index(folder: Path) -> PassageIndex:
         idf=arrays["idf"],
         names=NameBook.from_json(json.loads((folder / "names.json").read_text(encoding="utf-8"))),
         manifest=manifest,
+        triggers={
+            group: TriggerPairs.load(
+                folder / f"triggers-{group}.npz",
+                json.loads((folder / f"triggers-{group}.json").read_text(encoding="utf-8")),
+            )
+            for group in GROUPS
+        },
     )

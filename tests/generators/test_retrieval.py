@@ -120,6 +120,34 @@ def test_a_childrens_story_searches_by_what_it_is_about_too(monkeypatch):
     assert [r.text for r in source.find(request_for(story))] == ["The swing flew up into the sky."]
 
 
+LAKE_DAY = (
+    "Tom took his rod and net to the lake. The sun was warm. He rowed the boat out. He sat "
+    "down. He waited. Then something strange happened. He caught a big shiny fish."
+)
+PARK_DAY = (
+    "Tom ran to the park with his kite. He climbed the slide. He sat down. He waited. The sun "
+    "was warm. Then something strange happened. He found a small red ball."
+)
+
+
+def test_a_passage_whose_words_the_story_brings_comes_first(monkeypatch):
+    """Both passages follow something strange happening, and the park's a little closer (the
+    warm sun just before); but the story is a fishing trip, whose next sentences bring
+    "caught" and "fish" (six stories of each, so the pairs are counted)."""
+    index = build_index(documents(*[PARK_DAY] * 6, *[LAKE_DAY] * 6, NAMES_STORY))
+    story = [
+        "Tom took his rod and net to the lake. He rowed the boat out.",
+        "He sat down. The sun was warm. Then something strange happened.",
+    ]
+
+    def offered() -> list[str]:
+        return [r.text for r in RetrievalSource(index, count=2).find(request_for(story))]
+
+    assert offered() == ["He caught a big shiny fish.", "He found a small red ball."]
+    monkeypatch.setattr(source_module, "FIT_TRIGGERS", 0.0)
+    assert offered() == ["He found a small red ball.", "He caught a big shiny fish."]
+
+
 def test_a_book_continues_with_the_passage_first_sentence_alone():
     book_kite = [(KITE_STORY, "books", "gutenberg/mystery/kite.txt")]
     index = build_index(book_kite + documents(CAKE_STORY, NAMES_STORY))
@@ -187,6 +215,9 @@ def test_the_index_round_trips_through_its_folder(index, tmp_path):
     assert [loaded.value(i) for i in range(len(loaded))] == [
         index.value(i) for i in range(len(index))
     ]
+    for group, pairs in index.triggers.items():
+        assert loaded.triggers[group].vocabulary == pairs.vocabulary
+        assert (loaded.triggers[group].pairs != pairs.pairs).nnz == 0
     assert not list(tmp_path.glob(".index-*")), "no staging folder is left behind"
 
 
@@ -324,6 +355,42 @@ async def test_retrieved_candidates_are_served_moderated_and_scored(tiny_checkpo
         logprob = request.params.model_copy(update={"rerank": "logprob"})
         response = await generator.generate(request.model_copy(update={"params": logprob}))
         assert response.fallback, "only the story reranker weighs retrieved passages"
+    finally:
+        await generator.aclose()
+
+
+class FavouringSource(RetrievalSource):
+    """A retrieval source whose trigger lift favours one text, and records who asked."""
+
+    favoured = ""
+    asked: list[GenerateRequest]
+
+    def topic_lift(self, request: GenerateRequest):
+        self.asked.append(request)
+        return lambda text: 10.0 if text == self.favoured else 0.0
+
+
+async def test_the_story_reranker_weighs_the_index_trigger_lift(tiny_checkpoint, index):
+    source = FavouringSource(index, count=2)
+    source.asked = []
+    generator = InProcessGenerator(
+        tiny_registry(tiny_checkpoint),
+        moderator=OnlyAbout("oak tree"),
+        retrieval=source,
+        max_regenerations=0,
+    )
+    story = [
+        "Marta flew her kite on the hill. The string snapped in the wind.",
+        "She chased the kite across the field and found it stuck in an oak tree.",
+    ]
+    try:
+        request = request_for(story)
+        request.params.n = 3
+        plain = [c.text for c in (await generator.generate(request)).candidates]
+        assert len(plain) > 1 and source.asked
+        source.favoured = plain[-1]
+        favoured = [c.text for c in (await generator.generate(request)).candidates]
+        assert favoured[0] == plain[-1]
     finally:
         await generator.aclose()
 

@@ -14,6 +14,7 @@ from generators.evaluation.continuations import (
     cut_document,
     mood_samples,
     next_sentence_ranking,
+    passage_ranking,
     text_measures,
     validation_items,
 )
@@ -242,6 +243,34 @@ def test_next_sentence_ranking_counts_a_scorer_that_knows_the_truth():
     assert next_sentence_ranking(contrary, items, seed=0) == {"children": 0.0}
 
 
+def test_passage_ranking_counts_the_truth_above_the_passages_found_for_its_moment():
+    items = [
+        Item("children", "children", "calm", (f"Story {i}.",), f"True {i} one. True {i} two.")
+        for i in range(4)
+    ]
+    found = {
+        "Story 0.": ["A passage.", "Another."],
+        "Story 1.": ["One passage."],
+        "Story 2.": [],
+        "Story 3.": ["True 3 one. True 3 two.", "A passage."],
+    }
+
+    def find(request: GenerateRequest) -> list[str]:
+        return found[request.context.turns[-1].text]
+
+    def oracle(item: Item, texts: list[str]) -> list[float]:
+        return [1.0 if t == item.truth else 0.0 for t in texts]
+
+    def contrary(item: Item, texts: list[str]) -> list[float]:
+        return [-s for s in oracle(item, texts)]
+
+    ranked = passage_ranking(oracle, find, items, seed=0)
+    assert ranked == {
+        "children": {"passage_ranking": 1.0, "passage_ranking_chance": pytest.approx(4 / 9)}
+    }, "an item with no passage is left out, and the truth itself never counts as one"
+    assert passage_ranking(contrary, find, items, seed=0)["children"]["passage_ranking"] == 0.0
+
+
 class WordTokenizer:
     """Whole words with and without a leading space are single tokens, except "Bartholomew",
     which splits into "Bar" + "tholomew" (a first piece too small to stand for the name)."""
@@ -375,6 +404,18 @@ def test_overlap_and_mood_terms_add_their_weights(served):
     mood = story_scores(served, request, texts, StoryWeights(0.0, 0.0, 0.0, overlap=0.0, mood=1.0))
     assert mood[1] - plain[1] == pytest.approx(1.0, abs=1e-4)
     assert mood[0] == pytest.approx(plain[0], abs=1e-4)
+
+
+def test_the_topic_term_adds_its_weight_times_the_trigger_lift(served):
+    request = request_for(["Tom took his rod and net to the lake."])
+    texts = ["He caught a big fish.", "He found a red ball."]
+    plain = story_scores(served, request, texts, BARE)
+    lift = {texts[0]: 0.5, texts[1]: -0.25}
+    topic = dataclasses.replace(BARE, topic=2.0)
+    lifted = story_scores(served, request, texts, topic, topic_lift=lift.__getitem__)
+    assert lifted[0] - plain[0] == pytest.approx(1.0, abs=1e-4)
+    assert lifted[1] - plain[1] == pytest.approx(-0.5, abs=1e-4)
+    assert story_scores(served, request, texts, topic) == pytest.approx(plain, abs=1e-4)
 
 
 def test_the_reranker_reuses_the_samplers_score_only_without_a_cache(served, monkeypatch):
