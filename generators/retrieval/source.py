@@ -446,9 +446,10 @@ class RetrievalSource:
 
     def topic_lift(self, request: GenerateRequest) -> Callable[[str], float]:
         """Each text's trigger lift under the request's story (`TriggerPairs.lift`), for the
-        `story` reranker; 0 for a story of no indexed group."""
+        `story` reranker; 0 for a story of no indexed group, and for the kinds no passage
+        answers: a twist is meant to take the story where its words were not going."""
         group = group_of_genre(request.context.genre)
-        if group is None:
+        if group is None or request.kind not in RETRIEVED_KINDS:
             return lambda text: 0.0
         story = "\n".join(t.text for t in request.context.turns)
         names = self.index.names

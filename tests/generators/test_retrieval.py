@@ -359,6 +359,18 @@ async def test_retrieved_candidates_are_served_moderated_and_scored(tiny_checkpo
         await generator.aclose()
 
 
+def test_the_trigger_lift_weighs_continues_and_lines_but_not_twists():
+    index = build_index(documents(*[PARK_DAY] * 6, *[LAKE_DAY] * 6, NAMES_STORY))
+    source = RetrievalSource(index)
+    story = ["Tom took his rod and net to the lake. He rowed the boat out."]
+    request = request_for(story)
+    assert source.topic_lift(request)("He caught a big shiny fish.") > 0.1
+    twist = request.model_copy(update={"kind": "twist"})
+    assert source.topic_lift(twist)("He caught a big shiny fish.") == 0.0
+    poem = request_for(story, genre="poetry")
+    assert source.topic_lift(poem)("He caught a big shiny fish.") == 0.0
+
+
 class FavouringSource(RetrievalSource):
     """A retrieval source whose trigger lift favours one text, and records who asked."""
 
