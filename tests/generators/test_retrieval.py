@@ -333,19 +333,26 @@ class OnlyAbout(Moderator):
         ]
 
 
-async def test_retrieved_candidates_are_served_moderated_and_scored(tiny_checkpoint, index):
-    generator = InProcessGenerator(
-        tiny_registry(tiny_checkpoint),
+OAK_TREE_STORY = [
+    "Marta flew her kite on the hill. The string snapped in the wind.",
+    "She chased the kite across the field and found it stuck in an oak tree.",
+]
+
+
+def oak_tree_generator(checkpoint: Path, source: RetrievalSource) -> InProcessGenerator:
+    """Serves `source`'s passages with everything not about the oak tree blocked."""
+    return InProcessGenerator(
+        tiny_registry(checkpoint),
         moderator=OnlyAbout("oak tree"),
-        retrieval=RetrievalSource(index, count=2),
+        retrieval=source,
         max_regenerations=0,
     )
-    story = [
-        "Marta flew her kite on the hill. The string snapped in the wind.",
-        "She chased the kite across the field and found it stuck in an oak tree.",
-    ]
+
+
+async def test_retrieved_candidates_are_served_moderated_and_scored(tiny_checkpoint, index):
+    generator = oak_tree_generator(tiny_checkpoint, RetrievalSource(index, count=2))
     try:
-        request = request_for(story)
+        request = request_for(OAK_TREE_STORY)
         request.params.n = 3
         response = await generator.generate(request)
         assert not response.fallback
@@ -385,18 +392,9 @@ class FavouringSource(RetrievalSource):
 async def test_the_story_reranker_weighs_the_index_trigger_lift(tiny_checkpoint, index):
     source = FavouringSource(index, count=2)
     source.asked = []
-    generator = InProcessGenerator(
-        tiny_registry(tiny_checkpoint),
-        moderator=OnlyAbout("oak tree"),
-        retrieval=source,
-        max_regenerations=0,
-    )
-    story = [
-        "Marta flew her kite on the hill. The string snapped in the wind.",
-        "She chased the kite across the field and found it stuck in an oak tree.",
-    ]
+    generator = oak_tree_generator(tiny_checkpoint, source)
     try:
-        request = request_for(story)
+        request = request_for(OAK_TREE_STORY)
         request.params.n = 3
         plain = [c.text for c in (await generator.generate(request)).candidates]
         assert len(plain) > 1 and source.asked
