@@ -366,6 +366,21 @@ async def test_retrieved_candidates_are_served_moderated_and_scored(tiny_checkpo
         await generator.aclose()
 
 
+def test_a_childrens_story_is_offered_more_passages_than_a_book(monkeypatch):
+    index = build_index(documents(*[PARK_DAY] * 6, *[LAKE_DAY] * 6, NAMES_STORY))
+    source = RetrievalSource(index)
+    assert source.offered_count("children") == source_module.RETRIEVED_CHILDREN == 5
+    assert source.offered_count("books") == source_module.RETRIEVED == 3
+    assert RetrievalSource(index, count=2).offered_count("children") == 2
+    story = ["Tom took his rod and net to the lake. He rowed the boat out. Then he sat down."]
+    every = len(RetrievalSource(index, count=50).find(request_for(story)))
+    assert every >= 2
+    monkeypatch.setattr(source_module, "RETRIEVED_CHILDREN", 1)
+    assert len(source.find(request_for(story))) == 1
+    monkeypatch.setattr(source_module, "RETRIEVED_CHILDREN", every)
+    assert len(source.find(request_for(story))) == every
+
+
 def test_the_trigger_lift_weighs_continues_and_lines_but_not_twists():
     index = build_index(documents(*[PARK_DAY] * 6, *[LAKE_DAY] * 6, NAMES_STORY))
     source = RetrievalSource(index)
