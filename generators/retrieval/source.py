@@ -72,7 +72,8 @@ level (coherence 2.85 against 2.90) and made books' worse (1.33 against 1.96, 12
 though it raised the automatic content and name figures. With book turns cut to one sentence
 (`BOOK_TURN_SENTENCES`), offering 6 to books read worse again (1.50 against 1.92, the 18 turns
 that changed on seeds 0 and 1), and with the trigger lift in fit and ranking 5 read a little
-worse (1.52 against 1.64 on 22 book turns of seeds 0-3). Children's stories: `RETRIEVED_CHILDREN`."""
+worse (1.52 against 1.64 on 22 book turns of seeds 0-3). For children's stories see
+`RETRIEVED_CHILDREN`."""
 RETRIEVED_CHILDREN = 5
 """Passages offered to a children's story. With the trigger lift in the passages' fit and in the
 reranker (`generators.retrieval.triggers`), offering 5 instead of 3 changed 18 children's turns
