@@ -379,17 +379,17 @@ def random_moods(count: int, seed: int) -> list[str]:
 
 
 def served_scorer(
-    served, rerank: str, topic_lift: Callable[[GenerateRequest], Callable[[str], float]] | None
+    served, rerank: str, topic_fit: Callable[[GenerateRequest], Callable[[str], float]] | None
 ) -> Callable[[Item, list[str]], list[float]]:
     """What the served reranker thinks of texts as this item's next turn (higher first);
-    `topic_lift` as the engine's passage index gives it, where one is loaded."""
+    `topic_fit` as the engine's passage index gives it, where one is loaded."""
     from generators.inference.story_rerank import story_scores
 
     def score(item: Item, texts: list[str]) -> list[float]:
         request = continue_request(item, seed=0)
         if rerank == "story":
-            lift = topic_lift(request) if topic_lift else None
-            return story_scores(served, request, texts, topic_lift=lift)
+            fit = topic_fit(request) if topic_fit else None
+            return story_scores(served, request, texts, topic_fit=fit)
         tok = served.tokenizer
         prompt = build_prompt(tok, "continue", request.context).ids
         pairs = [(prompt, tok.encode(t)) for t in texts]
@@ -449,7 +449,7 @@ def run_benchmark(
     for group, values in context_gain(served, items, seed).items():
         groups.setdefault(group, {}).update(values)
     retrieval = generator.engine.retrieval
-    scorer = served_scorer(served, rerank, retrieval.topic_lift if retrieval else None)
+    scorer = served_scorer(served, rerank, retrieval.topic_fit if retrieval else None)
     for group, value in next_sentence_ranking(scorer, items, seed).items():
         groups[group]["next_sentence_ranking"] = value
     if retrieval is not None:

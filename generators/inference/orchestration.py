@@ -298,7 +298,7 @@ class GenerationEngine:
             "story": story_reranker(
                 served,
                 lambda model, prompt, conts: self.scoring.score_after(model, prompt, conts, ticket),
-                self.retrieval.topic_lift if self.retrieval else None,
+                self.retrieval.topic_fit if self.retrieval else None,
             ),
         }
         return pipeline.rerank(request, kept, rerankers)[: request.params.n]

@@ -38,7 +38,13 @@ def build_from_corpus(data: Path, out: Path | None = None, if_missing: bool = Fa
     if not documents:
         print(f"error: no tinystories/ or gutenberg/ prose under {data}", file=sys.stderr)
         return 2
-    index = build_index(documents, progress=lambda d: tqdm(d, desc="indexing", unit="doc"))
+    index = build_index(
+        documents,
+        progress=lambda d: tqdm(d, desc="indexing", unit="doc"),
+        training_progress=lambda steps, group: tqdm(
+            steps, desc=f"topic encoder ({group})", unit="batch"
+        ),
+    )
     save_index(index, out)
     manifest = index.manifest
     print(

@@ -57,7 +57,7 @@ from generators.retrieval.index import (
     load_index,
 )
 from generators.retrieval.recast import NameBook, StoryPeople, passage_names, recast
-from generators.retrieval.triggers import WINDOW_CHARS
+from generators.retrieval.topics import WINDOW_CHARS
 from generators.schemas import Candidate, GenerateRequest, same_text
 from generators.text.sentences import split_sentences
 
@@ -159,19 +159,31 @@ story never mentioned ("the mushroom"; `story_fit.unknown_referents`): enough to
 passage first. Blind readers rated served children's turns with such a phrase 1.5 of 5 for
 coherence and those without 2.5; book turns alike either way, so books are left as they were
 (see `StoryWeights.unknown_referent_children`)."""
-FIT_TRIGGERS = 0.5
-"""Weight of a passage's trigger lift under the story (`generators.retrieval.triggers`) in its
-fit: the words the story makes likely, beside the words it already used. It decides which
-passages the reranker sees; with the reranker's own term (`StoryWeights.topic`) both read
-better than either alone did (see there). With an earlier count that kept every pair, this term
-alone changed 84 turns of validation seeds 0-3 that two blind readers rated level (children
-2.27 against 2.34, books 1.76 against 1.61). Leaving it out where the story asks for a mood its
-turns do not show yet raised mood control (`--mood-only --mood-items 40`, seeds 0 and 1: 0.800
-and 0.775 -> 0.850 and 0.800) but the 6 children's turns it changed read less coherent (1.75
-against 2.50, two readers; books 1.61 against 1.56 on 9)."""
+FIT_TOPIC_CHILDREN = 0.5
+"""Weight of a children's passage's topic fit under the story in its fit: its trigger lift
+(`generators.retrieval.triggers`, `index.TOPIC_MEASURES`), the words the story makes likely
+beside the words it already used. It decides which passages the reranker sees; with the
+reranker's own term (`StoryWeights.topic_children`) both read better than either alone did (see
+there). With an earlier count that kept every pair, this term alone changed 84 turns of
+validation seeds 0-3 that two blind readers rated level (children 2.27 against 2.34, books 1.76
+against 1.61). Leaving it out where the story asks for a mood its turns do not show yet raised
+mood control (`--mood-only --mood-items 40`, seeds 0 and 1: 0.800 and 0.775 -> 0.850 and 0.800)
+but the 6 children's turns it changed read less coherent (1.75 against 2.50, two readers; books
+1.61 against 1.56 on 9)."""
+FIT_TOPIC = 1.0
+"""The same for a book passage, whose topic fit is the learned encoder's cosine
+(`generators.retrieval.topics`), with `StoryWeights.topic` at 2.0: where the trigger lift ran
+at 0.5 here and 1.0 there, the cosine spreads about as much between passages found for one
+moment (0.16 against 0.15), so books weigh it as the counts were weighed, twice over. At three
+times (1.5 and 3.0) books' name reuse fell (validation seeds 0-3: 0.450 -> 0.367) and genre
+control with it (0.80 -> 0.78; prototype encoder)."""
 FIT_GENRE = 0.2
 """Added to a book passage's fit when its book is of the story's genre (a gothic story's turn
-from a gothic novel rather than from a fairy tale)."""
+from a gothic novel rather than from a fairy tale). With books' topic encoder (`FIT_TOPIC`),
+genre control (the genre judge on 60 turns a seed, seeds 0-3) fell from 0.796 to 0.758. At 0.4
+it read 0.808, but a blind reader of the 34 book turns it changed rated them less coherent
+(1.50 against 1.68) and mood control (`--mood-only --mood-items 40`) fell on seed 1 (0.750 ->
+0.725); 0.3 read 0.771."""
 PRONOUN_CHARS = 600
 ROLES = frozenset(
     """mom mommy mother mum mummy mama ma dad daddy father papa pa sister brother grandma grandpa
@@ -413,7 +425,8 @@ class RetrievalSource:
             hits += index.search(query, group, MOOD_TOP, excluded, mood)
         people = StoryPeople.read(story, story_people(request, story, index), index.names)
         finishing = finishes_speech(request.kind, request.context)
-        lift = index.triggers[group].under(key_words(story[-WINDOW_CHARS:], index.names))
+        topic_fit = index.topics[group].under(key_words(story[-WINDOW_CHARS:], index.names))
+        topic_weight = FIT_TOPIC_CHILDREN if group == "children" else FIT_TOPIC
         found: list[Retrieved] = []
         seen: set[str] = set()
         for entry, closeness in hits:
@@ -449,7 +462,7 @@ class RetrievalSource:
             seen.add(text)
             in_mood = mood is not None and index.mood_of(entry) == mood
             fit = closeness + FIT_OVERLAP * content_overlap(text, story) + FIT_MOOD * in_mood
-            fit += FIT_TRIGGERS * lift(key_words(text, index.names))
+            fit += topic_weight * topic_fit(key_words(text, index.names))
             if group == "children":
                 fit -= FIT_UNKNOWN_CHILDREN * len(unknown_referents(text, story))
             if index.genre_of(entry) == request.context.genre:
@@ -464,8 +477,8 @@ class RetrievalSource:
                 offered[-1] = best_in_mood
         return offered
 
-    def topic_lift(self, request: GenerateRequest) -> Callable[[str], float]:
-        """Each text's trigger lift under the request's story (`TriggerPairs.lift`), for the
+    def topic_fit(self, request: GenerateRequest) -> Callable[[str], float]:
+        """Each text's topic fit under the request's story (`TopicEncoder.under`), for the
         `story` reranker; 0 for a story of no indexed group, and for the kinds no passage
         answers: a twist is meant to take the story where its words were not going."""
         group = group_of_genre(request.context.genre)
@@ -473,8 +486,8 @@ class RetrievalSource:
             return lambda text: 0.0
         story = "\n".join(t.text for t in request.context.turns)
         names = self.index.names
-        lift = self.index.triggers[group].under(key_words(story[-WINDOW_CHARS:], names))
-        return lambda text: lift(key_words(text, names))
+        fit = self.index.topics[group].under(key_words(story[-WINDOW_CHARS:], names))
+        return lambda text: fit(key_words(text, names))
 
     @staticmethod
     def _settled(sentences: list[str], story: str) -> str | None:

@@ -2,7 +2,8 @@
 has used so far (a fishing trip brings "fish", "water" and "rod"; a swing, "higher" and "push").
 
 Counted over the training documents that the passage index reads: for each sentence, the
-content words of the story before it (`WINDOW_CHARS`, names left out as in the index's keys)
+content words of the story before it (`topics.WINDOW_CHARS`, names left out as in the index's
+keys)
 and its own. A text's lift under a story is the mean, over the text's words w, of
 
     log P(w | story) - log P(w),   P(w | story) = mean over the story's words s of P(w | s),
@@ -15,8 +16,10 @@ barely weigh, and what exact-word overlap cannot see.
 Why it is here: the served reranker chose the true next two sentences over the three passages
 retrieved for the same moment (which match its last sentences' words) 27% of the time on 150
 validation children's stories, and 23% on 150 book passages: chance is 25%. The lift alone,
-counted as below, chose them 51% and 47% of the time. It now weighs in twice: in a passage's
-fit (`retrieval.source.FIT_TRIGGERS`) and in the `story` reranker (`StoryWeights.topic`).
+counted as below, chose them 51% and 47% of the time. They are children's stories' measure of
+topic fit (`retrieval.index.TOPIC_MEASURES`; books learn theirs, `generators.retrieval.topics`)
+and weigh in twice: in a passage's fit (`retrieval.source.FIT_TOPIC_CHILDREN`) and in the
+`story` reranker (`StoryWeights.topic_children`).
 
 Pairs seen fewer than `MIN_PAIR_COUNT` times are not stored and read as independent (lift 0).
 Keeping every pair (38 million for books) chose the true sentences 50% and 39% of the time;
@@ -33,8 +36,8 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-WINDOW_CHARS = 1500
-"""How far back the story's words are read, for counting and for scoring alike."""
+from generators.retrieval.topics import story_examples
+
 MIN_WORD_COUNT = 5
 MIN_PAIR_COUNT = 5
 SMOOTHING = 20.0
@@ -79,6 +82,9 @@ class TriggerPairs:
 
         return lift
 
+    def words(self) -> list[str]:
+        return sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+
     def save(self, path: Path) -> None:
         np.savez(
             path,
@@ -112,7 +118,7 @@ def count_triggers(documents: Iterable[Sequence[tuple[int, list[str]]]]) -> Trig
     documents = list(documents)
     story_counts: Counter[str] = Counter()
     next_counts: Counter[str] = Counter()
-    for story, following in _examples(documents):
+    for story, following in story_examples(documents):
         story_counts.update(story)
         next_counts.update(following)
     words = sorted(
@@ -126,7 +132,7 @@ def count_triggers(documents: Iterable[Sequence[tuple[int, list[str]]]]) -> Trig
     codes: list[np.ndarray] = []
     pending = 0
     examples = 0
-    for story, following in _examples(documents):
+    for story, following in story_examples(documents):
         examples += 1
         rows = np.fromiter((vocabulary[w] for w in story if w in vocabulary), dtype=np.int64)
         columns = np.fromiter((vocabulary[w] for w in following if w in vocabulary), dtype=np.int64)
@@ -148,22 +154,6 @@ def count_triggers(documents: Iterable[Sequence[tuple[int, list[str]]]]) -> Trig
         next_counts=np.array([next_counts[w] for w in words], dtype=np.float32),
         examples=examples,
     )
-
-
-def _examples(documents: Sequence[Sequence[tuple[int, list[str]]]]):
-    """(the story's words before a sentence, the sentence's words), for every sentence that
-    has a story before it and words of its own."""
-    for sentences in documents:
-        for i in range(1, len(sentences)):
-            following = set(sentences[i][1])
-            story: set[str] = set()
-            chars, j = 0, i - 1
-            while j >= 0 and chars < WINDOW_CHARS:
-                story.update(sentences[j][1])
-                chars += sentences[j][0]
-                j -= 1
-            if story and following:
-                yield story, following
 
 
 def _counted(codes: list[np.ndarray], size: int) -> sparse.csr_matrix:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_service_support import tiny_registry
 from tinydata import write_tiny_corpus
@@ -35,6 +36,8 @@ from generators.retrieval.source import (
     story_people,
     whole_passage,
 )
+from generators.retrieval.topics import TopicEncoder
+from generators.retrieval.triggers import TriggerPairs
 from generators.schemas import GenerateRequest
 from generators.text.corpus import RECASED_SOURCE, split_of
 from generators.text.mood import mood_of
@@ -144,8 +147,52 @@ def test_a_passage_whose_words_the_story_brings_comes_first(monkeypatch):
         return [r.text for r in RetrievalSource(index, count=2).find(request_for(story))]
 
     assert offered() == ["He caught a big shiny fish.", "He found a small red ball."]
-    monkeypatch.setattr(source_module, "FIT_TRIGGERS", 0.0)
+    monkeypatch.setattr(source_module, "FIT_TOPIC_CHILDREN", 0.0)
     assert offered() == ["He found a small red ball.", "He caught a big shiny fish."]
+
+
+LAKE_BOOKS = (
+    "Tom took his rod and net to the lake. He rowed the boat out. The sun was warm. Then "
+    "something strange happened. He caught a big shiny fish.",
+    "Sam went down to the lake with his rod. The boat rocked on the water. The sun was warm. "
+    "Then something strange happened. A shiny fish jumped into the boat.",
+    "Ben sat in his boat on the lake. He held his rod and his net. The sun was warm. Then "
+    "something strange happened. The net was full of fish.",
+)
+PARK_BOOKS = (
+    "Tom ran to the park with his kite. He climbed the slide. The sun was warm. Then something "
+    "strange happened. He found a small red ball.",
+    "Sam played in the park on the swing. He went down the slide. The sun was warm. Then "
+    "something strange happened. A red ball rolled to the swing.",
+    "Ben ran across the park to the slide. His kite flew high. The sun was warm. Then "
+    "something strange happened. A small ball bounced off the slide.",
+)
+
+
+def test_a_book_passage_whose_words_the_story_brings_comes_first(monkeypatch, tmp_path):
+    """The same choice in books, made by the learned topic encoder (`TOPIC_MEASURES`): every
+    passage after "something strange happened" is as close, but the story is a fishing trip.
+    The index keeps the encoder through a save and a load."""
+    books = [
+        (text, "books", f"gutenberg/mystery/day{i}.txt")
+        for i, text in enumerate((LAKE_BOOKS + PARK_BOOKS) * 3)
+    ]
+    index = build_index(books + documents(NAMES_STORY))
+    assert isinstance(index.topics["books"], TopicEncoder)
+    story = [
+        "Tom took his rod and net to the lake. He rowed the boat out.",
+        "He sat down. The sun was warm. Then something strange happened.",
+    ]
+
+    def about_fish(index) -> list[bool]:
+        request = request_for(story, genre="mystery")
+        return ["fish" in r.text for r in RetrievalSource(index, count=6).find(request)]
+
+    assert about_fish(index) == [True] * 3 + [False] * 3
+    save_index(index, tmp_path / "index")
+    assert about_fish(load_index(tmp_path / "index")) == [True] * 3 + [False] * 3
+    monkeypatch.setattr(source_module, "FIT_TOPIC", 0.0)
+    assert about_fish(index) != [True] * 3 + [False] * 3
 
 
 def test_a_book_continues_with_the_passage_first_sentence_alone():
@@ -215,9 +262,14 @@ def test_the_index_round_trips_through_its_folder(index, tmp_path):
     assert [loaded.value(i) for i in range(len(loaded))] == [
         index.value(i) for i in range(len(index))
     ]
-    for group, pairs in index.triggers.items():
-        assert loaded.triggers[group].vocabulary == pairs.vocabulary
-        assert (loaded.triggers[group].pairs != pairs.pairs).nnz == 0
+    pairs, encoder = index.topics["children"], index.topics["books"]
+    assert isinstance(pairs, TriggerPairs) and isinstance(encoder, TopicEncoder)
+    loaded_pairs, loaded_encoder = loaded.topics["children"], loaded.topics["books"]
+    assert isinstance(loaded_pairs, TriggerPairs) and isinstance(loaded_encoder, TopicEncoder)
+    assert loaded_pairs.vocabulary == pairs.vocabulary
+    assert (loaded_pairs.pairs != pairs.pairs).nnz == 0
+    assert loaded_encoder.vocabulary == encoder.vocabulary
+    assert np.allclose(loaded_encoder.following, encoder.following, atol=1e-3)
     assert not list(tmp_path.glob(".index-*")), "no staging folder is left behind"
 
 
@@ -381,30 +433,30 @@ def test_a_childrens_story_is_offered_more_passages_than_a_book(monkeypatch):
     assert len(source.find(request_for(story))) == every
 
 
-def test_the_trigger_lift_weighs_continues_and_lines_but_not_twists():
+def test_the_topic_fit_weighs_continues_and_lines_but_not_twists():
     index = build_index(documents(*[PARK_DAY] * 6, *[LAKE_DAY] * 6, NAMES_STORY))
     source = RetrievalSource(index)
     story = ["Tom took his rod and net to the lake. He rowed the boat out."]
     request = request_for(story)
-    assert source.topic_lift(request)("He caught a big shiny fish.") > 0.1
+    assert source.topic_fit(request)("He caught a big shiny fish.") > 0.1
     twist = request.model_copy(update={"kind": "twist"})
-    assert source.topic_lift(twist)("He caught a big shiny fish.") == 0.0
+    assert source.topic_fit(twist)("He caught a big shiny fish.") == 0.0
     poem = request_for(story, genre="poetry")
-    assert source.topic_lift(poem)("He caught a big shiny fish.") == 0.0
+    assert source.topic_fit(poem)("He caught a big shiny fish.") == 0.0
 
 
 class FavouringSource(RetrievalSource):
-    """A retrieval source whose trigger lift favours one text, and records who asked."""
+    """A retrieval source whose topic fit favours one text, and records who asked."""
 
     favoured = ""
     asked: list[GenerateRequest]
 
-    def topic_lift(self, request: GenerateRequest):
+    def topic_fit(self, request: GenerateRequest):
         self.asked.append(request)
         return lambda text: 10.0 if text == self.favoured else 0.0
 
 
-async def test_the_story_reranker_weighs_the_index_trigger_lift(tiny_checkpoint, index):
+async def test_the_story_reranker_weighs_the_index_topic_fit(tiny_checkpoint, index):
     source = FavouringSource(index, count=2)
     source.asked = []
     generator = oak_tree_generator(tiny_checkpoint, source)

@@ -65,12 +65,14 @@ def test_shared_prompt_scores_equal_separate_pairs(served):
     assert shared[2].tokens == 0 and shared[2].logprob == 0.0
 
 
-def request_for(turns: list[str], characters: list[dict] | None = None) -> GenerateRequest:
+def request_for(
+    turns: list[str], characters: list[dict] | None = None, genre: str = "children"
+) -> GenerateRequest:
     return GenerateRequest.model_validate(
         {
             "kind": "continue",
             "context": {
-                "genre": "children",
+                "genre": genre,
                 "turns": [{"text": t} for t in turns],
                 "characters": characters or [],
             },
@@ -406,16 +408,17 @@ def test_overlap_and_mood_terms_add_their_weights(served):
     assert mood[0] == pytest.approx(plain[0], abs=1e-4)
 
 
-def test_the_topic_term_adds_its_weight_times_the_trigger_lift(served):
-    request = request_for(["Tom took his rod and net to the lake."])
+def test_the_topic_term_adds_its_groups_weight_times_the_topic_fit(served):
     texts = ["He caught a big fish.", "He found a red ball."]
-    plain = story_scores(served, request, texts, BARE)
-    lift = {texts[0]: 0.5, texts[1]: -0.25}
-    topic = dataclasses.replace(BARE, topic=2.0)
-    lifted = story_scores(served, request, texts, topic, topic_lift=lift.__getitem__)
-    assert lifted[0] - plain[0] == pytest.approx(1.0, abs=1e-4)
-    assert lifted[1] - plain[1] == pytest.approx(-0.5, abs=1e-4)
-    assert story_scores(served, request, texts, topic) == pytest.approx(plain, abs=1e-4)
+    fit = {texts[0]: 0.5, texts[1]: -0.25}
+    topic = dataclasses.replace(BARE, topic=2.0, topic_children=4.0)
+    for genre, weight in (("children", 4.0), ("mystery", 2.0)):
+        request = request_for(["Tom took his rod and net to the lake."], genre=genre)
+        plain = story_scores(served, request, texts, BARE)
+        fitted = story_scores(served, request, texts, topic, topic_fit=fit.__getitem__)
+        assert fitted[0] - plain[0] == pytest.approx(0.5 * weight, abs=1e-4)
+        assert fitted[1] - plain[1] == pytest.approx(-0.25 * weight, abs=1e-4)
+        assert story_scores(served, request, texts, topic) == pytest.approx(plain, abs=1e-4)
 
 
 def test_the_reranker_reuses_the_samplers_score_only_without_a_cache(served, monkeypatch):
