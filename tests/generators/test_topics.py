@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from topic_documents import FISHING, PARK, document, words_of
 
 import generators.retrieval.topics as topics_module
 from generators.retrieval.topics import TopicEncoder, train_topic_encoder
-
-
-def words_of(sentence: str) -> list[str]:
-    return [w.strip(".").lower() for w in sentence.split() if len(w.strip(".")) >= 4]
-
-
-def document(*sentences: str) -> list[tuple[int, list[str]]]:
-    return [(len(s), words_of(s)) for s in sentences]
-
-
-FISHING = document(
-    "Tom took his rod to the lake.", "He rowed the boat out.", "He caught a shiny fish."
-)
-PARK = document("Ann ran to the park.", "She climbed onto the swing.", "She went higher.")
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +16,8 @@ def encoder() -> TopicEncoder:
 
 
 def test_a_story_fits_the_words_its_next_sentences_bring(encoder):
-    fishing = encoder.under(words_of("Tom took his rod to the lake. He rowed the boat out."))
-    park = encoder.under(words_of("Ann ran to the park. She climbed onto the swing."))
+    fishing = encoder.under(words_of("Tom took his rod to the lake. He sat in the boat."))
+    park = encoder.under(words_of("Ann ran to the park. She sat on the swing."))
     assert fishing(["caught", "fish"]) > 0.5
     assert fishing(["caught", "fish"]) > fishing(["higher"]) + 0.5
     assert park(["higher"]) > park(["caught", "fish"]) + 0.5
@@ -41,7 +28,7 @@ def test_untrained_vectors_tell_the_topics_apart_no_better(monkeypatch):
     monkeypatch.setattr(topics_module, "MIN_STEPS", 0)
     monkeypatch.setattr(topics_module, "EPOCHS", 0)
     untrained = train_topic_encoder([FISHING] * 8 + [PARK] * 8)
-    fishing = untrained.under(words_of("Tom took his rod to the lake. He rowed the boat out."))
+    fishing = untrained.under(words_of("Tom took his rod to the lake. He sat in the boat."))
     assert abs(fishing(["caught", "fish"]) - fishing(["higher"])) < 0.5
 
 
@@ -68,6 +55,6 @@ def test_the_encoder_round_trips_through_a_file(encoder, tmp_path):
     encoder.save(tmp_path / "topics.npz")
     loaded = TopicEncoder.load(tmp_path / "topics.npz", encoder.words())
     assert loaded.vocabulary == encoder.vocabulary
-    story = words_of("Ann ran to the park. She climbed onto the swing.")
+    story = words_of("Ann ran to the park. She sat on the swing.")
     for text in (["higher"], ["caught", "fish"], ["boat", "lake"]):
         assert loaded.under(story)(text) == pytest.approx(encoder.under(story)(text), abs=2e-3)

@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from topic_documents import FISHING, PARK, words_of
 
 import generators.retrieval.triggers as triggers_module
 from generators.retrieval.triggers import TriggerPairs, count_triggers
-
-
-def words_of(sentence: str) -> list[str]:
-    return [w.strip(".").lower() for w in sentence.split() if len(w.strip(".")) >= 3]
-
-
-def document(*sentences: str) -> list[tuple[int, list[str]]]:
-    return [(len(s), words_of(s)) for s in sentences]
-
-
-FISHING = document(
-    "Tom took his rod to the lake.", "He sat in the boat.", "He caught a shiny fish."
-)
-PARK = document("Ann ran to the park.", "She sat on the swing.", "She went higher and higher.")
 
 
 @pytest.fixture(scope="module")
