@@ -224,9 +224,7 @@ def main() -> int:
     parser.add_argument("--unconditional-books", type=float, default=None, help="override it")
     parser.add_argument("--mood-weight", type=float, default=None, help="override it")
     parser.add_argument("--human-children", type=float, default=None, help="override it")
-    parser.add_argument(
-        "--retrieved", type=int, default=None, help="override RETRIEVED and RETRIEVED_CHILDREN"
-    )
+    parser.add_argument("--retrieved", type=int, default=None, help="override RETRIEVED")
     parser.add_argument("--samples-beside", type=int, default=None, help="override it")
     parser.add_argument("--human-books", type=float, default=None, help="override it")
     parser.add_argument("--mood-boost", type=float, default=None, help="override MOOD_BOOST")
@@ -248,7 +246,7 @@ def main() -> int:
         import generators.retrieval.source as retrieval
 
         if args.retrieved:
-            retrieval.RETRIEVED = retrieval.RETRIEVED_CHILDREN = args.retrieved
+            retrieval.RETRIEVED = args.retrieved
         if args.samples_beside:
             retrieval.SAMPLES_BESIDE = dict.fromkeys(retrieval.SAMPLES_BESIDE, args.samples_beside)
     if args.mood_boost is not None:

@@ -63,24 +63,27 @@ from generators.text.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
-RETRIEVED = 3
+RETRIEVED = 5
 """Passages offered per request, beside the model's own samples: the best fits of the index's
-closest, for the `story` reranker to choose among. With the transformer serving (validation
-split, seed 0, two blind readers of the turns that changed): offering 8 left children's turns
-level (coherence 2.85 against 2.90) and made books' worse (1.33 against 1.96, 12 items); offering
-1 made both worse (children 2.43 against 3.03, 15 items; books 1.33 against 1.54, 12 items),
-though it raised the automatic content and name figures. With book turns cut to one sentence
-(`BOOK_TURN_SENTENCES`), offering 6 to books read worse again (1.50 against 1.92, the 18 turns
-that changed on seeds 0 and 1), and with the trigger lift in fit and ranking 5 read a little
-worse (1.52 against 1.64 on 22 book turns of seeds 0-3). For children's stories see
-`RETRIEVED_CHILDREN`."""
-RETRIEVED_CHILDREN = 5
-"""Passages offered to a children's story. With the trigger lift in the passages' fit and in the
-reranker (`generators.retrieval.triggers`), offering 5 instead of 3 changed 18 children's turns
-of validation seeds 0-3, which two blind readers rated more coherent (2.53 against 2.14) and
-more fluent (4.61 against 4.44), keeping the new turn 22 times of 36. Offering 8 changed 11
-more, which read no better (2.18 against 2.32; kept 10 times of 22), though children's name
-reuse rose (0.500 -> 0.533 over the four seeds)."""
+closest, for the `story` reranker to choose among.
+
+Children's stories: with the trigger lift in the passages' fit and in the reranker
+(`generators.retrieval.triggers`), offering 5 instead of 3 changed 18 children's turns of
+validation seeds 0-3, which two blind readers rated more coherent (2.53 against 2.14) and more
+fluent (4.61 against 4.44), keeping the new turn 22 times of 36. Offering 8 changed 11 more,
+which read no better (2.18 against 2.32; kept 10 times of 22), though children's name reuse rose
+(0.500 -> 0.533 over the four seeds).
+
+Books: with their learned topic fit (`generators.retrieval.topics`), offering 5 instead of 3
+changed 23 book turns of seeds 0-3, which two blind readers rated more coherent (1.65 against
+1.43) and a little less fluent (4.30 against 4.54), keeping the new turn 23 times of 46; books'
+name reuse rose (0.400 -> 0.458, the true text's 0.425), genre control (0.758 -> 0.788) and
+mood control (`--mood-only --mood-items 40`, seed 1: 0.750 -> 0.775) with it. Earlier, before
+that fit: offering 8 made books' turns worse (1.33 against 1.96, 12 items, seed 0) and 1 worse
+still for both groups (children 2.43 against 3.03, books 1.33 against 1.54), though it raised
+the automatic content and name figures; with book turns cut to one sentence
+(`BOOK_TURN_SENTENCES`) 6 read worse (1.50 against 1.92, 18 turns), and with the trigger lift
+5 read a little worse (1.52 against 1.64 on 22 turns)."""
 SAMPLES_BESIDE = {"continue": 3, "dialogue": 5}
 """The model's own samples for a request that also gets passages (at least its n). Passages won
 90-97% of validation continues beside 5 samples; beside 3 the served turn changed on 3 of 60
@@ -179,11 +182,12 @@ times (1.5 and 3.0) books' name reuse fell (validation seeds 0-3: 0.450 -> 0.367
 control with it (0.80 -> 0.78; prototype encoder)."""
 FIT_GENRE = 0.2
 """Added to a book passage's fit when its book is of the story's genre (a gothic story's turn
-from a gothic novel rather than from a fairy tale). With books' topic encoder (`FIT_TOPIC`),
-genre control (the genre judge on 60 turns a seed, seeds 0-3) fell from 0.796 to 0.758. At 0.4
-it read 0.808, but a blind reader of the 34 book turns it changed rated them less coherent
-(1.50 against 1.68) and mood control (`--mood-only --mood-items 40`) fell on seed 1 (0.750 ->
-0.725); 0.3 read 0.771."""
+from a gothic novel rather than from a fairy tale). With books' topic encoder (`FIT_TOPIC`)
+and three book passages offered, genre control (the genre judge on 60 turns a seed, seeds 0-3)
+fell from 0.796 to 0.758 (0.788 with the five now offered, `RETRIEVED`). At 0.4 it read 0.808,
+but two blind readers of the 34 book turns it changed rated them less coherent (1.46 against
+1.68; kept 33 times of 68) and mood control (`--mood-only --mood-items 40`) fell on seed 1
+(0.750 -> 0.725); 0.3 read 0.771."""
 PRONOUN_CHARS = 600
 ROLES = frozenset(
     """mom mommy mother mum mummy mama ma dad daddy father papa pa sister brother grandma grandpa
@@ -375,7 +379,7 @@ class RetrievalSource:
     ) -> None:
         self.index = index
         self.count = count
-        """Passages offered per request; None: `RETRIEVED_CHILDREN` or `RETRIEVED`, by group."""
+        """Passages offered per request; None: `RETRIEVED`."""
         self.exclude = exclude
         """Benchmarks: a request's own source (a validation passage's book), never retrieved."""
 
@@ -388,12 +392,6 @@ class RetrievalSource:
             and group_of_genre(request.context.genre) is not None
             and (request.kind != "dialogue" or bool((request.context.speaker or "").strip()))
         )
-
-    def offered_count(self, group: str) -> int:
-        """How many passages a request of `group` is offered."""
-        if self.count is not None:
-            return self.count
-        return RETRIEVED_CHILDREN if group == "children" else RETRIEVED
 
     def sample_pool(self, request: GenerateRequest) -> int:
         """How many samples the model writes beside the passages."""
@@ -469,7 +467,7 @@ class RetrievalSource:
                 fit += FIT_GENRE
             found.append(Retrieved(text, entry, closeness, fit, in_mood))
         found.sort(key=lambda r: r.fit, reverse=True)
-        count = self.offered_count(group)
+        count = RETRIEVED if self.count is None else self.count
         offered = found[:count]
         if mood and offered and not any(r.in_mood for r in offered):
             best_in_mood = next((r for r in found[count:] if r.in_mood), None)

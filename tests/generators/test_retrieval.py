@@ -418,18 +418,17 @@ async def test_retrieved_candidates_are_served_moderated_and_scored(tiny_checkpo
         await generator.aclose()
 
 
-def test_a_childrens_story_is_offered_more_passages_than_a_book(monkeypatch):
+def test_a_story_is_offered_up_to_the_passages_asked(monkeypatch):
     index = build_index(documents(*[PARK_DAY] * 6, *[LAKE_DAY] * 6, NAMES_STORY))
-    source = RetrievalSource(index)
-    assert source.offered_count("children") == source_module.RETRIEVED_CHILDREN == 5
-    assert source.offered_count("books") == source_module.RETRIEVED == 3
-    assert RetrievalSource(index, count=2).offered_count("children") == 2
     story = ["Tom took his rod and net to the lake. He rowed the boat out. Then he sat down."]
     every = len(RetrievalSource(index, count=50).find(request_for(story)))
-    assert every >= 2
-    monkeypatch.setattr(source_module, "RETRIEVED_CHILDREN", 1)
+    assert every > 2
+    assert len(RetrievalSource(index, count=2).find(request_for(story))) == 2
+    source = RetrievalSource(index)
+    assert source_module.RETRIEVED == 5
+    monkeypatch.setattr(source_module, "RETRIEVED", 1)
     assert len(source.find(request_for(story))) == 1
-    monkeypatch.setattr(source_module, "RETRIEVED_CHILDREN", every)
+    monkeypatch.setattr(source_module, "RETRIEVED", every)
     assert len(source.find(request_for(story))) == every
 
 
