@@ -177,8 +177,8 @@ FIT_TOPIC = 1.0
 """The same for a book passage, whose topic fit is the learned encoder's cosine
 (`generators.retrieval.topics`), with `StoryWeights.topic` at 2.0: where the trigger lift ran
 at 0.5 here and 1.0 there, the cosine spreads about as much between passages found for one
-moment (0.16 against 0.15), so books weigh it as the counts were weighed, twice over. At three
-times (1.5 and 3.0) books' name reuse fell (validation seeds 0-3: 0.450 -> 0.367) and genre
+moment (0.16 against 0.15), and books give it twice the counts' weights. At three times the
+counts' (1.5 and 3.0) books' name reuse fell (validation seeds 0-3: 0.450 -> 0.367) and genre
 control with it (0.80 -> 0.78; prototype encoder)."""
 FIT_GENRE = 0.2
 """Added to a book passage's fit when its book is of the story's genre (a gothic story's turn
