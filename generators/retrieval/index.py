@@ -40,10 +40,11 @@ from generators.text.mood import mood_of
 from generators.text.normalize import normalize_text
 from generators.text.sentences import split_sentences
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 """3: the recased lower-case TinyStories copy is indexed too (`documents_for_index`).
 4: each group's trigger pairs were counted and saved too.
-5: books keep a learned topic encoder (`generators.retrieval.topics`) instead (`TOPIC_MEASURES`)."""
+5: books keep a learned topic encoder (`generators.retrieval.topics`) instead (`TOPIC_MEASURES`).
+6: places are no longer names (`recast.PLACE_SHARE`), so they stay in the keys."""
 GROUPS = ("children", "books")
 KEY_WEIGHTS = (1.0, 0.6, 0.4)
 """Weight of the content words of the sentence just before the value, then the two before.

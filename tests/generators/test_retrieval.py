@@ -22,7 +22,14 @@ from generators.retrieval.index import (
     load_index,
     save_index,
 )
-from generators.retrieval.recast import NameBook, StoryPeople, learn_name_book, recast
+from generators.retrieval.recast import (
+    NameBook,
+    StoryPeople,
+    learn_name_book,
+    places_in,
+    recast,
+    titled_pronouns,
+)
 from generators.retrieval.source import (
     RetrievalSource,
     in_story_quotes,
@@ -195,6 +202,23 @@ def test_a_book_passage_whose_words_the_story_brings_comes_first(monkeypatch, tm
     assert about_fish(index) != [True] * 3 + [False] * 3
 
 
+def test_a_continue_is_not_a_passage_that_closes_the_story():
+    proud = KITE_STORY.replace("She was proud.", "She was very proud of her brave climb.")
+    ending = KITE_STORY.replace("She was proud.", "From that day on, Lily never lost her kite.")
+    story = [
+        "Marta flew her kite on the hill. The string snapped in the wind.",
+        "She chased the kite across the field and found it stuck in an oak tree.",
+        "Marta climbed the oak tree and saved her kite.",
+    ]
+
+    def found(text: str) -> list[str]:
+        index = build_index(documents(text, CAKE_STORY, NAMES_STORY))
+        return [r.text for r in RetrievalSource(index).find(request_for(story))]
+
+    assert any("She was very proud" in t for t in found(proud))
+    assert not any("From that day on" in t for t in found(ending))
+
+
 def test_a_book_continues_with_the_passage_first_sentence_alone():
     book_kite = [(KITE_STORY, "books", "gutenberg/mystery/kite.txt")]
     index = build_index(book_kite + documents(CAKE_STORY, NAMES_STORY))
@@ -218,6 +242,25 @@ def test_names_are_recast_by_pronoun_and_unmatched_people_drop_the_passage():
     assert recast("Nobody was there.", "", he_only, book) == "Nobody was there."
 
 
+def test_a_title_tells_a_passage_persons_pronoun_and_a_family_is_not_renamed():
+    book = NameBook({"Henry": None, "Christine": "she", "Raoul": None, "Baskerville": "he"})
+    assert titled_pronouns("Sir Henry bowed to Miss Rose and Mr. Rose.") == {"Henry": "he"}
+    people = StoryPeople.read(
+        "Raoul sang. He smiled. Christine ran. She laughed.", {"Raoul", "Christine"}, book
+    )
+    assert recast("Is all ready for Sir Henry?", "", people, book) == "Is all ready for Sir Raoul?"
+    her_only = StoryPeople.read("Christine ran. She laughed.", {"Christine"}, book)
+    assert recast("Is all ready for Sir Henry?", "", her_only, book) is None
+    unknown = StoryPeople.read("Christine and Raoul ran.", {"Christine", "Raoul"}, NameBook({}))
+    assert recast("Is all ready for Sir Henry?", "", unknown, book) is None
+    titled = StoryPeople.read("Raoul waited. He sat. Miss Joyce ran.", {"Joyce", "Raoul"}, book)
+    assert titled.pronouns["Joyce"] == "she"
+    assert recast("Sir Henry fired.", "", titled, book) == "Sir Raoul fired."
+    joyce = StoryPeople.read("Joyce fired. He missed.", {"Joyce"}, book)
+    assert recast("Then the two Baskerville were upon me.", "", joyce, book) is None
+    assert recast("Then Baskerville was upon me.", "", joyce, book) == "Then Joyce was upon me."
+
+
 def test_the_name_book_learns_pronouns_and_leaves_titles_out():
     texts = [
         "One day, Lily went out. She ran. Then Lily sat down. She smiled. Later Lily sang.",
@@ -228,6 +271,40 @@ def test_the_name_book_learns_pronouns_and_leaves_titles_out():
     assert book.pronoun("Lily") == "she"
     assert book.pronoun("Tom") == "he"
     assert not book.is_name("King")
+
+
+def test_the_name_book_leaves_places_out():
+    texts = [
+        "One day, Tom went to London. He ran. Then Tom sat in London. He smiled.",
+        "After lunch, Tom walked from London to Paris. He ate. Then Tom slept. He snored.",
+        "Later, Tom sailed near London and Paris. He waved. So Tom came back to London. He sang.",
+        "Then Tom gave the ball to Lily. She ran. Then Lily sat down. She smiled. Later Lily sang.",
+    ]
+    book = learn_name_book(texts)
+    assert book.pronoun("Tom") == "he", "a person the story sometimes writes after 'to'"
+    assert book.is_name("Lily")
+    assert not book.is_name("London")
+    assert not book.is_name("Paris")
+
+
+def test_a_story_place_is_nobody_a_passage_person_becomes(index):
+    story = (
+        "The traveller crossed the desert to Suez. He prayed at the shrine of St. James. "
+        "James, his guide, waited at the gate. The road to Suez was long."
+    )
+    assert {"Suez", "James"} & places_in(story, index.names) == {"Suez"}
+    shrine = "The traveller prayed at the shrine of St. James. The shrine was cold."
+    assert "James" in places_in(shrine, index.names)
+    request = request_for([shrine + " He called to Suez. Suez turned, and he smiled."])
+    people = story_people(request, request.context.turns[0].text, index)
+    assert "James" not in people
+    assert "Suez" in people, "a name the story also writes as a person is one"
+
+
+def test_a_passage_that_starts_in_the_middle_of_a_sentence_is_refused():
+    assert not whole_passage("added shock of a certitude that it was not for me he had come there.")
+    assert whole_passage('"Added to that, he was late," said Tom.')
+    assert whole_passage("(And then he was gone, as quickly as he had come.)")
 
 
 def test_passages_that_are_not_whole_turns_are_refused():
@@ -242,6 +319,11 @@ def test_passages_that_are_not_whole_turns_are_refused():
     assert not whole_passage("Come in,\u2019 said the old woman, \u2018and sit down.\u2019")
     assert not whole_passage("CHAPTER X How the interval of suspense affected me, I cannot say.")
     assert whole_passage("He read the chapter twice and then he put the book down.")
+    assert not whole_passage("ELSIE .RE.ARE TO MEET THY GO.")
+    assert whole_passage("Tom read the sign: KEEP OUT. He went in anyway.")
+    assert not whole_passage("Helsing and I will look after you,' said Harker.")
+    assert whole_passage("He sat by the fire. 'Come in,' said Tom, 'and be quick.'")
+    assert whole_passage("The boys' books were wet, so they dried them.")
 
 
 def test_quotation_marks_follow_the_story():
