@@ -199,6 +199,8 @@ def test_unknown_referents_are_things_spoken_of_as_known_that_the_story_never_na
     assert unknown_referents("A bee flew into his office.", story) == ["his office"]
     assert unknown_referents("She held her hand up to the sky.", story) == []
     assert unknown_referents("She got the puppy's attention.", story) == []
+    assert unknown_referents("The frog had Sue's jar.", story) == ["Sue's jar"]
+    assert unknown_referents("It's a big drain. Sue's drain was wet.", story) == []
 
 
 def test_story_fit_measures():
