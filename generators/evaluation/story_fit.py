@@ -135,7 +135,7 @@ def _story_ngrams(story: str, n: int) -> frozenset[tuple[str, ...]]:
 
 
 _NP_WORD = re.compile(r"[a-z]+")
-_DETERMINER = re.compile(r"\b(?:(to|into|towards?)\s+)?\b(the|his|her|their|its)\s+")
+_DETERMINER = re.compile(r"\b(?:(to|into|towards?)\s+)?\b(the|his|her|their|its)\s+", re.IGNORECASE)
 _NAMED_OWNER = re.compile(r"\b([A-Z][a-z]+['\u2019]s)\s+(?=[a-z])")
 """Someone's thing by name ("Tom's jar"), spoken of as known as "his jar" is. On validation
 seeds 0-3 it changed one children's turn ("The bird had Tom's jar!" became "...a big gust of
@@ -184,14 +184,13 @@ def _known_stems(story: str) -> frozenset[str]:
 
 def unknown_referents(text: str, story: str) -> list[str]:
     """Phrases of `text` that speak of a thing as already known ("the mushroom", "her
-    snowman", "Tom's jar") although the story never mentioned it; a destination ("went to the park")
-    sets a scene instead and does not count (someone's, "into his office", does), nor do
+    snowman", "Tom's jar") although the story never mentioned it; a destination ("went to the
+    park") sets a scene instead and does not count (someone's, "into his office", does), nor do
     things every story has (`EVERYWHERE`).
 
     Blind readers of the validation split rated retrieved children's turns with such a phrase
     1.5 of 5 for coherence (12 turns) and those without 2.5 (18)."""
     known = _known_stems(story)
-    lowered = text.lower()
     found = []
     owners = [
         (m.end(), m.group(1))
@@ -199,13 +198,13 @@ def unknown_referents(text: str, story: str) -> list[str]:
         if m.group(1).lower().replace("\u2019", "'") not in _CONTRACTIONS
     ]
     determiners = [
-        (m.end(), m.group(2))
-        for m in _DETERMINER.finditer(lowered)
-        if not (m.group(1) and m.group(2) == "the")
+        (m.end(), m.group(2).lower())
+        for m in _DETERMINER.finditer(text)
+        if not (m.group(1) and m.group(2).lower() == "the")
     ]
     for end, determiner in sorted(determiners + owners):
         words = []
-        for word in _NP_WORD.findall(lowered[end : end + 40])[:NP_WORDS]:
+        for word in _NP_WORD.findall(text[end : end + 40].lower())[:NP_WORDS]:
             if word in _PHRASE_ENDS or word.endswith(("ed", "ing", "ly")):
                 break
             words.append(word)
