@@ -478,7 +478,9 @@ class RetrievalSource:
                 if group == "books" and request.kind == "continue":
                     sentences = sentences[:BOOK_TURN_SENTENCES]
                 value = self._settled(sentences, story)
-                if value is None or not whole_passage(value) or _CLOSES_STORY.search(value):
+                if value is None or not whole_passage(value):
+                    continue
+                if request.kind == "continue" and _CLOSES_STORY.search(value):
                     continue
             text = recast(value, index.context(entry), people, index.names)
             if text is None or text in seen or text in story or renames_a_newcomer(value, text):
