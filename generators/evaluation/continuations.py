@@ -52,6 +52,7 @@ from generators.schemas import (
     MOODS,
     GenerateRequest,
     GenerationParams,
+    Kind,
     StoryContext,
     TurnContext,
 )
@@ -179,9 +180,14 @@ def load_items(data_dir: Path, per_group: int, seed: int = 0) -> list[Item]:
 
 
 def continue_request(
-    item: Item, seed: int, mood: str | None = None, params: dict[str, Any] | None = None
+    item: Item,
+    seed: int,
+    mood: str | None = None,
+    params: dict[str, Any] | None = None,
+    kind: Kind = "continue",
 ) -> GenerateRequest:
-    """The request the bot sends for `/story continue` on this story (engine defaults)."""
+    """The request the bot sends for `/story continue` on this story (engine defaults), or for
+    another `kind` of turn (`/story twist`)."""
     context = StoryContext(
         genre=item.genre,
         mood=mood if mood is not None else item.mood,
@@ -189,7 +195,7 @@ def continue_request(
     )
     defaults = {"max_tokens": 70, "temperature": 0.8, "top_p": 0.95, "repetition_penalty": 1.1}
     values = {**defaults, "n": 3, "seed": seed, **(params or {})}
-    return GenerateRequest(kind="continue", context=context, params=GenerationParams(**values))
+    return GenerateRequest(kind=kind, context=context, params=GenerationParams(**values))
 
 
 @dataclass
@@ -208,14 +214,16 @@ def generate_continuations(
     params: dict[str, Any] | None = None,
     moods: Sequence[str | None] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    kind: Kind = "continue",
 ) -> list[Generated]:
-    """The served answer to a continue request for each item (one at a time, as a user asks)."""
+    """The served answer to a continue request (or one of another `kind`) for each item, one
+    at a time, as a user asks."""
     moods = list(moods) if moods is not None else [None] * len(items)
 
     async def run() -> list[Generated]:
         out = []
         for index, (item, mood) in enumerate(zip(items, moods, strict=True)):
-            request = continue_request(item, seed + index, mood, params)
+            request = continue_request(item, seed + index, mood, params, kind)
             response = await generator.generate(request)
             origin = response.candidates[0].origin if response.candidates else "model"
             out.append(Generated(item, response.text, mood, origin))

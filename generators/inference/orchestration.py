@@ -106,7 +106,7 @@ class GenerationEngine:
         for attempt in range(self.max_regenerations + 1):
             if attempt:
                 self.metrics.regenerations.inc()
-            if request.kind == "twist" and self._plans_twists(served):
+            if request.kind == "twist" and self._plans_twists(request, served):
                 ranked = await self._twist(request, served, attempt)
                 if ranked:
                     break
@@ -152,8 +152,15 @@ class GenerationEngine:
         )
         return pipeline.respond(request, served.id, ranked, timings)
 
-    def _plans_twists(self, served: ServedModel) -> bool:
-        return self.latent is not None and self.latent.plans_twists_for(served)
+    def _plans_twists(self, request: GenerateRequest, served: ServedModel) -> bool:
+        """Whether the VAE plans this twist: where it fits the model and no passage index
+        serves the request (there, corpus passages that open with a turn of events compete with
+        the model's own twists under the `story` reranker, as a continue's passages do)."""
+        return (
+            self.latent is not None
+            and self.latent.plans_twists_for(served)
+            and not self._retrieves(request)
+        )
 
     async def _twist(
         self, request: GenerateRequest, served: ServedModel, attempt: int

@@ -25,6 +25,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -65,10 +66,21 @@ readers rated the 40 turns it changed less coherent (2.12 against 2.46): its fit
 any text on the story's subject, the model's own broken samples included; at half its weight two
 other readers rated the 18 turns it changed 1.86 against 2.75."""
 MIN_CONTEXT_SENTENCES = 2
+OPENING_SENTENCES = 2
+"""Sentences of a document that make an opening (`PassageIndex.opening_sentences`)."""
 MAX_VALUE_CHARS = 320
 MIN_VALUE_CHARS = 15
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _OPENERS = re.compile(r"^(?:once upon a time|once there was|the end\b)", re.IGNORECASE)
+TWIST_OPENERS = re.compile(
+    r"[\"'\u201c\u2018]?(?:Suddenly|All of a sudden|All at once|Just then|Then,? suddenly|"
+    r"But (?:then|suddenly|just as)|Just as|Without warning|Out of nowhere|"
+    r"At that (?:moment|instant)|"
+    r"To (?:his|her|their|everyone's|our|my) (?:surprise|horror|amazement|dismay))\b"
+)
+"""How a passage that turns its story's course begins ("Suddenly, the telephone rang and
+scared the dog."): about 2,200 of the children's 120,000 indexed values and 670 of the books'
+214,000. A twist is served from these (`twist_entries`)."""
 
 
 def group_of_genre(genre: str) -> str | None:
@@ -116,12 +128,84 @@ class PassageIndex:
     def __len__(self) -> int:
         return len(self.entry_doc)
 
+    @cached_property
+    def twist_entries(self) -> np.ndarray:
+        """Which values open with a turn of events (`TWIST_OPENERS`), read from the sentences on
+        first use (a twentieth of a second for the whole corpus) rather than stored, so the
+        index format stays as it is."""
+        firsts = (self.sentences[int(start)] for start in self.entry_start)
+        return np.fromiter(
+            (bool(TWIST_OPENERS.match(s)) for s in firsts), dtype=bool, count=len(self)
+        )
+
     def value(self, entry: int) -> str:
         return " ".join(self.value_sentences(entry))
 
     def value_sentences(self, entry: int) -> list[str]:
         start = int(self.entry_start[entry])
         return self.sentences[start : start + int(self.entry_length[entry])]
+
+    def opening_sentences(self, doc: int) -> list[str]:
+        """The first `OPENING_SENTENCES` sentences of a document: how its story begins."""
+        first = int(self.doc_first[doc])
+        end = int(self.doc_first[doc + 1]) if doc + 1 < len(self.doc_first) else len(self.sentences)
+        return self.sentences[first : min(end, first + OPENING_SENTENCES)]
+
+    @cached_property
+    def opening_keys(self) -> sparse.csr_matrix:
+        """Each document's opening as normalised TF-IDF over the keys' vocabulary, built on first
+        use (a second or two for the whole corpus) so the index format stays as it is."""
+        rows, columns, values = [], [], []
+        for doc in range(len(self.doc_first)):
+            counts = Counter(key_words(" ".join(self.opening_sentences(doc)), self.names))
+            weights = {
+                self.vocabulary[w]: c * float(self.idf[self.vocabulary[w]])
+                for w, c in counts.items()
+                if w in self.vocabulary
+            }
+            norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
+            for column, value in weights.items():
+                rows.append(doc)
+                columns.append(column)
+                values.append(value / norm)
+        shape = (len(self.doc_first), len(self.vocabulary))
+        return sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float32)
+
+    def search_openings(
+        self,
+        query: dict[int, float],
+        group: str,
+        top: int,
+        exclude_source: str | None = None,
+        genre: str | None = None,
+    ) -> list[tuple[int, float]]:
+        """The `top` documents of `group` (and, with `genre`, of that genre) whose openings are
+        closest to `query`, best first, as (document, closeness)."""
+        if not query:
+            return []
+        columns = np.fromiter(query.keys(), dtype=np.int64)
+        weights = np.fromiter(query.values(), dtype=np.float32)
+        norm = float(np.linalg.norm(weights)) or 1.0
+        scores = np.asarray(self.opening_keys[:, columns] @ (weights / norm)).ravel()
+        scores[~self.opening_documents(group, genre, exclude_source)] = 0.0
+        count = min(top, int(np.count_nonzero(scores > 0)))
+        if count == 0:
+            return []
+        best = np.argpartition(-scores, count - 1)[:count]
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [(int(i), float(scores[i])) for i in best]
+
+    def opening_documents(
+        self, group: str, genre: str | None = None, exclude_source: str | None = None
+    ) -> np.ndarray:
+        """Which documents may open a story of `group` (and `genre`): a mask over documents."""
+        mask = self.doc_group == GROUPS.index(group)
+        if genre is not None:
+            genres = np.array([self._genre_of_source(source) for source in self.sources])
+            mask &= genres[self.doc_source] == genre
+        if exclude_source is not None and exclude_source in self.sources:
+            mask &= self.doc_source != self.sources.index(exclude_source)
+        return mask
 
     def context(self, entry: int, sentences: int = 3) -> str:
         """The sentences of the entry's document just before its value."""
@@ -139,7 +223,11 @@ class PassageIndex:
     def genre_of(self, entry: int) -> str:
         """The genre folder of the entry's book (`gutenberg/<genre>/<book>`), `children` for
         TinyStories."""
-        parts = self.source_of(entry).split("/")
+        return self._genre_of_source(self.source_of(entry))
+
+    @staticmethod
+    def _genre_of_source(source: str) -> str:
+        parts = source.split("/")
         return parts[1] if parts[0] == "gutenberg" and len(parts) > 2 else "children"
 
     def query_vector(self, weighted_words: Iterable[tuple[str, float]]) -> dict[int, float]:
@@ -158,10 +246,12 @@ class PassageIndex:
         top: int,
         exclude_source: str | None = None,
         mood: str | None = None,
+        twists: bool = False,
     ) -> list[tuple[int, float]]:
         """The `top` entries of `group` whose keys are closest to `query` (dot product of
-        normalised TF-IDF), best first; entries of `exclude_source` left out, and with a
-        `mood`, entries whose value is in another."""
+        normalised TF-IDF), best first; entries of `exclude_source` left out, with a `mood`,
+        entries whose value is in another, and with `twists`, entries whose value does not
+        open with a turn of events."""
         if not query:
             return []
         columns = np.fromiter(query.keys(), dtype=np.int64)
@@ -172,6 +262,8 @@ class PassageIndex:
         scores[doc_groups != GROUPS.index(group)] = 0.0
         if mood is not None:
             scores[self.entry_mood != MOODS.index(mood)] = 0.0
+        if twists:
+            scores[~self.twist_entries] = 0.0
         if exclude_source is not None and exclude_source in self.sources:
             excluded = self.sources.index(exclude_source)
             scores[self.doc_source[self.entry_doc] == excluded] = 0.0

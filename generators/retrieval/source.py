@@ -33,11 +33,14 @@ time (30 of 54, 36 of 74), but cost name reuse on most seeds (seed 0: 0.333 -> 0
 from __future__ import annotations
 
 import logging
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from generators.evaluation.story_fit import (
     content_overlap,
@@ -65,6 +68,7 @@ from generators.retrieval.recast import (
 )
 from generators.retrieval.topics import WINDOW_CHARS
 from generators.schemas import Candidate, GenerateRequest, same_text
+from generators.text.mood import mood_of
 from generators.text.sentences import split_sentences
 
 log = logging.getLogger(__name__)
@@ -90,12 +94,14 @@ still for both groups (children 2.43 against 3.03, books 1.33 against 1.54), tho
 the automatic content and name figures; with book turns cut to one sentence
 (`BOOK_TURN_SENTENCES`) 6 read worse (1.50 against 1.92, 18 turns), and with the trigger lift
 5 read a little worse (1.52 against 1.64 on 22 turns)."""
-SAMPLES_BESIDE = {"continue": 3, "dialogue": 5}
+SAMPLES_BESIDE = {"continue": 3, "dialogue": 5, "twist": 3, "opening": 3}
 """The model's own samples for a request that also gets passages (at least its n). Passages won
 90-97% of validation continues beside 5 samples; beside 3 the served turn changed on 3 of 60
 items (two broken samples gave way to passages, one unrelated line to another) with content
 overlap, name reuse and mood and genre control level, for two fewer rows to sample and read. A
-character's line keeps 5: far fewer passages hold a quotation to offer."""
+character's line keeps 5: far fewer passages hold a quotation to offer. A twist takes 3 like a
+continue: beside passages that open with a turn of events the model's own twists won 7% of
+children's and none of the books' validation twists (`bench/twists.py`, seeds 0 and 1)."""
 BOOK_TURN_SENTENCES = 1
 """Sentences of a book passage that a continue serves (children's stories take the whole value,
 up to two). Blind readers of the validation turns that changed (seeds 0 and 1, two readers,
@@ -104,9 +110,11 @@ fluent (4.44 against 4.25) and kept it 71 times of 110: a second sentence carrie
 another book's story. Children's stories read worse cut to one sentence (2.32 against 2.66
 on 53 turns) and worse with the document's next sentence added as a third (coherence 2.23
 against 2.69, fluency 3.92 against 4.53 on 39 turns)."""
-RETRIEVED_KINDS = frozenset({"continue", "dialogue"})
-"""Turns that continue a story and characters' lines (a passage's first quotation, said by the
-speaker); twists, openings and poems stay the model's own."""
+RETRIEVED_KINDS = frozenset({"continue", "dialogue", "twist", "opening"})
+"""Turns that continue a story, characters' lines (a passage's first quotation, said by the
+speaker), twists (a passage that opens with a turn of events, `index.TWIST_OPENERS`) and a new
+story's opening (how a corpus story of the genre begins, near the title, premise and
+characters' words); poems stay the model's own."""
 MIN_QUOTE_WORDS = 3
 _QUOTED = re.compile(
     r"[\"\u201c]([^\"\u201c\u201d]+)[\"\u201d]|(?:^|(?<=\s))\u2018(.+?)\u2019(?=[\s,.!?;:]|$)"
@@ -240,6 +248,24 @@ still writing. On validation seeds 0-3, 6 of 120 served children's turns did; 2 
 true next sentences did. Two blind readers rated the 4 turns it changed level (coherence 1.88
 against 1.75)."""
 _CURLY = str.maketrans({"\u201c": '"', "\u201d": '"'})
+_LEANS_BACK = re.compile(
+    r"(?:He|She|They|His|Her|Their|Him|Them|It|Its|This|That|These|Those|But|And|Then|So|Yet|"
+    r"Or|Nor|Now|Here|Again|Still|Also|Meanwhile|Afterwards|After|Later|Soon|When|"
+    r"From (?:that|then|this))\b"
+)
+"""A first word that leans on what came before ("He was not an interesting man to look at"):
+the opening of a book's passage that cannot open a story."""
+_NO_TOPIC = frozenset({"twist", "opening"})
+_WORD_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+FIT_CHARACTER = 0.3
+"""Added to an opening that names one of the characters in play (after recasting)."""
+OPENING_JITTER = 0.1
+"""Most a request's seed adds to an opening's fit, so that stories with the same premise (or
+none) do not all begin alike; a reroll is another opening all the same (`params.avoid`)."""
+_CAPITALS_RUN = re.compile(r"\b[A-Z]{2,}[.,]?\s+[A-Z]{1,}\b")
+"""Two words in capitals in a row: a book's or a chapter's title ("THE RAVEN There was once",
+"A STUDY IN SCARLET. By A."), which no story opens with."""
+_VERSE_BREAK = re.compile(r"[,;:!?]\s+(?:But|And|As|Or|For|The|Of|To|In|With|O|Child)\b")
 
 
 def spoken_line(passage: str, speaker: str) -> str | None:
@@ -429,7 +455,7 @@ class RetrievalSource:
         return (
             self.count != 0
             and request.kind in RETRIEVED_KINDS
-            and bool(request.context.turns)
+            and (bool(request.context.turns) or request.kind == "opening")
             and group_of_genre(request.context.genre) is not None
             and (request.kind != "dialogue" or bool((request.context.speaker or "").strip()))
         )
@@ -444,6 +470,8 @@ class RetrievalSource:
             return []
         group = group_of_genre(request.context.genre)
         assert group is not None
+        if request.kind == "opening":
+            return self._openings(request, group)
         story = "\n".join(t.text for t in request.context.turns)
         recent = story[-RECENT_CHARS:]
         sentences = split_sentences(recent)
@@ -458,10 +486,11 @@ class RetrievalSource:
         words += [(w, weight) for w in set(key_words(recent, index.names))]
         excluded = self.exclude(request) if self.exclude else None
         query = index.query_vector(words)
-        hits = index.search(query, group, SEARCH_TOP, excluded)
+        twists = request.kind == "twist"
+        hits = index.search(query, group, SEARCH_TOP, excluded, twists=twists)
         mood = mood_to_steer(request)
         if mood:  # the closest passages in the asked mood compete too
-            hits += index.search(query, group, MOOD_TOP, excluded, mood)
+            hits += index.search(query, group, MOOD_TOP, excluded, mood, twists=twists)
         people = StoryPeople.read(story, story_people(request, story, index), index.names)
         finishing = finishes_speech(request.kind, request.context)
         topic_fit = index.topics[group].under(key_words(story[-WINDOW_CHARS:], index.names))
@@ -475,12 +504,12 @@ class RetrievalSource:
                 if value is None or new_roles(value, story):
                     continue
             else:
-                if group == "books" and request.kind == "continue":
+                if group == "books" and request.kind in ("continue", "twist"):
                     sentences = sentences[:BOOK_TURN_SENTENCES]
                 value = self._settled(sentences, story)
                 if value is None or not whole_passage(value):
                     continue
-                if request.kind == "continue" and _CLOSES_STORY.search(value):
+                if request.kind in ("continue", "twist") and _CLOSES_STORY.search(value):
                     continue
             text = recast(value, index.context(entry), people, index.names)
             if text is None or text in seen or text in story or renames_a_newcomer(value, text):
@@ -518,12 +547,65 @@ class RetrievalSource:
                 offered[-1] = best_in_mood
         return offered
 
+    def _openings(self, request: GenerateRequest, group: str) -> list[Retrieved]:
+        """How corpus stories of the request's genre begin, closest first to the words of its
+        title, premise and characters (a seeded draw of the genre's openings when they give
+        none), whole, told without quotations or a first word that leans on an earlier
+        sentence, their people renamed to the characters in play (kept as they are when none
+        is), best fit first: closeness, the story's mood, and a character named."""
+        context = request.context
+        index = self.index
+        about = " ".join(
+            [context.title, context.premise, *(c.description for c in context.characters)]
+        )
+        query = index.query_vector((w, 1.0) for w in set(key_words(about, index.names)))
+        genre = context.genre if group == "books" else None
+        excluded = self.exclude(request) if self.exclude else None
+        hits = index.search_openings(query, group, SEARCH_TOP, excluded, genre)
+        if not hits:
+            documents = np.flatnonzero(index.opening_documents(group, genre, excluded)).tolist()
+            drawn = random.Random(request.params.seed).sample(
+                documents, min(SEARCH_TOP, len(documents))
+            )
+            hits = [(doc, 0.0) for doc in drawn]
+        names = [part for c in context.characters for part in c.name.split() if part[:1].isupper()]
+        sketch = " ".join(f"{c.name}. {c.description} {c.personality}" for c in context.characters)
+        people = StoryPeople.read(sketch, names, index.names)
+        found: list[Retrieved] = []
+        jitter = random.Random(request.params.seed)
+        for doc, closeness in hits:
+            value = " ".join(index.opening_sentences(doc))
+            if (
+                not whole_passage(value)
+                or _LEANS_BACK.match(value)
+                or _DOUBLE.search(value.translate(_CURLY))
+                or _SINGLE_OPEN.search(value)
+                or _CLOSES_STORY.search(value)
+                or len(_VERSE_BREAK.findall(value)) >= 2
+                or _CAPITALS_RUN.search(value)
+            ):
+                continue
+            text = recast(value, "", people, index.names) if names else value
+            if text is None or any(text == r.text for r in found):
+                continue
+            if any(same_text(text, shown) for shown in request.params.avoid):
+                continue
+            in_mood = context.mood is not None and mood_of(value) == context.mood
+            fit = closeness + FIT_MOOD * in_mood + OPENING_JITTER * jitter.random()
+            if set(names) & set(_WORD_CAPITALISED.findall(text)):
+                fit += FIT_CHARACTER
+            found.append(Retrieved(text, doc, closeness, fit, in_mood))
+        found.sort(key=lambda r: r.fit, reverse=True)
+        return found[: RETRIEVED if self.count is None else self.count]
+
     def topic_fit(self, request: GenerateRequest) -> Callable[[str], float]:
         """Each text's topic fit under the request's story (`TopicEncoder.under`), for the
-        `story` reranker; 0 for a story of no indexed group, and for the kinds no passage
-        answers: a twist is meant to take the story where its words were not going."""
+        `story` reranker; 0 for a story of no indexed group, for the kinds no passage answers,
+        for a twist, which is meant to take the story where its words were not going (its
+        passages were found near the story's moment, and weighed by topic there), and for an
+        opening, which has no story yet."""
         group = group_of_genre(request.context.genre)
-        if group is None or request.kind not in RETRIEVED_KINDS:
+        if group is None or request.kind not in RETRIEVED_KINDS or request.kind in _NO_TOPIC:
             return lambda text: 0.0
         story = "\n".join(t.text for t in request.context.turns)
         names = self.index.names

@@ -254,3 +254,34 @@ def test_a_failing_style_lead_leaves_the_models_own_candidates(generator, tools,
     answer = asyncio.run(generator.generate(styled(request, vector)))
     assert {c.text for c in answer.candidates} == {c.text for c in plain.candidates}
     assert not answer.fallback
+
+
+def test_with_a_passage_index_a_twist_is_a_corpus_passage_that_turns_the_story(
+    tiny_checkpoint, tools
+):
+    """Where an index serves the story, a twist is not planned in latent space: passages that
+    open with a turn of events compete with the model's own twists under the story reranker
+    (the moderator here lets only the passage through)."""
+    from test_retrieval import NAMES_STORY, OnlyAbout, documents
+
+    from generators.retrieval.index import build_index
+    from generators.retrieval.source import RetrievalSource
+
+    gust = (
+        "Tom had a red kite. Tom played with the kite in the park every day. "
+        "Suddenly, a strong wind took the kite away. The kite flew over the trees."
+    )
+    registry = ModelRegistry()
+    registry.load(tiny_checkpoint, model_id="tiny")
+    generator = InProcessGenerator(
+        registry,
+        moderator=OnlyAbout("strong wind"),
+        latent=tools,
+        retrieval=RetrievalSource(build_index(documents(gust, NAMES_STORY))),
+        max_regenerations=0,
+    )
+    response = asyncio.run(generator.generate(twist(rerank="story")))
+    assert not response.fallback
+    assert response.candidates[0].origin == "retrieved"
+    assert response.text == gust[gust.index("Suddenly") :]
+    assert response.candidates[0].latent is None

@@ -16,6 +16,7 @@ from generators.client import InProcessGenerator
 from generators.moderation import Moderator
 from generators.retrieval.index import (
     FORMAT_VERSION,
+    TWIST_OPENERS,
     IndexUnavailable,
     build_index,
     documents_for_index,
@@ -407,9 +408,124 @@ def test_kinds_and_genres_without_passages_get_none(index):
     source = RetrievalSource(index)
     story = ["Marta chased the kite and found it stuck in an oak tree."]
     assert source.find(request_for(story, genre="poetry")) == []
-    twist = request_for(story).model_copy(update={"kind": "twist"})
-    assert source.find(twist) == []
+    poem = request_for(story).model_copy(update={"kind": "poem"})
+    assert source.find(poem) == []
     assert source.find(request_for([])) == []
+
+
+WIND_STORY = (
+    "Tom had a red kite. He took the kite to the park. He ran with the kite on the grass. "
+    "Suddenly, a strong wind pulled the kite out of his hands. The kite flew over the trees."
+)
+
+
+def test_a_twist_is_a_passage_that_opens_with_a_turn_of_events():
+    index = build_index(documents(WIND_STORY, KITE_STORY, NAMES_STORY))
+    assert index.twist_entries.sum() == 1
+    story = ["Tom had a blue kite. He took the kite to the park and ran on the grass."]
+    twist = request_for(story).model_copy(update={"kind": "twist"})
+    found = RetrievalSource(index).find(twist)
+    assert [r.text for r in found] == [
+        "Suddenly, a strong wind pulled the kite out of his hands. The kite flew over the trees."
+    ]
+    continues = [r.text for r in RetrievalSource(index).find(request_for(story))]
+    assert any(not t.startswith("Suddenly") for t in continues)
+    storyless_twists = build_index(documents(KITE_STORY, CAKE_STORY, NAMES_STORY))
+    assert RetrievalSource(storyless_twists).find(twist) == []
+
+
+def opening_for(premise: str, seed: int = 3, **context) -> GenerateRequest:
+    request = request_for([], premise=premise, **context)
+    return request.model_copy(
+        update={"kind": "opening", "params": request.params.model_copy(update={"seed": seed})}
+    )
+
+
+def test_an_opening_is_how_a_corpus_story_near_the_premise_begins():
+    index = build_index(documents(KITE_STORY, CAKE_STORY, NAMES_STORY))
+    source = RetrievalSource(index, count=1)
+    found = source.find(opening_for("A girl and her red kite on a windy hill"))
+    assert [r.text for r in found] == ["Lily had a red kite. She took the kite to the windy hill."]
+    cast = opening_for(
+        "A girl and her red kite on a windy hill",
+        characters=[{"name": "Marta", "description": "a girl who loves kites"}],
+    )
+    assert source.find(cast)[0].text == "Marta had a red kite. She took the kite to the windy hill."
+    cake = source.find(opening_for("A boy bakes a cake for his mom"))
+    assert cake[0].text.startswith("Tom wanted to bake a cake")
+    shown = cake[0].text
+    reroll = opening_for("A boy bakes a cake for his mom")
+    reroll.params.avoid = [shown]
+    assert all(r.text != shown for r in source.find(reroll))
+
+
+def test_an_opening_with_no_premise_is_a_seeded_draw_of_the_genre():
+    stories = [f"Once there was a cat named Tom number {n}. He liked to nap." for n in range(12)]
+    index = build_index(
+        documents(*[s.replace("Once there was", "Long ago lived") for s in stories], NAMES_STORY)
+    )
+    source = RetrievalSource(index, count=1)
+    draws = {source.find(opening_for("", seed=seed))[0].text for seed in range(8)}
+    assert len(draws) > 2
+    assert source.find(opening_for("", seed=5)) == source.find(opening_for("", seed=5))
+
+
+def test_an_opening_is_never_a_title_verse_or_a_sentence_that_leans_back():
+    openings = [
+        "THE RAVEN There was once a queen who had a little daughter. She loved her.",
+        "Are bad for baby seals, dear rat, As bad as bad can be; But splash and grow strong.",
+        "He was not an interesting man to look at. His hair was brown and stubbly.",
+        "From that time forward, the lawyer began to haunt the door. He waited there.",
+        '"Are you armed, Lestrade?" The little detective smiled at the door.',
+    ]
+    books = [
+        (
+            text + " The rest of the passage goes on. It is long enough to index.",
+            "books",
+            f"gutenberg/mystery/book{n}.txt",
+        )
+        for n, text in enumerate(openings)
+    ]
+    index = build_index(books + documents(NAMES_STORY))
+    source = RetrievalSource(index)
+    for premise in [
+        "A queen and her daughter",
+        "Baby seals and a rat",
+        "A man with brown hair",
+        "A lawyer at the door",
+        "A detective who is armed",
+        "",
+    ]:
+        assert source.find(opening_for(premise, genre="mystery")) == []
+
+
+def test_a_book_opening_comes_from_a_book_of_the_story_genre():
+    text = "The ship sailed into the harbour at dawn. Its sails were torn by the storm."
+    more = " The crew went ashore. They were tired."
+    books = [
+        (text + more, "books", "gutenberg/fantasy_adventure/ship.txt"),
+        (text.replace("ship", "boat") + more, "books", "gutenberg/mystery/boat.txt"),
+    ]
+    source = RetrievalSource(build_index(books + documents(NAMES_STORY)))
+    found = source.find(opening_for("A ship in a storm", genre="fantasy_adventure"))
+    assert [r.text for r in found] == [text]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "turns"),
+    [
+        ("Suddenly, the telephone rang.", True),
+        ("But then something amazing happened.", True),
+        ("To her surprise, the box was empty.", True),
+        ("At that moment a hand was laid on his shoulder.", True),
+        ('"Suddenly it was dark," she said.', True),
+        ("Sudden rain fell on the town.", False),
+        ("Then they went home.", False),
+        ("He said that suddenly it rained.", False),
+    ],
+)
+def test_twist_openers(sentence, turns):
+    assert bool(TWIST_OPENERS.match(sentence)) is turns
 
 
 CLIMB_STORY = (
@@ -800,3 +916,22 @@ def test_a_passage_already_offered_for_the_turn_is_not_offered_again(index):
     reroll = request_for(story)
     reroll.params.avoid = [f"  {shown.lower()} "]
     assert shown not in [r.text for r in source.find(reroll)]
+
+
+async def test_a_new_story_opens_with_a_served_corpus_opening(tiny_checkpoint):
+    """An opening request carries no turns: the engine still asks the index, and the passage
+    competes with the model's own openings (the moderator lets only the passage through)."""
+    index = build_index(documents(KITE_STORY, CAKE_STORY, NAMES_STORY))
+    generator = InProcessGenerator(
+        tiny_registry(tiny_checkpoint),
+        moderator=OnlyAbout("red kite"),
+        retrieval=RetrievalSource(index),
+        max_regenerations=0,
+    )
+    try:
+        response = await generator.generate(opening_for("A girl and her red kite"))
+        assert not response.fallback
+        assert response.candidates[0].origin == "retrieved"
+        assert response.text == "Lily had a red kite. She took the kite to the windy hill."
+    finally:
+        await generator.aclose()

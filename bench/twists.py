@@ -1,0 +1,105 @@
+"""Served plot twists on the validation split, for blind readers and a few text measures.
+
+    python bench/twists.py --seed 0 --out runs/twists_s0.json
+    python bench/twists.py --no-retrieval            # twists from the models alone
+
+Each validation document is cut as the continuation benchmark cuts it
+(`generators.evaluation.continuations`) and the bot's `/story twist` request is served for it:
+same prompt building, sampling, reranking and moderation as the bot. Reports, per genre group,
+the share of twists that came from the corpus (`retrieved`), name reuse, names from nowhere and
+content overlap with the story, and keeps every sample (the story's end, the twist, where it
+came from) for `bench/blind_pairs.py`-style reading. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from generators.evaluation.continuations import (  # noqa: E402
+    SAMPLE_STORY_CHARS,
+    generate_continuations,
+    load_items,
+    text_measures,
+)
+from generators.paths import DEFAULT_CHECKPOINT, VAE_CHECKPOINT, retrieval_index  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    parser.add_argument("--vae", type=Path, default=VAE_CHECKPOINT)
+    parser.add_argument("--retrieval-index", type=Path, default=retrieval_index())
+    parser.add_argument("--no-retrieval", action="store_true", help="twists from the models alone")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--per-group", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--out", type=Path, help="also write the JSON here")
+    args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    from generators.client import InProcessGenerator
+    from generators.moderation import Moderator
+
+    items = load_items(args.data, args.per_group, args.seed)
+    generator = InProcessGenerator.from_checkpoints(
+        [args.checkpoint],
+        moderator=Moderator(use_classifier=False),
+        vae=args.vae,
+        retrieval_index=None if args.no_retrieval else args.retrieval_index,
+    )
+    retrieval = generator.engine.retrieval
+    if retrieval is not None:  # a book passage never takes a twist from its own book
+        books = {item.story[-500:]: item.source for item in items if item.group == "books"}
+        retrieval.exclude = lambda request: books.get(
+            "\n".join(t.text for t in request.context.turns)[-500:]
+        )
+    started = time.perf_counter()
+    generated = generate_continuations(generator, items, args.seed, kind="twist")
+    groups: dict[str, dict[str, float]] = {}
+    for group in sorted({g.item.group for g in generated}):
+        mine = [g for g in generated if g.item.group == group]
+        measures = [text_measures(g.text, g.item) for g in mine]
+        groups[group] = {
+            "retrieved": statistics.fmean(g.origin == "retrieved" for g in mine),
+            **{
+                key: statistics.fmean(m[key] for m in measures)
+                for key in ("content_overlap", "name_reuse", "new_name")
+            },
+        }
+    report = {
+        "seed": args.seed,
+        "retrieval": retrieval is not None,
+        "groups": groups,
+        "seconds": round(time.perf_counter() - started, 1),
+        "samples": [
+            {
+                "group": g.item.group,
+                "genre": g.item.genre,
+                "story_end": g.item.story[-SAMPLE_STORY_CHARS:],
+                "model": g.text,
+                "origin": g.origin,
+                "true": g.item.truth,
+            }
+            for g in generated
+        ],
+    }
+    text = json.dumps(report, indent=2)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n", encoding="utf-8")
+    print(json.dumps({k: v for k, v in report.items() if k != "samples"}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
