@@ -3,7 +3,7 @@
 The engine plans twists this way only where no passage index serves the story: with one, a
 twist is a corpus passage that opens with a turn of events competing with the model's own
 twists (`generators.retrieval.source`). Blind readers of validation stories' twists kept those
-over this planner's 219 times of 228 (`bench/twists.py`, seeds 0 and 1, two readers).
+over this planner's 219 times of 228 (`bench/turns.py --kind twist`, seeds 0 and 1, two readers).
 
 1. The story's recent sentences are encoded; their mean is the story's centroid.
 2. Latents are drawn from the prior (seeded by the request seed and the attempt, so a reroll

@@ -101,7 +101,8 @@ items (two broken samples gave way to passages, one unrelated line to another) w
 overlap, name reuse and mood and genre control level, for two fewer rows to sample and read. A
 character's line keeps 5: far fewer passages hold a quotation to offer. A twist takes 3 like a
 continue: beside passages that open with a turn of events the model's own twists won 7% of
-children's and none of the books' validation twists (`bench/twists.py`, seeds 0 and 1)."""
+children's and none of the books' validation twists (`bench/turns.py --kind twist`, seeds 0
+and 1)."""
 BOOK_TURN_SENTENCES = 1
 """Sentences of a book passage that a continue serves (children's stories take the whole value,
 up to two). Blind readers of the validation turns that changed (seeds 0 and 1, two readers,

@@ -39,6 +39,7 @@ BARE = StoryWeights(
     0.0,
     0.0,
     self_pair_penalty=0.0,
+    self_address_penalty=0.0,
     overlap=0.0,
     mood=0.0,
     unknown_referent_children=0.0,
@@ -100,6 +101,25 @@ def test_a_name_paired_with_itself_loses_and_human_passages_get_their_prior(serv
     human = story_scores(served, request, texts, prior, human=[False, True])
     assert human[1] - plain[1] == pytest.approx(0.6, abs=1e-4)
     assert human[0] == pytest.approx(plain[0], abs=1e-4)
+
+
+def test_a_line_whose_words_name_its_own_speaker_loses(served):
+    story = ["Tim and Sue found a box in the garden. They opened it."]
+    line = request_for(story).model_copy(update={"kind": "dialogue"})
+    line.context.speaker = "Tim"
+    texts = [
+        '"Wow, Tim, I found it!"',
+        '"Wow, Sue, I found it!"',
+        '"Look," Tim said. "You\'re welcome, Tim!"',
+        '"Look at this," Tim said to Sue.',
+    ]
+    plain = story_scores(served, line, texts, BARE)
+    weighed = story_scores(served, line, texts, dataclasses.replace(BARE, self_address_penalty=2.0))
+    assert [round(w - p, 4) for w, p in zip(weighed, plain, strict=True)] == [-2.0, 0, -2.0, 0]
+    narration = story_scores(
+        served, request_for(story), texts, dataclasses.replace(BARE, self_address_penalty=2.0)
+    )
+    assert narration == pytest.approx(story_scores(served, request_for(story), texts, BARE))
 
 
 def test_things_the_story_never_named_cost_their_weight_each(served):

@@ -1,19 +1,23 @@
-"""Served plot twists on the validation split, for blind readers and a few text measures.
+"""Served twists and characters' lines on the validation split, for blind readers and a few
+text measures.
 
-    python bench/twists.py --seed 0 --out runs/twists_s0.json
-    python bench/twists.py --no-retrieval            # twists from the models alone
+    python bench/turns.py --kind twist --seed 0 --out runs/twists_s0.json
+    python bench/turns.py --kind dialogue --no-retrieval    # from the models alone
 
 Each validation document is cut as the continuation benchmark cuts it
-(`generators.evaluation.continuations`) and the bot's `/story twist` request is served for it:
-same prompt building, sampling, reranking and moderation as the bot. Reports, per genre group,
-the share of twists that came from the corpus (`retrieved`), name reuse, names from nowhere and
-content overlap with the story, and keeps every sample (the story's end, the twist, where it
-came from) for `bench/blind_pairs.py`-style reading. Nothing is asserted.
+(`generators.evaluation.continuations`) and the bot's `/story twist` or `/story say` request is
+served for it: same prompt building, sampling, reranking and moderation as the bot. A line's
+speaker is the person the story mentioned last (a name the corpus knows as a person's; stories
+with none are left out). Reports, per genre group, the share of turns that came from the corpus
+(`retrieved`), name reuse, names from nowhere and content overlap with the story, and keeps
+every sample (the story's end, the turn, where it came from) for blind reading. Nothing is
+asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import statistics
 import sys
@@ -25,19 +29,49 @@ sys.path.insert(0, str(ROOT))
 
 from generators.evaluation.continuations import (  # noqa: E402
     SAMPLE_STORY_CHARS,
-    generate_continuations,
+    Generated,
+    Item,
+    continue_request,
     load_items,
     text_measures,
 )
+from generators.evaluation.story_fit import story_names  # noqa: E402
 from generators.paths import DEFAULT_CHECKPOINT, VAE_CHECKPOINT, retrieval_index  # noqa: E402
+from generators.retrieval.recast import NameBook  # noqa: E402
+
+SPEAKER_CHARS = 600
+"""How far back a line's speaker may have been mentioned last."""
+
+
+def speaker_of(item: Item, names: NameBook | None) -> str | None:
+    """The person the story's end mentions last (known to the corpus as a person's name, where
+    a name book is at hand), or None."""
+    end = item.story[-SPEAKER_CHARS:]
+    people = [
+        n for n in story_names(item.story) if n in end and (names is None or names.is_name(n))
+    ]
+    return max(people, key=end.rfind) if people else None
+
+
+async def serve(generator, items: list[Item], seed: int, kind: str, speakers) -> list[Generated]:
+    """The served answer to the request of `kind` for each item, one at a time."""
+    out = []
+    for index, item in enumerate(items):
+        request = continue_request(item, seed + index, kind=kind)  # type: ignore[arg-type]
+        request.context.speaker = speakers[index]
+        response = await generator.generate(request)
+        origin = response.candidates[0].origin if response.candidates else "model"
+        out.append(Generated(item, response.text, origin=origin))
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kind", choices=["twist", "dialogue"], default="twist")
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     parser.add_argument("--vae", type=Path, default=VAE_CHECKPOINT)
     parser.add_argument("--retrieval-index", type=Path, default=retrieval_index())
-    parser.add_argument("--no-retrieval", action="store_true", help="twists from the models alone")
+    parser.add_argument("--no-retrieval", action="store_true", help="turns from the models alone")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--per-group", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
@@ -59,13 +93,21 @@ def main() -> None:
         retrieval_index=None if args.no_retrieval else args.retrieval_index,
     )
     retrieval = generator.engine.retrieval
-    if retrieval is not None:  # a book passage never takes a twist from its own book
+    if retrieval is not None:  # a book passage never takes a turn from its own book
         books = {item.story[-500:]: item.source for item in items if item.group == "books"}
         retrieval.exclude = lambda request: books.get(
             "\n".join(t.text for t in request.context.turns)[-500:]
         )
+    speakers: list[str | None] = [None] * len(items)
+    if args.kind == "dialogue":
+        book = None
+        if (args.retrieval_index / "names.json").exists():
+            book = NameBook.from_json(json.loads((args.retrieval_index / "names.json").read_text()))
+        speakers = [speaker_of(item, book) for item in items]
+        items = [item for item, speaker in zip(items, speakers, strict=True) if speaker]
+        speakers = [s for s in speakers if s]
     started = time.perf_counter()
-    generated = generate_continuations(generator, items, args.seed, kind="twist")
+    generated = asyncio.run(serve(generator, items, args.seed, args.kind, speakers))
     groups: dict[str, dict[str, float]] = {}
     for group in sorted({g.item.group for g in generated}):
         mine = [g for g in generated if g.item.group == group]
@@ -78,6 +120,7 @@ def main() -> None:
             },
         }
     report = {
+        "kind": args.kind,
         "seed": args.seed,
         "retrieval": retrieval is not None,
         "groups": groups,
@@ -89,9 +132,10 @@ def main() -> None:
                 "story_end": g.item.story[-SAMPLE_STORY_CHARS:],
                 "model": g.text,
                 "origin": g.origin,
+                "speaker": speaker,
                 "true": g.item.truth,
             }
-            for g in generated
+            for g, speaker in zip(generated, speakers, strict=True)
         ],
     }
     text = json.dumps(report, indent=2)
