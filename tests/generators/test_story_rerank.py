@@ -101,6 +101,13 @@ def test_a_name_paired_with_itself_loses_and_human_passages_get_their_prior(serv
     human = story_scores(served, request, texts, prior, human=[False, True])
     assert human[1] - plain[1] == pytest.approx(0.6, abs=1e-4)
     assert human[0] == pytest.approx(plain[0], abs=1e-4)
+    line = request.model_copy(update={"kind": "dialogue"})
+    line.context.speaker = "Sue"
+    lines = ['"Look at the ball!" Sue said.', '"Look at the red ball!" Sue said.']
+    plain_lines = story_scores(served, line, lines, BARE)
+    prior = dataclasses.replace(prior, human_children_lines=1.5)
+    human_lines = story_scores(served, line, lines, prior, human=[False, True])
+    assert human_lines[1] - plain_lines[1] == pytest.approx(1.5, abs=1e-4)
 
 
 def test_a_line_whose_words_name_its_own_speaker_loses(served):
