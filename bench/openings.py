@@ -1,15 +1,18 @@
-"""Served story openings for a set of story setups, for blind readers and a few text measures.
+"""Served story openings (or poems) for a set of story setups, for blind readers and a few
+text measures.
 
     python bench/openings.py --seed 0 --out runs/openings_s0.json
     python bench/openings.py --no-retrieval            # openings from the models alone
+    python bench/openings.py --kind poem               # a poem on each setup's title
 
 A new story's first turn (`/story start ... opening:yes`) has no corpus text to be checked
 against: it answers the writers' setup (genre, mood, title, premise, characters). So the setups
 here are written for this benchmark, the way the bot's users write them, three per genre, some
 with a character in play; each is served as the bot serves it (same prompt building, sampling,
-reranking and moderation). Reports, per genre group, the share of openings that came from the
-corpus (`retrieved`), how many name a character in play, and the mood judge's agreement with
-the mood asked, and keeps every sample for blind reading. Nothing is asserted.
+reranking and moderation). With `--kind poem` each setup asks for a poem whose theme is its
+title, after an opening line of its story. Reports, per genre group, the share of turns that
+came from the corpus (`retrieved`), how many name a character in play, and the mood judge's
+agreement with the mood asked, and keeps every sample for blind reading. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -78,13 +81,17 @@ SETUPS: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
-def opening_request(setup: dict[str, Any], seed: int) -> GenerateRequest:
-    """The request the bot sends for a new story's opening (engine defaults)."""
+def opening_request(setup: dict[str, Any], seed: int, kind: str = "opening") -> GenerateRequest:
+    """The request the bot sends for a new story's opening (engine defaults), or for a poem on
+    the setup's title once the story has begun."""
     context = {k: setup[k] for k in ("genre", "mood", "title", "premise") if k in setup}
     context["characters"] = setup.get("characters", [])
+    if kind == "poem":
+        context["theme"] = setup["title"]
+        context["turns"] = [{"text": setup["premise"] + "."}]
     params = {"n": 3, "seed": seed, "max_tokens": 70, "temperature": 0.8, "top_p": 0.95}
     return GenerateRequest.model_validate(
-        {"kind": "opening", "context": context, "params": {**params, "repetition_penalty": 1.1}}
+        {"kind": kind, "context": context, "params": {**params, "repetition_penalty": 1.1}}
     )
 
 
@@ -105,7 +112,8 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     parser.add_argument("--vae", type=Path, default=VAE_CHECKPOINT)
     parser.add_argument("--retrieval-index", type=Path, default=retrieval_index())
-    parser.add_argument("--no-retrieval", action="store_true", help="openings from the models")
+    parser.add_argument("--kind", choices=["opening", "poem"], default="opening")
+    parser.add_argument("--no-retrieval", action="store_true", help="turns from the models")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", type=Path, help="also write the JSON here")
@@ -127,7 +135,8 @@ def main() -> None:
     async def serve() -> list[tuple[str, str]]:
         out = []
         for index, setup in enumerate(SETUPS):
-            response = await generator.generate(opening_request(setup, args.seed * 1000 + index))
+            request = opening_request(setup, args.seed * 1000 + index, args.kind)
+            response = await generator.generate(request)
             origin = response.candidates[0].origin if response.candidates else "model"
             out.append((response.text, origin))
         return out
@@ -162,6 +171,7 @@ def main() -> None:
             "mood_control": statistics.fmean(s["mood_read"] == s["mood_asked"] for s in mine),
         }
     report = {
+        "kind": args.kind,
         "seed": args.seed,
         "retrieval": generator.engine.retrieval is not None,
         "groups": groups,

@@ -15,6 +15,7 @@ from generators.retrieval.index import (
     FORMAT_VERSION,
     build_index,
     documents_for_index,
+    poem_stanzas,
     save_index,
 )
 
@@ -40,6 +41,7 @@ def build_from_corpus(data: Path, out: Path | None = None, if_missing: bool = Fa
         return 2
     index = build_index(
         documents,
+        stanzas=poem_stanzas(data),
         progress=lambda d: tqdm(d, desc="indexing", unit="doc"),
         training_progress=lambda steps, group: tqdm(
             steps, desc=f"topic encoder ({group})", unit="batch"
@@ -49,7 +51,8 @@ def build_from_corpus(data: Path, out: Path | None = None, if_missing: bool = Fa
     manifest = index.manifest
     print(
         f"passage index: {manifest['entries']:,} passages from {manifest['documents']:,} "
-        f"training documents in {time.perf_counter() - started:.0f} s -> {out}"
+        f"training documents and {manifest['stanzas']:,} stanzas "
+        f"in {time.perf_counter() - started:.0f} s -> {out}"
     )
     return 0
 

@@ -10,9 +10,10 @@ never meet their own next sentences.
 On disk (one folder, no pickle): `sentences.txt` (one sentence per line), `entries.npz`
 (document, first sentence, length and mood of each value; group and source of each document),
 `keys.npz` (the sparse key matrix), `vocabulary.json`, `names.json` (name -> pronoun, learnt
-from the same text), `topics-<group>.npz` and `.json` (each group's measure of topic fit and
-its words: `TOPIC_MEASURES`) and `manifest.json` (what was read, which measure each group keeps,
-and the format version).
+from the same text), `stanzas.txt` (the training poetry's stanzas, for poems),
+`topics-<group>.npz` and `.json` (each group's measure of topic fit and its words:
+`TOPIC_MEASURES`) and `manifest.json` (what was read, which measure each group keeps, and the
+format version).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from generators.text.mood import mood_of
 from generators.text.normalize import normalize_text
 from generators.text.sentences import split_sentences
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 """3: the recased lower-case TinyStories copy is indexed too (`documents_for_index`).
 4: each group's trigger pairs were counted and saved too.
 5: books keep a learned topic encoder (`generators.retrieval.topics`) instead (`TOPIC_MEASURES`).
@@ -124,6 +125,9 @@ class PassageIndex:
     manifest: dict
     topics: dict[str, TopicFit]
     """Each group's measure of how well a passage's words suit the story's (`TOPIC_MEASURES`)."""
+    stanzas: list[str] = field(default_factory=list)
+    """Stanzas of the corpus's training poetry (`poem_stanzas`), lines joined by newlines: what
+    a poem is served from."""
 
     def __len__(self) -> int:
         return len(self.entry_doc)
@@ -155,9 +159,18 @@ class PassageIndex:
     def opening_keys(self) -> sparse.csr_matrix:
         """Each document's opening as normalised TF-IDF over the keys' vocabulary, built on first
         use (a second or two for the whole corpus) so the index format stays as it is."""
+        texts = (" ".join(self.opening_sentences(d)) for d in range(len(self.doc_first)))
+        return self._text_keys(texts, len(self.doc_first))
+
+    @cached_property
+    def stanza_keys(self) -> sparse.csr_matrix:
+        """Each stanza as normalised TF-IDF over the keys' vocabulary, built on first use."""
+        return self._text_keys(self.stanzas, len(self.stanzas))
+
+    def _text_keys(self, texts: Iterable[str], count: int) -> sparse.csr_matrix:
         rows, columns, values = [], [], []
-        for doc in range(len(self.doc_first)):
-            counts = Counter(key_words(" ".join(self.opening_sentences(doc)), self.names))
+        for row, text in enumerate(texts):
+            counts = Counter(key_words(text, self.names))
             weights = {
                 self.vocabulary[w]: c * float(self.idf[self.vocabulary[w]])
                 for w, c in counts.items()
@@ -165,11 +178,17 @@ class PassageIndex:
             }
             norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
             for column, value in weights.items():
-                rows.append(doc)
+                rows.append(row)
                 columns.append(column)
                 values.append(value / norm)
-        shape = (len(self.doc_first), len(self.vocabulary))
+        shape = (count, len(self.vocabulary))
         return sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float32)
+
+    def search_stanzas(self, query: dict[int, float], top: int) -> list[tuple[int, float]]:
+        """The `top` stanzas closest to `query`, best first, as (stanza, closeness)."""
+        if not query or not self.stanzas:
+            return []
+        return _best(self.stanza_keys, query, top, np.ones(len(self.stanzas), dtype=bool))
 
     def search_openings(
         self,
@@ -183,17 +202,8 @@ class PassageIndex:
         closest to `query`, best first, as (document, closeness)."""
         if not query:
             return []
-        columns = np.fromiter(query.keys(), dtype=np.int64)
-        weights = np.fromiter(query.values(), dtype=np.float32)
-        norm = float(np.linalg.norm(weights)) or 1.0
-        scores = np.asarray(self.opening_keys[:, columns] @ (weights / norm)).ravel()
-        scores[~self.opening_documents(group, genre, exclude_source)] = 0.0
-        count = min(top, int(np.count_nonzero(scores > 0)))
-        if count == 0:
-            return []
-        best = np.argpartition(-scores, count - 1)[:count]
-        best = best[np.argsort(-scores[best], kind="stable")]
-        return [(int(i), float(scores[i])) for i in best]
+        allowed = self.opening_documents(group, genre, exclude_source)
+        return _best(self.opening_keys, query, top, allowed)
 
     def opening_documents(
         self, group: str, genre: str | None = None, exclude_source: str | None = None
@@ -275,6 +285,63 @@ class PassageIndex:
         return [(int(i), float(scores[i])) for i in best]
 
 
+def _best(
+    keys: sparse.csr_matrix, query: dict[int, float], top: int, allowed: np.ndarray
+) -> list[tuple[int, float]]:
+    """The `top` allowed rows of `keys` closest to `query` (dot product), best first."""
+    columns = np.fromiter(query.keys(), dtype=np.int64)
+    weights = np.fromiter(query.values(), dtype=np.float32)
+    norm = float(np.linalg.norm(weights)) or 1.0
+    scores = np.asarray(keys[:, columns] @ (weights / norm)).ravel()
+    scores[~allowed] = 0.0
+    count = min(top, int(np.count_nonzero(scores > 0)))
+    if count == 0:
+        return []
+    best = np.argpartition(-scores, count - 1)[:count]
+    best = best[np.argsort(-scores[best], kind="stable")]
+    return [(int(i), float(scores[i])) for i in best]
+
+
+STANZA_LINES = (2, 8)
+STANZA_LINE_CHARS = 60
+_NOT_VERSE = re.compile(r"[\[\]_*{}<>|#=]|\d|Gutenberg|CONTENTS|Contents")
+
+
+def stanza_of(paragraph: str) -> str | None:
+    """A paragraph of a poetry book as a stanza to serve (its lines stripped), or None when it
+    is not one: too few or too many lines (`STANZA_LINES`), a line too long for verse
+    (`STANZA_LINE_CHARS`: Whitman's long lines read as prose in a chat), a line in capitals
+    (a title), a first line that does not start with a capital, a last line that does not end
+    a sentence, or notes, numbers and headings."""
+    lines = [line.strip() for line in paragraph.split("\n") if line.strip()]
+    low, high = STANZA_LINES
+    if not low <= len(lines) <= high or _NOT_VERSE.search(paragraph):
+        return None
+    if any(len(line) > STANZA_LINE_CHARS or line.isupper() for line in lines):
+        return None
+    if not re.match(r"[\"'\u201c\u2018(]*[A-Z]", lines[0]) or len(" ".join(lines)) < 40:
+        return None
+    if not re.search(r"[.!?][\"'\u201d\u2019)]*$", lines[-1]):
+        return None  # a stanza that runs on into the next reads cut off
+    return "\n".join(lines)
+
+
+def poem_stanzas(data_dir: Path) -> list[str]:
+    """The stanzas of the corpus's training poetry (the same hash split as the documents'),
+    each once."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for text, genre, _ in iter_raw_documents(data_dir):
+        if genre != "poetry" or split_of(normalize_text(text)) != "train":
+            continue
+        for paragraph in text.split("\n\n"):
+            stanza = stanza_of(paragraph)
+            if stanza is not None and stanza not in seen:
+                seen.add(stanza)
+                out.append(stanza)
+    return out
+
+
 def documents_for_index(data_dir: Path) -> list[tuple[str, str, str]]:
     """(text, group, source) of every training document that the index reads: normalised like
     the language model's corpus, poetry left out, validation documents left out.
@@ -303,10 +370,11 @@ def build_index(
     documents: Sequence[tuple[str, str, str]],
     progress: Callable[[Iterable], Iterable] | None = None,
     training_progress: Callable[[Iterable, str], Iterable] | None = None,
+    stanzas: Sequence[str] = (),
 ) -> PassageIndex:
-    """The index over `documents` ((text, group, source) each; see `documents_for_index`);
-    `progress` wraps the documents read, `training_progress` each group's topic-encoder
-    batches."""
+    """The index over `documents` ((text, group, source) each; see `documents_for_index`) and
+    the poetry's `stanzas` (`poem_stanzas`); `progress` wraps the documents read,
+    `training_progress` each group's topic-encoder batches."""
     names = learn_name_book(text for text, _, _ in documents)
     sentences: list[str] = []
     entry_doc: list[int] = []
@@ -362,6 +430,7 @@ def build_index(
         "sentences": len(sentences),
         "by_group": dict(Counter(GROUPS[g] for g in doc_group)),
         "sources": len(sources),
+        "stanzas": len(stanzas),
         "topic_measures": TOPIC_MEASURES,
     }
     return PassageIndex(
@@ -383,6 +452,7 @@ def build_index(
             group: _topic_measure(group, docs, training_progress)
             for group, docs in topic_documents.items()
         },
+        stanzas=list(stanzas),
     )
 
 
@@ -454,6 +524,7 @@ def save_index(index: PassageIndex, folder: Path) -> None:
     (staging / "vocabulary.json").write_text(json.dumps(vocabulary), encoding="utf-8")
     (staging / "sources.json").write_text(json.dumps(index.sources), encoding="utf-8")
     (staging / "names.json").write_text(json.dumps(index.names.to_json()), encoding="utf-8")
+    (staging / "stanzas.txt").write_text("\n\n".join(index.stanzas), encoding="utf-8")
     for group, measure in index.topics.items():
         measure.save(staging / f"topics-{group}.npz")
         (staging / f"topics-{group}.json").write_text(json.dumps(measure.words()), encoding="utf-8")
@@ -511,4 +582,7 @@ def load_index(folder: Path) -> PassageIndex:
             )
             for group in GROUPS
         },
+        stanzas=[
+            s for s in (folder / "stanzas.txt").read_text(encoding="utf-8").split("\n\n") if s
+        ],
     )

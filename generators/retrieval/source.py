@@ -94,7 +94,7 @@ still for both groups (children 2.43 against 3.03, books 1.33 against 1.54), tho
 the automatic content and name figures; with book turns cut to one sentence
 (`BOOK_TURN_SENTENCES`) 6 read worse (1.50 against 1.92, 18 turns), and with the trigger lift
 5 read a little worse (1.52 against 1.64 on 22 turns)."""
-SAMPLES_BESIDE = {"continue": 3, "dialogue": 5, "twist": 3, "opening": 3}
+SAMPLES_BESIDE = {"continue": 3, "dialogue": 5, "twist": 3, "opening": 3, "poem": 3}
 """The model's own samples for a request that also gets passages (at least its n). Passages won
 90-97% of validation continues beside 5 samples; beside 3 the served turn changed on 3 of 60
 items (two broken samples gave way to passages, one unrelated line to another) with content
@@ -111,11 +111,11 @@ fluent (4.44 against 4.25) and kept it 71 times of 110: a second sentence carrie
 another book's story. Children's stories read worse cut to one sentence (2.32 against 2.66
 on 53 turns) and worse with the document's next sentence added as a third (coherence 2.23
 against 2.69, fluency 3.92 against 4.53 on 39 turns)."""
-RETRIEVED_KINDS = frozenset({"continue", "dialogue", "twist", "opening"})
+RETRIEVED_KINDS = frozenset({"continue", "dialogue", "twist", "opening", "poem"})
 """Turns that continue a story, characters' lines (a passage's first quotation, said by the
-speaker), twists (a passage that opens with a turn of events, `index.TWIST_OPENERS`) and a new
+speaker), twists (a passage that opens with a turn of events, `index.TWIST_OPENERS`), a new
 story's opening (how a corpus story of the genre begins, near the title, premise and
-characters' words); poems stay the model's own."""
+characters' words) and poems (a stanza of the corpus's poetry near the theme's words)."""
 MIN_QUOTE_WORDS = 3
 _QUOTED = re.compile(
     r"[\"\u201c]([^\"\u201c\u201d]+)[\"\u201d]|(?:^|(?<=\s))\u2018(.+?)\u2019(?=[\s,.!?;:]|$)"
@@ -256,13 +256,14 @@ _LEANS_BACK = re.compile(
 )
 """A first word that leans on what came before ("He was not an interesting man to look at"):
 the opening of a book's passage that cannot open a story."""
-_NO_TOPIC = frozenset({"twist", "opening"})
+_NO_TOPIC = frozenset({"twist", "opening", "poem"})
 _WORD_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
 FIT_CHARACTER = 0.3
 """Added to an opening that names one of the characters in play (after recasting)."""
 OPENING_JITTER = 0.1
-"""Most a request's seed adds to an opening's fit, so that stories with the same premise (or
-none) do not all begin alike; a reroll is another opening all the same (`params.avoid`)."""
+"""Most a request's seed adds to an opening's (or a poem's stanza's) fit, so that stories with
+the same premise (or none) do not all begin alike; a reroll is another opening all the same
+(`params.avoid`)."""
 _CAPITALS_RUN = re.compile(r"\b[A-Z]{2,}[.,]?\s+[A-Z]{1,}\b")
 """Two words in capitals in a row: a book's or a chapter's title ("THE RAVEN There was once",
 "A STUDY IN SCARLET. By A."), which no story opens with."""
@@ -453,6 +454,8 @@ class RetrievalSource:
 
     def serves(self, request: GenerateRequest) -> bool:
         """Whether passages compete for this request."""
+        if request.kind == "poem":  # of any story, whatever its genre
+            return self.count != 0 and bool(self.index.stanzas)
         return (
             self.count != 0
             and request.kind in RETRIEVED_KINDS
@@ -469,6 +472,8 @@ class RetrievalSource:
         """Up to `count` recast passages that could be the story's next turn, best fit first."""
         if not self.serves(request):
             return []
+        if request.kind == "poem":
+            return self._stanzas(request)
         group = group_of_genre(request.context.genre)
         assert group is not None
         if request.kind == "opening":
@@ -596,6 +601,34 @@ class RetrievalSource:
             if set(names) & set(_WORD_CAPITALISED.findall(text)):
                 fit += FIT_CHARACTER
             found.append(Retrieved(text, doc, closeness, fit, in_mood))
+        found.sort(key=lambda r: r.fit, reverse=True)
+        return found[: RETRIEVED if self.count is None else self.count]
+
+    def _stanzas(self, request: GenerateRequest) -> list[Retrieved]:
+        """Stanzas of the corpus's poetry closest to the poem's theme (else the story's
+        premise, as the model's prompt reads them; a seeded draw when they give no words),
+        without people the story has not met, best fit first: closeness and the story's mood."""
+        context = request.context
+        index = self.index
+        about = context.theme or context.premise
+        query = index.query_vector((w, 1.0) for w in set(key_words(about, index.names)))
+        hits = index.search_stanzas(query, SEARCH_TOP)
+        jitter = random.Random(request.params.seed)
+        if not hits:
+            drawn = jitter.sample(range(len(index.stanzas)), min(SEARCH_TOP, len(index.stanzas)))
+            hits = [(stanza, 0.0) for stanza in drawn]
+        story = "\n".join(t.text for t in context.turns)
+        known = story_names(story, [c.name for c in context.characters])
+        found: list[Retrieved] = []
+        for stanza, closeness in hits:
+            text = index.stanzas[stanza]
+            if set(passage_names(text, index.names)) - known:
+                continue
+            if any(same_text(text, shown) for shown in request.params.avoid):
+                continue
+            in_mood = context.mood is not None and mood_of(text) == context.mood
+            fit = closeness + FIT_MOOD * in_mood + OPENING_JITTER * jitter.random()
+            found.append(Retrieved(text, stanza, closeness, fit, in_mood))
         found.sort(key=lambda r: r.fit, reverse=True)
         return found[: RETRIEVED if self.count is None else self.count]
 

@@ -21,7 +21,9 @@ from generators.retrieval.index import (
     build_index,
     documents_for_index,
     load_index,
+    poem_stanzas,
     save_index,
+    stanza_of,
 )
 from generators.retrieval.recast import (
     NameBook,
@@ -47,8 +49,9 @@ from generators.retrieval.source import (
 from generators.retrieval.topics import TopicEncoder
 from generators.retrieval.triggers import TriggerPairs
 from generators.schemas import GenerateRequest
-from generators.text.corpus import RECASED_SOURCE, split_of
+from generators.text.corpus import RECASED_SOURCE, book_passages, split_of
 from generators.text.mood import mood_of
+from generators.text.normalize import normalize_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -511,6 +514,91 @@ def test_a_book_opening_comes_from_a_book_of_the_story_genre():
     assert [r.text for r in found] == [text]
 
 
+SEA_STANZA = (
+    "The sea was dark beneath the night,\nThe stars were cold and far;\n"
+    "The sailor sang with all his might\nBeneath the evening star."
+)
+GARDEN_STANZA = (
+    "In spring the garden wakes again,\nThe tulips lift their heads;\n"
+    "The robin sings in gentle rain\nAbove the flower beds."
+)
+NAMED_STANZA = (
+    "Old Tom went sailing on the sea,\nHe sailed away so far;\n"
+    "He never came back home to tea,\nHe followed every sailing star."
+)
+
+
+GARDEN_STORY = (
+    "Sue went out to the garden in spring. The tulips were red. A robin sang in the rain. "
+    "The flower beds were wet. Sue smiled at the garden."
+)
+SAILING_STORY = (
+    "Sam went sailing on the sea. He sailed far away. The sea was dark at night. "
+    "He came back home for tea. Sam was tired."
+)
+"""These bring their words into the index's vocabulary (the stanzas are searched with it)."""
+
+
+def poem_for(theme: str, story: list[str] | None = None, **context) -> GenerateRequest:
+    request = request_for(story or ["Lily went to the beach with her mom."], theme=theme, **context)
+    return request.model_copy(update={"kind": "poem"})
+
+
+def test_stanzas_are_the_verse_paragraphs_of_the_training_poetry(tmp_path):
+    assert stanza_of("  " + SEA_STANZA.replace("\n", "\n      ")) == SEA_STANZA
+    for paragraph in [
+        "XII\nLooking Forward",
+        "CONTENTS\nBed in Summer\nA Thought",
+        "The sea was dark\nTHE STARS WERE COLD\nThe sailor sang",
+        "the sea was dark beneath the night,\nthe stars were cold and far;",
+        "I celebrate myself, and what I assume you shall assume, for every atom\n"
+        "belonging to me as good belongs to you, and so on and on for ever more.",
+        "A single line of verse alone on its own page here.",
+        "The sea [Footnote 1] was dark\nThe stars were cold and far away",
+        "The sea was dark beneath the night,\nThe stars were cold and far,",
+    ]:
+        assert stanza_of(paragraph) is None, paragraph
+    stanzas = [SEA_STANZA, GARDEN_STANZA, NAMED_STANZA] * 40
+    book = "\n\n".join(
+        s.replace("sea", f"sea {n}th").replace("\n", "\n  ") for n, s in enumerate(stanzas)
+    )
+    poetry = tmp_path / "gutenberg" / "poetry"
+    poetry.mkdir(parents=True)
+    (poetry / "verses.txt").write_text(book + "\n", encoding="utf-8")
+    found = poem_stanzas(tmp_path)
+    passages = list(book_passages(book))
+    train = [p for p in passages if split_of(normalize_text(p)) == "train"]
+    assert 0 < len(train) < len(passages), "the tiny book spans both splits"
+    expected = [stanza_of(q) for p in train for q in p.split("\n\n")]
+    assert found == list(dict.fromkeys(e for e in expected if e is not None)), "each once"
+
+
+def test_a_poem_is_a_stanza_near_its_theme_about_people_the_story_has():
+    index = build_index(
+        documents(KITE_STORY, CAKE_STORY, GARDEN_STORY, SAILING_STORY, NAMES_STORY),
+        stanzas=[SEA_STANZA, GARDEN_STANZA, NAMED_STANZA],
+    )
+    source = RetrievalSource(index, count=1)
+    assert [r.text for r in source.find(poem_for("the sea at night"))] == [SEA_STANZA]
+    assert [r.text for r in source.find(poem_for("the garden in spring"))] == [GARDEN_STANZA]
+    sailing = poem_for("sailing far away on the sea", genre="poetry")
+    assert [r.text for r in source.find(sailing)] == [SEA_STANZA], "Tom is no one in this story"
+    with_tom = poem_for("sailing far away on the sea", ["Tom went to the beach."])
+    assert [r.text for r in source.find(with_tom)] == [NAMED_STANZA]
+    shown = poem_for("the sea at night")
+    shown.params.avoid = [SEA_STANZA]
+    assert SEA_STANZA not in [r.text for r in RetrievalSource(index).find(shown)]
+    assert RetrievalSource(build_index(documents(KITE_STORY, NAMES_STORY))).find(shown) == []
+
+
+def test_the_stanzas_round_trip_through_the_index_folder(tmp_path):
+    index = build_index(documents(KITE_STORY, NAMES_STORY), stanzas=[SEA_STANZA, GARDEN_STANZA])
+    save_index(index, tmp_path / "index")
+    loaded = load_index(tmp_path / "index")
+    assert loaded.stanzas == [SEA_STANZA, GARDEN_STANZA]
+    assert loaded.manifest["stanzas"] == 2
+
+
 @pytest.mark.parametrize(
     ("sentence", "turns"),
     [
@@ -933,5 +1021,22 @@ async def test_a_new_story_opens_with_a_served_corpus_opening(tiny_checkpoint):
         assert not response.fallback
         assert response.candidates[0].origin == "retrieved"
         assert response.text == "Lily had a red kite. She took the kite to the windy hill."
+    finally:
+        await generator.aclose()
+
+
+async def test_a_poem_is_served_from_the_poetry(tiny_checkpoint):
+    index = build_index(documents(KITE_STORY, NAMES_STORY), stanzas=[SEA_STANZA, GARDEN_STANZA])
+    generator = InProcessGenerator(
+        tiny_registry(tiny_checkpoint),
+        moderator=OnlyAbout("sailor"),
+        retrieval=RetrievalSource(index),
+        max_regenerations=0,
+    )
+    try:
+        response = await generator.generate(poem_for("the sea at night"))
+        assert not response.fallback
+        assert response.candidates[0].origin == "retrieved"
+        assert response.text == SEA_STANZA
     finally:
         await generator.aclose()
