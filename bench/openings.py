@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import time
@@ -29,7 +28,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from generators.paths import DEFAULT_CHECKPOINT, VAE_CHECKPOINT, retrieval_index  # noqa: E402
+from serving import add_serving_options, served_generator, write_report  # noqa: E402
+
 from generators.retrieval.index import group_of_genre  # noqa: E402
 from generators.schemas import GenerateRequest  # noqa: E402
 from generators.text.mood import mood_of  # noqa: E402
@@ -109,28 +109,10 @@ def setup_text(setup: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
-    parser.add_argument("--vae", type=Path, default=VAE_CHECKPOINT)
-    parser.add_argument("--retrieval-index", type=Path, default=retrieval_index())
     parser.add_argument("--kind", choices=["opening", "poem"], default="opening")
-    parser.add_argument("--no-retrieval", action="store_true", help="turns from the models")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--out", type=Path, help="also write the JSON here")
+    add_serving_options(parser)
     args = parser.parse_args()
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    from generators.client import InProcessGenerator
-    from generators.moderation import Moderator
-
-    generator = InProcessGenerator.from_checkpoints(
-        [args.checkpoint],
-        moderator=Moderator(use_classifier=False),
-        vae=args.vae,
-        retrieval_index=None if args.no_retrieval else args.retrieval_index,
-    )
+    generator = served_generator(args)
 
     async def serve() -> list[tuple[str, str]]:
         out = []
@@ -178,10 +160,7 @@ def main() -> None:
         "seconds": round(time.perf_counter() - started, 1),
         "samples": samples,
     }
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({k: v for k, v in report.items() if k != "samples"}, indent=2))
+    write_report(report, args.out)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from serving import add_serving_options, served_generator, write_report  # noqa: E402
+
 from generators.evaluation.continuations import (  # noqa: E402
     SAMPLE_STORY_CHARS,
     Generated,
@@ -36,7 +38,6 @@ from generators.evaluation.continuations import (  # noqa: E402
     text_measures,
 )
 from generators.evaluation.story_fit import story_names  # noqa: E402
-from generators.paths import DEFAULT_CHECKPOINT, VAE_CHECKPOINT, retrieval_index  # noqa: E402
 from generators.retrieval.recast import NameBook  # noqa: E402
 
 SPEAKER_CHARS = 600
@@ -68,30 +69,13 @@ async def serve(generator, items: list[Item], seed: int, kind: str, speakers) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", choices=["twist", "dialogue"], default="twist")
-    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
-    parser.add_argument("--vae", type=Path, default=VAE_CHECKPOINT)
-    parser.add_argument("--retrieval-index", type=Path, default=retrieval_index())
-    parser.add_argument("--no-retrieval", action="store_true", help="turns from the models alone")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--per-group", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--out", type=Path, help="also write the JSON here")
+    add_serving_options(parser)
     args = parser.parse_args()
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    from generators.client import InProcessGenerator
-    from generators.moderation import Moderator
+    generator = served_generator(args)
 
     items = load_items(args.data, args.per_group, args.seed)
-    generator = InProcessGenerator.from_checkpoints(
-        [args.checkpoint],
-        moderator=Moderator(use_classifier=False),
-        vae=args.vae,
-        retrieval_index=None if args.no_retrieval else args.retrieval_index,
-    )
     retrieval = generator.engine.retrieval
     if retrieval is not None:  # a book passage never takes a turn from its own book
         books = {item.story[-500:]: item.source for item in items if item.group == "books"}
@@ -138,11 +122,7 @@ def main() -> None:
             for g, speaker in zip(generated, speakers, strict=True)
         ],
     }
-    text = json.dumps(report, indent=2)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
-    print(json.dumps({k: v for k, v in report.items() if k != "samples"}, indent=2))
+    write_report(report, args.out)
 
 
 if __name__ == "__main__":
