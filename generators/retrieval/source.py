@@ -430,6 +430,7 @@ def in_story_quotes(text: str, story: str) -> str:
 class Retrieved:
     text: str
     entry: int
+    """The index entry the text is the value of; an opening's document, a poem's stanza."""
     closeness: float
     fit: float
     in_mood: bool = False
@@ -637,7 +638,7 @@ class RetrievalSource:
         `story` reranker; 0 for a story of no indexed group, for the kinds no passage answers,
         for a twist, which is meant to take the story where its words were not going (its
         passages were found near the story's moment, and weighed by topic there), and for an
-        opening, which has no story yet."""
+        opening or a poem, found by words of their own (the premise, the theme)."""
         group = group_of_genre(request.context.genre)
         if group is None or request.kind not in RETRIEVED_KINDS or request.kind in _NO_TOPIC:
             return lambda text: 0.0
