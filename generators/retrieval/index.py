@@ -264,29 +264,21 @@ class PassageIndex:
         open with a turn of events."""
         if not query:
             return []
-        columns = np.fromiter(query.keys(), dtype=np.int64)
-        weights = np.fromiter(query.values(), dtype=np.float32)
-        norm = float(np.linalg.norm(weights)) or 1.0
-        scores = np.asarray(self.keys[:, columns] @ (weights / norm)).ravel()
-        doc_groups = self.doc_group[self.entry_doc]
-        scores[doc_groups != GROUPS.index(group)] = 0.0
+        allowed = self.doc_group[self.entry_doc] == GROUPS.index(group)
         if mood is not None:
-            scores[self.entry_mood != MOODS.index(mood)] = 0.0
+            allowed &= self.entry_mood == MOODS.index(mood)
         if twists:
-            scores[~self.twist_entries] = 0.0
+            allowed &= self.twist_entries
         if exclude_source is not None and exclude_source in self.sources:
-            excluded = self.sources.index(exclude_source)
-            scores[self.doc_source[self.entry_doc] == excluded] = 0.0
-        count = min(top, int(np.count_nonzero(scores > 0)))
-        if count == 0:
-            return []
-        best = np.argpartition(-scores, count - 1)[:count]
-        best = best[np.argsort(-scores[best], kind="stable")]
-        return [(int(i), float(scores[i])) for i in best]
+            allowed &= self.doc_source[self.entry_doc] != self.sources.index(exclude_source)
+        return _best(self.keys, query, top, allowed)
 
 
 def _best(
-    keys: sparse.csr_matrix, query: dict[int, float], top: int, allowed: np.ndarray
+    keys: sparse.csr_matrix | sparse.csc_matrix,
+    query: dict[int, float],
+    top: int,
+    allowed: np.ndarray,
 ) -> list[tuple[int, float]]:
     """The `top` allowed rows of `keys` closest to `query` (dot product), best first."""
     columns = np.fromiter(query.keys(), dtype=np.int64)

@@ -677,14 +677,19 @@ OAK_TREE_STORY = [
 ]
 
 
-def oak_tree_generator(checkpoint: Path, source: RetrievalSource) -> InProcessGenerator:
-    """Serves `source`'s passages with everything not about the oak tree blocked."""
+def passages_about(subject: str, checkpoint: Path, source: RetrievalSource) -> InProcessGenerator:
+    """Serves `source`'s passages with everything not about `subject` blocked."""
     return InProcessGenerator(
         tiny_registry(checkpoint),
-        moderator=OnlyAbout("oak tree"),
+        moderator=OnlyAbout(subject),
         retrieval=source,
         max_regenerations=0,
     )
+
+
+def oak_tree_generator(checkpoint: Path, source: RetrievalSource) -> InProcessGenerator:
+    """Serves `source`'s passages with everything not about the oak tree blocked."""
+    return passages_about("oak tree", checkpoint, source)
 
 
 async def test_retrieved_candidates_are_served_moderated_and_scored(tiny_checkpoint, index):
@@ -1010,12 +1015,7 @@ async def test_a_new_story_opens_with_a_served_corpus_opening(tiny_checkpoint):
     """An opening request carries no turns: the engine still asks the index, and the passage
     competes with the model's own openings (the moderator lets only the passage through)."""
     index = build_index(documents(KITE_STORY, CAKE_STORY, NAMES_STORY))
-    generator = InProcessGenerator(
-        tiny_registry(tiny_checkpoint),
-        moderator=OnlyAbout("red kite"),
-        retrieval=RetrievalSource(index),
-        max_regenerations=0,
-    )
+    generator = passages_about("red kite", tiny_checkpoint, RetrievalSource(index))
     try:
         response = await generator.generate(opening_for("A girl and her red kite"))
         assert not response.fallback
@@ -1027,12 +1027,7 @@ async def test_a_new_story_opens_with_a_served_corpus_opening(tiny_checkpoint):
 
 async def test_a_poem_is_served_from_the_poetry(tiny_checkpoint):
     index = build_index(documents(KITE_STORY, NAMES_STORY), stanzas=[SEA_STANZA, GARDEN_STANZA])
-    generator = InProcessGenerator(
-        tiny_registry(tiny_checkpoint),
-        moderator=OnlyAbout("sailor"),
-        retrieval=RetrievalSource(index),
-        max_regenerations=0,
-    )
+    generator = passages_about("sailor", tiny_checkpoint, RetrievalSource(index))
     try:
         response = await generator.generate(poem_for("the sea at night"))
         assert not response.fallback
