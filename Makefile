@@ -69,16 +69,17 @@ train-lstm: $(VENV)/.installed
 	$(BIN)/talewright train lstm --config configs/lstm_default.toml --data $(DATA)
 
 # The GPU recipe, in two steps. Here: prepare the corpus and the wheels the GPU image lacks into
-# carry/ (git-ignored, about 35 MB). There, with the image's own python3 (torch, transformers),
+# carry/ (git-ignored, about 31 MB: the documents gzipped and the wheels). There, with the image's own python3 (torch, transformers),
 # carrying carry/: `make train-gpu OUT=/some/folder` trains for at most 10 minutes and writes
 # OUT/checkpoint, OUT/summary.json and the loss curve.
 GPU_PYTHON ?= python3
 OUT ?= runs/transformer-gpu
 gpu-bundle: $(VENV)/.installed
 	$(BIN)/python -m generators.train.gpu_recipe bundle --data $(DATA) --to carry/gpu
-	$(BIN)/python -m pip download --quiet --only-binary=:all: --python-version 3.12 \
-	  --implementation cp --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
-	  -d carry/wheels "pydantic>=2.6,<3"
+	$(BIN)/python -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 \
+	  --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
+	  --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+	  -d carry/wheels -r configs/gpu_wheels.txt
 
 train-gpu:
 	$(GPU_PYTHON) -m pip install --quiet --no-index --no-deps --target /tmp/talewright-site \

@@ -40,6 +40,7 @@ class TransformerTask:
         validation_docs: int,
         config_snapshot: dict[str, Any],
         genre_weights: dict[str, float] | None = None,
+        encode_workers: int = 0,
     ):
         if seq_len > model_config.max_positions:
             raise ValueError(
@@ -56,6 +57,7 @@ class TransformerTask:
             seq_len,
             seed,
             genre_weights,
+            workers=encode_workers,
         )
         self.epoch = 0
         self.window = 0
@@ -132,9 +134,13 @@ def train_transformer(
         validation_docs=config.get("eval", {}).get("validation_docs", 200),
         config_snapshot=config,
         genre_weights=batch_cfg.get("genre_weights"),
+        encode_workers=batch_cfg.get("encode_workers", 0),
     )
     trainer = Trainer(model, task, train_cfg, out_dir, callbacks, run_info={"config": config})
-    trainer.fit(resume=resume)
+    try:
+        trainer.fit(resume=resume)
+    finally:
+        task.batcher.close()
     return trainer.best_dir
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -107,3 +108,26 @@ def test_genre_weights_oversample_and_init_from_a_run(tiny_run, tiny_corpus_dir,
     after = load_file(str(out / "last" / "model.safetensors"))
     for key in start:
         torch.testing.assert_close(after[key], start[key], atol=1e-6, rtol=0)
+
+
+def test_epochs_encoded_ahead_by_workers_are_the_epochs_encoded_in_line(tiny_run):
+    """Workers only move the encoding off the training loop: the same windows, epoch by epoch."""
+    from generators.text.corpus import load_documents
+    from generators.text.data import StreamBatcher
+    from generators.text.markup import DocumentEncoder
+    from generators.text.tokenizer import TextTokenizer
+
+    docs = [d for d in load_documents(tiny_run / "documents.jsonl") if d.split == "train"]
+    tok = TextTokenizer.load(tiny_run / "tokenizer.json")
+    in_line = StreamBatcher(docs, DocumentEncoder(tok), 4, 16, seed=3, genre_weights={"mystery": 2})
+    ahead = StreamBatcher(
+        docs, DocumentEncoder(tok), 4, 16, seed=3, genre_weights={"mystery": 2}, workers=2
+    )
+    try:
+        for epoch in range(4):
+            expected = in_line.epoch_streams(epoch)
+            assert not np.array_equal(expected, in_line.encode_epoch(epoch + 1))
+            np.testing.assert_array_equal(ahead.epoch_streams(epoch), expected)
+            assert sorted(ahead._ahead) == [epoch + 1, epoch + 2]
+    finally:
+        ahead.close()
