@@ -25,7 +25,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 # folder (about a minute, 70 MB); without the corpus the turns come from the model alone.
 retrieval-index: $(VENV)/.installed
 	@if [ -d "$(DATA)" ]; then $(BIN)/talewright data index "$(DATA)" --if-missing; \
-	else echo "no corpus at $(DATA): no passage index, turns come from the model alone"; fi
+	else echo "no corpus at $(DATA): no passage index is built (one built before is still used; with none, turns come from the model alone)"; fi
 
 play: $(VENV)/.installed retrieval-index
 	@if [ -t 0 ]; then $(BIN)/talewright play; \

@@ -108,6 +108,12 @@ def test_a_name_paired_with_itself_loses_and_human_passages_get_their_prior(serv
     prior = dataclasses.replace(prior, human_children_lines=1.5)
     human_lines = story_scores(served, line, lines, prior, human=[False, True])
     assert human_lines[1] - plain_lines[1] == pytest.approx(1.5, abs=1e-4)
+    opening = request.model_copy(update={"kind": "opening"})
+    plain_openings = story_scores(served, opening, texts, BARE)
+    prior = dataclasses.replace(prior, human_openings=3.0)
+    human_openings = story_scores(served, opening, texts, prior, human=[False, True])
+    assert human_openings[1] - plain_openings[1] == pytest.approx(3.0, abs=1e-4)
+    assert human_openings[0] == pytest.approx(plain_openings[0], abs=1e-4)
 
 
 def test_a_line_whose_words_name_its_own_speaker_loses(served):
