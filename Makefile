@@ -69,9 +69,10 @@ train-lstm: $(VENV)/.installed
 	$(BIN)/talewright train lstm --config configs/lstm_default.toml --data $(DATA)
 
 # The GPU recipe, in two steps. Here: prepare the corpus and the wheels the GPU image lacks into
-# carry/ (git-ignored, about 31 MB: the documents gzipped and the wheels). There, with the image's own python3 (torch, transformers),
-# carrying carry/: `make train-gpu OUT=/some/folder` trains for at most 10 minutes and writes
-# OUT/checkpoint, OUT/summary.json and the loss curve.
+# carry/ (git-ignored, about 31 MB: the documents gzipped, configs/gpu_wheels.txt's wheels).
+# There, with the image's own python3 (torch, transformers), carrying carry/: `make train-gpu
+# OUT=/some/folder` trains the bundled transformer's shape (2,000 steps, at most 3 minutes) and
+# writes OUT/checkpoint, OUT/summary.json and the loss curve.
 GPU_PYTHON ?= python3
 OUT ?= runs/transformer-gpu
 gpu-bundle: $(VENV)/.installed
