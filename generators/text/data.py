@@ -8,7 +8,10 @@ same on every run with the same seed, so a resumed run continues from the exact 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -72,7 +75,7 @@ class StreamBatcher:
             # spawn, not fork: the trainer may already hold a CUDA context and threads.
             context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_adopt, initargs=(self,)
+                self.workers, mp_context=context, initializer=_adopt, initargs=(self, os.getpid())
             )
         for stale in [e for e in self._ahead if e <= epoch]:
             self._ahead.pop(stale).cancel()
@@ -138,9 +141,18 @@ class StreamBatcher:
 _WORKER_BATCHER: StreamBatcher | None = None
 
 
-def _adopt(batcher: StreamBatcher) -> None:
+def _adopt(batcher: StreamBatcher, parent: int) -> None:
     global _WORKER_BATCHER
     _WORKER_BATCHER = batcher
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """A worker waits on its pool's queue and would outlive a trainer that was killed outright
+    (the OOM killer, kill -9), holding a copy of the corpus: it leaves once its parent is gone."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _encode_epoch(epoch: int) -> np.ndarray:

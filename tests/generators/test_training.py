@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 
 import numpy as np
 import pytest
@@ -131,3 +132,61 @@ def test_epochs_encoded_ahead_by_workers_are_the_epochs_encoded_in_line(tiny_run
             assert sorted(ahead._ahead) == [epoch + 1, epoch + 2]
     finally:
         ahead.close()
+
+
+WORKER_HOST = """
+import sys, time
+from pathlib import Path
+from generators.text.corpus import load_documents
+from generators.text.data import StreamBatcher
+from generators.text.markup import DocumentEncoder
+from generators.text.tokenizer import TextTokenizer
+
+if __name__ == "__main__":
+    run = Path(sys.argv[1])
+    docs = [d for d in load_documents(run / "documents.jsonl") if d.split == "train"]
+    tok = TextTokenizer.load(run / "tokenizer.json")
+    batcher = StreamBatcher(docs, DocumentEncoder(tok), 4, 16, seed=1, workers=2)
+    batcher.epoch_streams(0)
+    batcher._ahead[1].result()
+    print(*batcher._pool._processes, flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc (Linux)")
+def test_encoding_workers_leave_when_their_trainer_is_killed(tiny_run, tmp_path):
+    """A trainer killed outright (the OOM killer, kill -9) leaves no worker holding the corpus."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = tmp_path / "host.py"
+    script.write_text(WORKER_HOST)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    host = subprocess.Popen(
+        [sys.executable, str(script), str(tiny_run)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        workers = [int(pid) for pid in host.stdout.readline().split()]
+        assert len(workers) == 2
+        assert all(_running(pid) for pid in workers)
+    finally:
+        host.send_signal(signal.SIGKILL)
+        host.wait()
+    deadline = time.monotonic() + 20
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_running(pid) for pid in workers)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for a parent that may never reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
