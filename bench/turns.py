@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 from serving import add_serving_options, served_generator, write_report  # noqa: E402
 
 from generators.evaluation.continuations import (  # noqa: E402
-    SAMPLE_STORY_CHARS,
     Generated,
     Item,
     continue_request,
@@ -110,15 +109,7 @@ def main() -> None:
         "groups": groups,
         "seconds": round(time.perf_counter() - started, 1),
         "samples": [
-            {
-                "group": g.item.group,
-                "genre": g.item.genre,
-                "story_end": g.item.story[-SAMPLE_STORY_CHARS:],
-                "model": g.text,
-                "origin": g.origin,
-                "speaker": speaker,
-                "true": g.item.truth,
-            }
+            {**g.sample(), "speaker": speaker}
             for g, speaker in zip(generated, speakers, strict=True)
         ],
     }

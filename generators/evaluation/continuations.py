@@ -206,6 +206,18 @@ class Generated:
     origin: str = "model"
     """Where the served turn came from (`retrieved`: a recast corpus passage)."""
 
+    def sample(self) -> dict[str, Any]:
+        """The served turn beside the story's end and the true text, as a blind reader and the
+        benchmarks' JSON reports show it."""
+        return {
+            "group": self.item.group,
+            "genre": self.item.genre,
+            "story_end": self.item.story[-SAMPLE_STORY_CHARS:],
+            "model": self.text,
+            "origin": self.origin,
+            "true": self.item.truth,
+        }
+
 
 def generate_continuations(
     generator,
@@ -479,17 +491,7 @@ def run_benchmark(
         "params": params or {},
         "groups": groups,
         "control": control,
-        "samples": [
-            {
-                "group": g.item.group,
-                "genre": g.item.genre,
-                "story_end": g.item.story[-SAMPLE_STORY_CHARS:],
-                "model": g.text,
-                "origin": g.origin,
-                "true": g.item.truth,
-            }
-            for g in generated
-        ],
+        "samples": [g.sample() for g in generated],
         "mood_samples": mood_samples(mooded),
     }
 
@@ -497,13 +499,4 @@ def run_benchmark(
 def mood_samples(mooded: Sequence[Generated]) -> list[dict[str, Any]]:
     """Continuations asked for a mood, with the story's end: a blind reader judges both the
     mood they read in and whether they still follow the story."""
-    return [
-        {
-            "mood_asked": g.mood_asked,
-            "model": g.text,
-            "origin": g.origin,
-            "group": g.item.group,
-            "story_end": g.item.story[-SAMPLE_STORY_CHARS:],
-        }
-        for g in mooded
-    ]
+    return [{"mood_asked": g.mood_asked, **g.sample()} for g in mooded]
