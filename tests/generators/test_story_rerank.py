@@ -12,9 +12,11 @@ from generators.evaluation.continuations import (
     Generated,
     Item,
     cut_document,
+    genre_control,
     mood_samples,
     next_sentence_ranking,
     passage_ranking,
+    summarize,
     text_measures,
     validation_items,
 )
@@ -33,6 +35,7 @@ from generators.inference.story_rerank import StoryWeights, story_scores
 from generators.models.continuous_cache import cache_of
 from generators.schemas import GenerateRequest
 from generators.text.corpus import Document
+from generators.text.genre_classifier import GenreClassifier
 
 BARE = StoryWeights(
     0.0,
@@ -479,3 +482,30 @@ def test_the_reranker_reuses_the_samplers_score_only_without_a_cache(served, mon
     assert story_reranker(served)(request, shifted) == pytest.approx(
         [f + 1.0 for f in full], abs=1e-4
     )
+
+
+def test_genre_control_reports_the_judges_share_of_the_true_text_beside_the_served():
+    judge = GenreClassifier.train(
+        [("the ghost in the crypt at midnight", "horror_gothic")] * 3
+        + [("the detective found a clue in the study", "mystery")] * 3
+    )
+    items = [
+        Item("horror_gothic", "books", "eerie", ("The crypt was cold.",), "A ghost rose."),
+        Item("mystery", "books", "tense", ("The study was dark.",), "The ghost in the crypt."),
+    ]
+    served = [Generated(items[0], "The detective smiled."), Generated(items[1], "A clue!")]
+    control = genre_control(served, judge)
+    assert control["genre_control_accuracy"] == 0.5
+    assert control["genre_control_true_accuracy"] == 0.5
+
+
+def test_summary_gives_the_true_texts_variety_beside_the_served():
+    items = [
+        Item("children", "children", "happy", ("Tim ran.",), "Tim ran and ran and ran and ran."),
+        Item("children", "children", "happy", ("Sue sat.",), "Sue sat down on the mat."),
+    ]
+    served = [Generated(items[0], "Tim ran home."), Generated(items[1], "Tim ran home.")]
+    children = summarize(served, items, seed=0)["children"]
+    assert children["model_distinct_2"] == 0.5
+    assert children["true_distinct_2"] == pytest.approx(8 / 12)
+    assert children["true_seq_rep_4"] == pytest.approx(0.2)
