@@ -44,6 +44,7 @@ from generators.retrieval.source import (
     speech_end,
     spoken_line,
     story_people,
+    strangers,
     whole_passage,
 )
 from generators.retrieval.topics import TopicEncoder
@@ -328,6 +329,8 @@ def test_passages_that_are_not_whole_turns_are_refused():
     assert not whole_passage("Helsing and I will look after you,' said Harker.")
     assert whole_passage("He sat by the fire. 'Come in,' said Tom, 'and be quick.'")
     assert whole_passage("The boys' books were wet, so they dried them.")
+    assert not whole_passage("9 lie upon his back between the rows of corn and take a nap.")
+    assert whole_passage("1914 was the year the war began in the east.")
 
 
 def test_quotation_marks_follow_the_story():
@@ -512,6 +515,24 @@ def test_a_book_opening_comes_from_a_book_of_the_story_genre():
     source = RetrievalSource(build_index(books + documents(NAMES_STORY)))
     found = source.find(opening_for("A ship in a storm", genre="fantasy_adventure"))
     assert [r.text for r in found] == [text]
+
+
+def test_a_book_opening_that_begins_with_another_books_people_comes_after_one_that_does_not():
+    """The first is the closer to the premise, but opens a book whose own people are already
+    under way: the story's setup gets the one that names nobody it did not give."""
+    more = " The crew went ashore. They were tired."
+    theirs = "Gregson and Lestrade watched the ship in the storm. The storm tore the ship apart."
+    ours = "The ship sailed into the harbour at dawn. Its sails were torn."
+    books = [
+        (theirs + more, "books", "gutenberg/fantasy_adventure/theirs.txt"),
+        (ours + more, "books", "gutenberg/fantasy_adventure/ours.txt"),
+    ]
+    source = RetrievalSource(build_index(books + documents(NAMES_STORY)))
+    found = source.find(opening_for("A ship in a storm", genre="fantasy_adventure"))
+    assert [r.text for r in found] == [ours, theirs]
+    # Names the setup gives are its own: a premise about Lestrade may open with him.
+    assert strangers(theirs, [], "Lestrade and Gregson at sea") == set()
+    assert strangers(theirs, ["Gregson"], "A ship in a storm") == {"Lestrade"}
 
 
 SEA_STANZA = (
